@@ -1,0 +1,111 @@
+using System.Text.Json.Serialization;
+
+namespace Respaldo.Configuration;
+
+// Note: these types mirror /etc/respaldo/respaldo.json one to one and carry no logic.
+// Every member is nullable so that a missing field reaches ConfigurationValidator,
+// which names it in its error, instead of surfacing as a serializer exception.
+// The rest of the program never sees them: it reads the validated RespaldoSettings.
+
+/// <summary>The whole configuration file as written by the admin.</summary>
+public sealed class ConfigurationFile
+{
+    public string? Hostname { get; set; }
+    public string? StateDirectory { get; set; }
+    public string? MailUser { get; set; }
+    public SizeValue? MessageSizeLimit { get; set; }
+    public StorageSection? Storage { get; set; }
+    public ListenSection? Listen { get; set; }
+    public PostfixSection? Postfix { get; set; }
+    public DovecotSection? Dovecot { get; set; }
+    public WebSection? Web { get; set; }
+    public List<TenantSection?>? Tenants { get; set; }
+}
+
+public sealed class StorageSection
+{
+    /// <summary>Space all backups together may use.</summary>
+    public SizeValue? Allocation { get; set; }
+    /// <summary>Free space the disk must keep; below it new mail is deferred.</summary>
+    public SizeValue? MinimumFree { get; set; }
+}
+
+public sealed class ListenSection
+{
+    public List<string?>? Smtp { get; set; }
+    public string? Lmtp { get; set; }
+    public string? Imap { get; set; }
+}
+
+public sealed class PostfixSection
+{
+    public string? QueueDirectory { get; set; }
+    public string? DataDirectory { get; set; }
+    /// <summary>Postfix's own log file (maillog_file); null logs to syslog.</summary>
+    public string? LogFile { get; set; }
+    public string? InetProtocols { get; set; }
+    /// <summary>Lab and offline machines: never ask DNS (no resolver there).</summary>
+    public bool? DisableDns { get; set; }
+}
+
+public sealed class DovecotSection
+{
+    public string? BaseDirectory { get; set; }
+    public string? StateDirectory { get; set; }
+    public string? LogFile { get; set; }
+}
+
+public sealed class WebSection
+{
+    public List<string?>? Listen { get; set; }
+    public string? CertificateFile { get; set; }
+    public string? KeyFile { get; set; }
+    public List<UserSection?>? Admins { get; set; }
+}
+
+public sealed class UserSection
+{
+    public string? User { get; set; }
+    public string? PasswordHash { get; set; }
+}
+
+public sealed class TenantSection
+{
+    public string? Id { get; set; }
+    public string? Name { get; set; }
+    public List<string?>? Domains { get; set; }
+    public PrimarySection? Primary { get; set; }
+    public List<MailboxSection?>? Mailboxes { get; set; }
+    public AlertsSection? Alerts { get; set; }
+    public List<UserSection?>? DashboardUsers { get; set; }
+    /// <summary>This tenant's share of the storage allocation.</summary>
+    public SizeValue? StorageShare { get; set; }
+}
+
+public sealed class PrimarySection
+{
+    public List<string?>? Hosts { get; set; }
+    public string? Tls { get; set; }
+    /// <summary>A known address the probe offers in RCPT TO; none means EHLO only.</summary>
+    public string? ProbeRecipient { get; set; }
+}
+
+public sealed class MailboxSection
+{
+    public string? Address { get; set; }
+    public string? PasswordHash { get; set; }
+    public SizeValue? Quota { get; set; }
+}
+
+public sealed class AlertsSection
+{
+    public List<string?>? Emails { get; set; }
+    public string? Webhook { get; set; }
+}
+
+/// <summary>
+/// A size as written in the file: a number of bytes or a string such as "50MB" or "2GiB".
+/// Parsing is deferred to the validator so that a bad value is reported with its path.
+/// </summary>
+[JsonConverter(typeof(SizeValueJsonConverter))]
+public sealed record SizeValue(string Text);

@@ -1,0 +1,543 @@
+using System.Text.RegularExpressions;
+
+namespace Respaldo.Configuration;
+
+/// <summary>
+/// Turns the file as written into <see cref="RespaldoSettings"/>, or into the full list of
+/// what is wrong with it. It reports every error it can find in one pass (an admin fixing a
+/// file should not have to run the check ten times) and names each by its JSON path.
+/// Defaults live here and only here; README "Configuration" lists them.
+/// </summary>
+public static partial class ConfigurationValidator
+{
+    public const long DefaultMessageSizeLimit = 50L * 1024 * 1024;
+    public const long DefaultMinimumFree = 1L * 1024 * 1024 * 1024;
+    public const int SmtpPort = 25;
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$", RegexOptions.CultureInvariant)]
+    private static partial Regex TenantId();
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", RegexOptions.CultureInvariant)]
+    private static partial Regex UserName();
+
+    [GeneratedRegex(@"^\{BLF-CRYPT\}\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$", RegexOptions.CultureInvariant)]
+    private static partial Regex BlowfishHash();
+
+    public static (RespaldoSettings? Settings, IReadOnlyList<ConfigurationError> Errors) Validate(
+        ConfigurationFile file, string sourcePath)
+    {
+        var errors = new List<ConfigurationError>();
+        void Error(string path, string message) => errors.Add(new ConfigurationError(path, message));
+
+        string hostname = "";
+        if (string.IsNullOrWhiteSpace(file.Hostname))
+        {
+            Error("hostname", "required: the backup's own host name, as in the MX record (mail-backup.example.com)");
+        }
+        else if (!HostName.IsValid(file.Hostname.Trim()))
+        {
+            Error("hostname", $"\"{file.Hostname}\" is not a valid host name");
+        }
+        else
+        {
+            hostname = file.Hostname.Trim().ToLowerInvariant();
+        }
+
+        string stateDirectory = AbsolutePath(file.StateDirectory, "/var/lib/respaldo", "stateDirectory", Error);
+        string mailUser = string.IsNullOrWhiteSpace(file.MailUser) ? "respaldo" : file.MailUser.Trim();
+        if (!UserName().IsMatch(mailUser) || mailUser == "root")
+        {
+            Error("mailUser", $"\"{mailUser}\" must be the name of an unprivileged system user (not root)");
+        }
+
+        long messageSizeLimit = Size(file.MessageSizeLimit, DefaultMessageSizeLimit, "messageSizeLimit", Error);
+        if (messageSizeLimit is > 0 and < 64 * 1024)
+        {
+            Error("messageSizeLimit", "must be at least 64KiB (RFC 5321 §4.5.3.1.7 asks for 64k)");
+        }
+
+        StorageSettings storage = ValidateStorage(file.Storage, Error);
+        ListenSettings listen = ValidateListen(file.Listen, Error);
+        PostfixSettings postfix = ValidatePostfix(file.Postfix, Error);
+        DovecotSettings dovecot = ValidateDovecot(file.Dovecot, Error);
+        WebSettings web = ValidateWeb(file.Web, Error);
+
+        var tenants = new List<Tenant>();
+        if (file.Tenants is null || file.Tenants.Count == 0)
+        {
+            Error("tenants", "at least one tenant is required");
+        }
+        else
+        {
+            for (int i = 0; i < file.Tenants.Count; i++)
+            {
+                Tenant? tenant = ValidateTenant(file.Tenants[i], $"tenants[{i}]", storage, Error);
+                if (tenant is not null)
+                {
+                    tenants.Add(tenant);
+                }
+            }
+            CheckAcrossTenants(file.Tenants, tenants, web, Error);
+        }
+
+        if (errors.Count > 0)
+        {
+            return (null, errors);
+        }
+        var settings = new RespaldoSettings
+        {
+            SourcePath = sourcePath,
+            Hostname = hostname,
+            StateDirectory = stateDirectory,
+            MailUser = mailUser,
+            MessageSizeLimit = messageSizeLimit,
+            Storage = storage,
+            Listen = listen,
+            Postfix = postfix,
+            Dovecot = dovecot,
+            Web = web,
+            Tenants = tenants,
+        };
+        return (settings, errors);
+    }
+
+    private static StorageSettings ValidateStorage(StorageSection? section, Action<string, string> error)
+    {
+        if (section?.Allocation is null)
+        {
+            error("storage.allocation", "required: the space all backups together may use (\"20GB\")");
+        }
+        long allocation = Size(section?.Allocation, 0, "storage.allocation", error);
+        long minimumFree = Size(section?.MinimumFree, DefaultMinimumFree, "storage.minimumFree", error);
+        return new StorageSettings(allocation, minimumFree);
+    }
+
+    private static ListenSettings ValidateListen(ListenSection? section, Action<string, string> error)
+    {
+        var smtp = new List<HostPort>();
+        if (section?.Smtp is null)
+        {
+            smtp.Add(new HostPort("*", SmtpPort));
+        }
+        else if (section.Smtp.Count == 0)
+        {
+            error("listen.smtp", "at least one address is required (\"*:25\" listens on every address)");
+        }
+        else
+        {
+            for (int i = 0; i < section.Smtp.Count; i++)
+            {
+                if (HostPort.TryParse(section.Smtp[i], SmtpPort, out HostPort e, out string message))
+                {
+                    smtp.Add(e);
+                }
+                else
+                {
+                    error($"listen.smtp[{i}]", message);
+                }
+            }
+        }
+        HostPort lmtp = LoopbackEndpoint(section?.Lmtp, "127.0.0.1:24", "listen.lmtp", error);
+        HostPort imap = LoopbackEndpoint(section?.Imap, "127.0.0.1:143", "listen.imap", error);
+        return new ListenSettings(smtp, lmtp, imap);
+    }
+
+    /// <summary>LMTP and IMAP carry unauthenticated delivery and plain logins: loopback only.</summary>
+    private static HostPort LoopbackEndpoint(string? text, string fallback, string path, Action<string, string> error)
+    {
+        if (!HostPort.TryParse(text ?? fallback, null, out HostPort e, out string message))
+        {
+            error(path, message);
+            return new HostPort("127.0.0.1", 1);
+        }
+        if (!(e.Host == "localhost" || (System.Net.IPAddress.TryParse(e.Host, out var ip) && System.Net.IPAddress.IsLoopback(ip))))
+        {
+            error(path, $"\"{text}\": must be a loopback address (127.0.0.0/8 or ::1); it is never exposed");
+        }
+        return e;
+    }
+
+    private static PostfixSettings ValidatePostfix(PostfixSection? section, Action<string, string> error)
+    {
+        string protocols = section?.InetProtocols?.Trim() ?? "all";
+        if (protocols is not ("all" or "ipv4" or "ipv6" or "ipv4, ipv6"))
+        {
+            error("postfix.inetProtocols", $"\"{protocols}\" must be all, ipv4 or ipv6");
+        }
+        return new PostfixSettings(
+            AbsolutePath(section?.QueueDirectory, "/var/spool/postfix", "postfix.queueDirectory", error),
+            AbsolutePath(section?.DataDirectory, "/var/lib/postfix", "postfix.dataDirectory", error),
+            OptionalAbsolutePath(section?.LogFile, "postfix.logFile", error),
+            protocols,
+            section?.DisableDns ?? false);
+    }
+
+    private static DovecotSettings ValidateDovecot(DovecotSection? section, Action<string, string> error) =>
+        new(
+            AbsolutePath(section?.BaseDirectory, "/run/dovecot", "dovecot.baseDirectory", error),
+            AbsolutePath(section?.StateDirectory, "/var/lib/dovecot", "dovecot.stateDirectory", error),
+            OptionalAbsolutePath(section?.LogFile, "dovecot.logFile", error));
+
+    private static WebSettings ValidateWeb(WebSection? section, Action<string, string> error)
+    {
+        var listen = new List<HostPort>();
+        IReadOnlyList<string?> texts = section?.Listen ?? ["127.0.0.1:8080"];
+        for (int i = 0; i < texts.Count; i++)
+        {
+            if (HostPort.TryParse(texts[i], null, out HostPort e, out string message))
+            {
+                listen.Add(e);
+            }
+            else
+            {
+                error($"web.listen[{i}]", message);
+            }
+        }
+        string? cert = OptionalAbsolutePath(section?.CertificateFile, "web.certificateFile", error);
+        string? key = OptionalAbsolutePath(section?.KeyFile, "web.keyFile", error);
+        if ((cert is null) != (key is null))
+        {
+            error(cert is null ? "web.certificateFile" : "web.keyFile",
+                "certificateFile and keyFile go together: give both to serve HTTPS, or neither");
+        }
+        IReadOnlyList<UserAccount> admins = Users(section?.Admins, "web.admins", error);
+        return new WebSettings(listen, cert, key, admins);
+    }
+
+    private static Tenant? ValidateTenant(TenantSection? t, string path, StorageSettings storage, Action<string, string> error)
+    {
+        if (t is null)
+        {
+            error(path, "must be an object");
+            return null;
+        }
+        bool failed = false;
+        void Error(string p, string m)
+        {
+            failed = true;
+            error(p, m);
+        }
+
+        string id = t.Id?.Trim() ?? "";
+        if (id.Length == 0)
+        {
+            Error($"{path}.id", "required: a short name of lower-case letters, digits and '-' (\"suempresa\")");
+        }
+        else if (!TenantId().IsMatch(id))
+        {
+            Error($"{path}.id", $"\"{t.Id}\" may hold only lower-case letters, digits and '-', starting with a letter or digit");
+        }
+        string name = string.IsNullOrWhiteSpace(t.Name) ? id : t.Name.Trim();
+
+        var domains = new List<DomainPattern>();
+        if (t.Domains is null || t.Domains.Count == 0)
+        {
+            Error($"{path}.domains", "at least one domain is required (\"example.com\", \"*.example.com\")");
+        }
+        else
+        {
+            for (int i = 0; i < t.Domains.Count; i++)
+            {
+                if (!DomainPattern.TryParse(t.Domains[i], out DomainPattern d, out string message))
+                {
+                    Error($"{path}.domains[{i}]", message);
+                }
+                else if (domains.Contains(d))
+                {
+                    Error($"{path}.domains[{i}]", $"\"{d}\" is listed twice");
+                }
+                else
+                {
+                    domains.Add(d);
+                }
+            }
+        }
+        bool InDomains(string address) => domains.Any(d => d.Matches(MailAddress.DomainOf(address)));
+
+        PrimaryServer primary = ValidatePrimary(t.Primary, $"{path}.primary", InDomains, Error);
+
+        var mailboxes = new List<Mailbox>();
+        if (t.Mailboxes is null || t.Mailboxes.Count == 0)
+        {
+            Error($"{path}.mailboxes", "at least one mailbox is required");
+        }
+        else
+        {
+            for (int i = 0; i < t.Mailboxes.Count; i++)
+            {
+                string p = $"{path}.mailboxes[{i}]";
+                MailboxSection? m = t.Mailboxes[i];
+                if (m is null)
+                {
+                    Error(p, "must be an object");
+                    continue;
+                }
+                if (!MailAddress.TryNormalize(m.Address, out string address, out string message))
+                {
+                    Error($"{p}.address", message);
+                    continue;
+                }
+                if (domains.Count > 0 && !InDomains(address))
+                {
+                    Error($"{p}.address", $"\"{address}\" is not in this tenant's domains ({string.Join(", ", domains)})");
+                }
+                if (mailboxes.Any(x => x.Address == address))
+                {
+                    Error($"{p}.address", $"\"{address}\" is listed twice");
+                }
+                string? hash = PasswordHash(m.PasswordHash, $"{p}.passwordHash", Error);
+                long? quota = m.Quota is null ? null : Size(m.Quota, 0, $"{p}.quota", Error);
+                if (quota is 0)
+                {
+                    Error($"{p}.quota", "must be more than 0; leave it out for no quota");
+                }
+                mailboxes.Add(new Mailbox(address, hash, quota));
+            }
+        }
+
+        var alertEmails = new List<string>();
+        Uri? webhook = null;
+        if (t.Alerts?.Emails is { } emails)
+        {
+            for (int i = 0; i < emails.Count; i++)
+            {
+                string p = $"{path}.alerts.emails[{i}]";
+                if (!MailAddress.TryNormalize(emails[i], out string address, out string message))
+                {
+                    Error(p, message);
+                }
+                else if (InDomains(address))
+                {
+                    // Note: the alert must reach someone while the primary is down; an address the
+                    // primary itself receives for would wait in the very backup it is warning about.
+                    Error(p, $"\"{address}\" is inside this tenant's own domains: alerts must go to an external address that does not depend on the primary");
+                }
+                else
+                {
+                    alertEmails.Add(address);
+                }
+            }
+        }
+        if (t.Alerts?.Webhook is { } hook)
+        {
+            if (!Uri.TryCreate(hook, UriKind.Absolute, out webhook) || webhook.Scheme is not ("http" or "https"))
+            {
+                Error($"{path}.alerts.webhook", $"\"{hook}\" must be an absolute http:// or https:// URL");
+                webhook = null;
+            }
+        }
+
+        IReadOnlyList<UserAccount> users = Users(t.DashboardUsers, $"{path}.dashboardUsers", Error);
+        long? share = null;
+        if (t.StorageShare is not null)
+        {
+            share = Size(t.StorageShare, 0, $"{path}.storageShare", Error);
+            if (storage.Allocation > 0 && share > storage.Allocation)
+            {
+                Error($"{path}.storageShare", $"{ByteSize.Format(share.Value)} is more than storage.allocation ({ByteSize.Format(storage.Allocation)})");
+            }
+        }
+
+        if (failed)
+        {
+            return null;
+        }
+        return new Tenant
+        {
+            Id = id,
+            Name = name,
+            Domains = domains,
+            Primary = primary,
+            Mailboxes = mailboxes,
+            AlertEmails = alertEmails,
+            AlertWebhook = webhook,
+            DashboardUsers = users,
+            StorageShare = share,
+        };
+    }
+
+    private static PrimaryServer ValidatePrimary(
+        PrimarySection? p, string path, Func<string, bool> inDomains, Action<string, string> error)
+    {
+        var hosts = new List<HostPort>();
+        if (p?.Hosts is null || p.Hosts.Count == 0)
+        {
+            error($"{path}.hosts", "at least one host is required: the company's own mail server (\"mail.example.com\" or \"mail.example.com:25\")");
+        }
+        else
+        {
+            for (int i = 0; i < p.Hosts.Count; i++)
+            {
+                if (HostPort.TryParse(p.Hosts[i], SmtpPort, out HostPort e, out string message) && !e.IsWildcard)
+                {
+                    hosts.Add(e);
+                }
+                else
+                {
+                    error($"{path}.hosts[{i}]", e.IsWildcard ? "\"*\" is not a host" : message);
+                }
+            }
+        }
+        TlsPolicy tls = TlsPolicy.Opportunistic;
+        bool tlsValid = p?.Tls is not { } text
+            || (!int.TryParse(text, out _) && Enum.TryParse(text, ignoreCase: true, out tls));
+        if (!tlsValid)
+        {
+            error($"{path}.tls", $"\"{p?.Tls}\" must be one of none, opportunistic, require, verify");
+        }
+        string? probe = null;
+        if (p?.ProbeRecipient is { } r)
+        {
+            if (!MailAddress.TryNormalize(r, out string address, out string message))
+            {
+                error($"{path}.probeRecipient", message);
+            }
+            else if (!inDomains(address))
+            {
+                error($"{path}.probeRecipient", $"\"{address}\" must be an address in this tenant's domains that the primary accepts");
+            }
+            else
+            {
+                probe = address;
+            }
+        }
+        return new PrimaryServer(hosts, tls, probe);
+    }
+
+    private static void CheckAcrossTenants(
+        List<TenantSection?> sections, List<Tenant> tenants, WebSettings web, Action<string, string> error)
+    {
+        // Note: indexes in messages refer to the file, so map valid tenants back to their position.
+        var positions = new Dictionary<Tenant, int>();
+        foreach (Tenant t in tenants)
+        {
+            positions[t] = sections.FindIndex(s => s?.Id?.Trim() == t.Id);
+        }
+        var seenUsers = new HashSet<string>(web.Admins.Select(a => a.User), StringComparer.Ordinal);
+        for (int a = 0; a < tenants.Count; a++)
+        {
+            Tenant ta = tenants[a];
+            for (int b = 0; b < a; b++)
+            {
+                Tenant tb = tenants[b];
+                if (ta.Id == tb.Id)
+                {
+                    error($"tenants[{IndexOfNth(sections, ta.Id, 1)}].id", $"\"{ta.Id}\" is already the id of tenants[{positions[tb]}]");
+                    continue;
+                }
+                for (int i = 0; i < ta.Domains.Count; i++)
+                {
+                    DomainPattern? clash = tb.Domains.FirstOrDefault(d => d.Overlaps(ta.Domains[i]));
+                    if (clash is not null)
+                    {
+                        error($"tenants[{positions[ta]}].domains[{i}]",
+                            $"\"{ta.Domains[i]}\" overlaps \"{clash}\" of tenant \"{tb.Id}\": each domain belongs to one tenant");
+                    }
+                }
+            }
+            for (int u = 0; u < ta.DashboardUsers.Count; u++)
+            {
+                if (!seenUsers.Add(ta.DashboardUsers[u].User))
+                {
+                    error($"tenants[{positions[ta]}].dashboardUsers[{u}].user",
+                        $"\"{ta.DashboardUsers[u].User}\" is already used by another tenant or an admin: user names are global");
+                }
+            }
+        }
+    }
+
+    private static int IndexOfNth(List<TenantSection?> sections, string id, int nth)
+    {
+        int seen = -1;
+        for (int i = 0; i < sections.Count; i++)
+        {
+            if (sections[i]?.Id?.Trim() == id && ++seen == nth)
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static IReadOnlyList<UserAccount> Users(List<UserSection?>? list, string path, Action<string, string> error)
+    {
+        var users = new List<UserAccount>();
+        if (list is null)
+        {
+            return users;
+        }
+        for (int i = 0; i < list.Count; i++)
+        {
+            string p = $"{path}[{i}]";
+            UserSection? u = list[i];
+            if (u is null)
+            {
+                error(p, "must be an object");
+                continue;
+            }
+            string name = u.User?.Trim() ?? "";
+            if (!UserName().IsMatch(name))
+            {
+                error($"{p}.user", $"\"{u.User}\" must be 1-64 letters, digits, '.', '_' or '-'");
+            }
+            else if (users.Any(x => x.User == name))
+            {
+                error($"{p}.user", $"\"{name}\" is listed twice");
+            }
+            string? hash = PasswordHash(u.PasswordHash, $"{p}.passwordHash", error);
+            if (u.PasswordHash is null)
+            {
+                error($"{p}.passwordHash", "required (make one with: respaldoctl passwd)");
+            }
+            users.Add(new UserAccount(name, hash ?? ""));
+        }
+        return users;
+    }
+
+    private static string? PasswordHash(string? text, string path, Action<string, string> error)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+        // Note: only bcrypt for now: Dovecot verifies it (BLF-CRYPT through libxcrypt) and the
+        // web login verifies the same string, so one hash serves both. Never echo the value.
+        if (!BlowfishHash().IsMatch(text.Trim()))
+        {
+            error(path, "must be a {BLF-CRYPT}$2y$... hash (make one with: respaldoctl passwd)");
+            return null;
+        }
+        return text.Trim();
+    }
+
+    private static long Size(SizeValue? value, long fallback, string path, Action<string, string> error)
+    {
+        if (value is null)
+        {
+            return fallback;
+        }
+        if (!ByteSize.TryParse(value.Text, out long bytes))
+        {
+            error(path, $"\"{value.Text}\" is not a size: write bytes (52428800) or a number with kB/MB/GB/TB or KiB/MiB/GiB/TiB (\"50MB\")");
+            return fallback;
+        }
+        return bytes;
+    }
+
+    private static string AbsolutePath(string? text, string fallback, string path, Action<string, string> error)
+    {
+        if (text is null)
+        {
+            return fallback;
+        }
+        if (!Path.IsPathFullyQualified(text) || text.Contains('\0', StringComparison.Ordinal))
+        {
+            error(path, $"\"{text}\" must be an absolute path");
+            return fallback;
+        }
+        return Path.TrimEndingDirectorySeparator(text);
+    }
+
+    private static string? OptionalAbsolutePath(string? text, string path, Action<string, string> error) =>
+        text is null ? null : AbsolutePath(text, "", path, error);
+}

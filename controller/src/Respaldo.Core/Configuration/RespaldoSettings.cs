@@ -1,0 +1,86 @@
+namespace Respaldo.Configuration;
+
+/// <summary>
+/// The validated configuration. Built only by <see cref="ConfigurationLoader"/>, so every
+/// value here has been checked: the rest of the program never re-validates.
+/// </summary>
+public sealed record RespaldoSettings
+{
+    public required string SourcePath { get; init; }
+    public required string Hostname { get; init; }
+    public required string StateDirectory { get; init; }
+    public required string MailUser { get; init; }
+    public required long MessageSizeLimit { get; init; }
+    public required StorageSettings Storage { get; init; }
+    public required ListenSettings Listen { get; init; }
+    public required PostfixSettings Postfix { get; init; }
+    public required DovecotSettings Dovecot { get; init; }
+    public required WebSettings Web { get; init; }
+    public required IReadOnlyList<Tenant> Tenants { get; init; }
+
+    /// <summary>Dovecot's maildirs: one per address, <c>maildirs/&lt;domain&gt;/&lt;local-part&gt;/</c>.</summary>
+    public string MaildirRoot => Path.Combine(StateDirectory, "maildirs");
+
+    /// <summary>Messages the primary refused for good, outside Dovecot's view (per tenant).</summary>
+    public string HoldRoot => Path.Combine(StateDirectory, "held");
+
+    /// <summary>The SQLite journal of probes, hand-overs and holds.</summary>
+    public string JournalPath => Path.Combine(StateDirectory, "journal.sqlite");
+}
+
+public sealed record StorageSettings(long Allocation, long MinimumFree);
+
+public sealed record ListenSettings(IReadOnlyList<HostPort> Smtp, HostPort Lmtp, HostPort Imap);
+
+public sealed record PostfixSettings(
+    string QueueDirectory,
+    string DataDirectory,
+    string? LogFile,
+    string InetProtocols,
+    bool DisableDns);
+
+public sealed record DovecotSettings(string BaseDirectory, string StateDirectory, string? LogFile);
+
+public sealed record WebSettings(
+    IReadOnlyList<HostPort> Listen,
+    string? CertificateFile,
+    string? KeyFile,
+    IReadOnlyList<UserAccount> Admins);
+
+public sealed record UserAccount(string User, string PasswordHash);
+
+public sealed record Tenant
+{
+    public required string Id { get; init; }
+    public required string Name { get; init; }
+    public required IReadOnlyList<DomainPattern> Domains { get; init; }
+    public required PrimaryServer Primary { get; init; }
+    public required IReadOnlyList<Mailbox> Mailboxes { get; init; }
+    public required IReadOnlyList<string> AlertEmails { get; init; }
+    public Uri? AlertWebhook { get; init; }
+    public required IReadOnlyList<UserAccount> DashboardUsers { get; init; }
+    public long? StorageShare { get; init; }
+
+    /// <summary>True when <paramref name="domain"/> (lower case, no trailing dot) is one of this tenant's.</summary>
+    public bool ServesDomain(string domain) => Domains.Any(d => d.Matches(domain));
+}
+
+public enum TlsPolicy
+{
+    /// <summary>Never STARTTLS (a primary with a broken TLS stack).</summary>
+    None,
+    /// <summary>STARTTLS when offered, certificate not checked (RFC 7435 opportunistic security).</summary>
+    Opportunistic,
+    /// <summary>STARTTLS is mandatory; the certificate is not checked.</summary>
+    Require,
+    /// <summary>STARTTLS is mandatory and the certificate must verify for the host name.</summary>
+    Verify,
+}
+
+public sealed record PrimaryServer(IReadOnlyList<HostPort> Hosts, TlsPolicy Tls, string? ProbeRecipient);
+
+public sealed record Mailbox(string Address, string? PasswordHash, long? Quota)
+{
+    public string LocalPart => Address[..Address.LastIndexOf('@')];
+    public string Domain => Address[(Address.LastIndexOf('@') + 1)..];
+}

@@ -1,0 +1,82 @@
+using System.Globalization;
+using Respaldo.Configuration;
+
+namespace Respaldo.Templates;
+
+// Note: what the templates may see, and nothing else. Scriban renames members to
+// snake_case (MessageSizeLimit -> message_size_limit); keep names plain and stable,
+// they are the templates' vocabulary.
+
+public sealed record TemplateModel(
+    string Header,
+    string Hostname,
+    string StateDirectory,
+    string MaildirRoot,
+    string MailUser,
+    long MessageSizeLimit,
+    bool AnyQuota,
+    PostfixModel Postfix,
+    DovecotModel Dovecot,
+    ListenModel Listen,
+    IReadOnlyList<TenantModel> Tenants)
+{
+    public static TemplateModel From(RespaldoSettings s, string outputDirectory, string header)
+    {
+        string Host(HostPort e) => e.Host;
+        return new TemplateModel(
+            header,
+            s.Hostname,
+            s.StateDirectory,
+            s.MaildirRoot,
+            s.MailUser,
+            s.MessageSizeLimit,
+            s.Tenants.Any(t => t.Mailboxes.Any(m => m.Quota is not null)),
+            new PostfixModel(
+                Path.Combine(outputDirectory, "postfix"),
+                s.Postfix.QueueDirectory,
+                s.Postfix.DataDirectory,
+                s.Postfix.LogFile,
+                s.Postfix.LogFile is null ? null : Path.GetDirectoryName(s.Postfix.LogFile),
+                s.Postfix.InetProtocols,
+                s.Postfix.DisableDns),
+            new DovecotModel(
+                Path.Combine(outputDirectory, "dovecot"),
+                s.Dovecot.BaseDirectory,
+                s.Dovecot.StateDirectory,
+                s.Dovecot.LogFile),
+            new ListenModel(
+                s.Listen.Smtp.Select(e => e.IsWildcard ? e.Port.ToString(CultureInfo.InvariantCulture) : e.ToString()).ToList(),
+                s.Listen.Lmtp.ToString(),
+                Host(s.Listen.Lmtp),
+                s.Listen.Lmtp.Port,
+                Host(s.Listen.Imap),
+                s.Listen.Imap.Port,
+                string.Join(", ", new[] { Host(s.Listen.Lmtp), Host(s.Listen.Imap) }.Distinct())),
+            s.Tenants.Select(t => new TenantModel(
+                t.Id,
+                t.Name,
+                t.Domains.Select(d => new DomainModel(d.ToString(), d.IncludesSubdomains, Regexp(d))).ToList(),
+                t.Mailboxes.Select(m => new MailboxModel(m.Address, m.PasswordHash, m.Quota)).ToList())).ToList());
+    }
+
+    /// <summary>A Postfix regexp(5) pattern: the apex exactly, or every name ending in ".domain".</summary>
+    private static string Regexp(DomainPattern d)
+    {
+        string escaped = d.Domain.Replace(".", @"\.", StringComparison.Ordinal);
+        return d.IncludesSubdomains ? $"/\\.{escaped}$/" : $"/^{escaped}$/";
+    }
+}
+
+public sealed record PostfixModel(
+    string ConfigDirectory, string QueueDirectory, string DataDirectory, string? LogFile, string? LogDirectory, string InetProtocols, bool DisableDns);
+
+public sealed record DovecotModel(string ConfigDirectory, string BaseDirectory, string StateDirectory, string? LogFile);
+
+public sealed record ListenModel(
+    IReadOnlyList<string> Smtp, string Lmtp, string LmtpHost, int LmtpPort, string ImapHost, int ImapPort, string DovecotAddresses);
+
+public sealed record TenantModel(string Id, string Name, IReadOnlyList<DomainModel> Domains, IReadOnlyList<MailboxModel> Mailboxes);
+
+public sealed record DomainModel(string Pattern, bool IncludesSubdomains, string Regexp);
+
+public sealed record MailboxModel(string Address, string? PasswordHash, long? Quota);

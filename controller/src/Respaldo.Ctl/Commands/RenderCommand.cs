@@ -1,0 +1,66 @@
+using System.CommandLine;
+using Respaldo.Configuration;
+using Respaldo.Templates;
+
+namespace Respaldo.Ctl.Commands;
+
+/// <summary>
+/// <c>respaldoctl render</c>: writes Postfix and Dovecot configuration from the templates.
+/// Idempotent (unchanged files are not rewritten) and atomic per file; an invalid
+/// configuration or a broken template writes nothing.
+/// </summary>
+internal static class RenderCommand
+{
+    public const string DefaultOutput = "/etc/respaldo/rendered";
+
+    public static Command Create()
+    {
+        Option<string?> config = CommonOptions.Config();
+        var output = new Option<string>("--out", "-o")
+        {
+            Description = $"output directory; postfix/ and dovecot/ are written under it (default: {DefaultOutput})",
+            DefaultValueFactory = _ => DefaultOutput,
+        };
+        var templates = new Option<string?>("--templates")
+        {
+            Description = "templates directory (default: $RESPALDO_TEMPLATES, beside the program, /usr/share/respaldo/postfix-templates)",
+        };
+        var command = new Command("render", "render Postfix and Dovecot configuration from the templates") { config, output, templates };
+        command.SetAction(result =>
+        {
+            string path = ConfigurationLoader.ResolvePath(result.GetValue(config));
+            (RespaldoSettings? settings, IReadOnlyList<ConfigurationError> errors) = ConfigurationLoader.TryLoad(path);
+            if (settings is null)
+            {
+                Console.Error.WriteLine($"{Path.GetFullPath(path)}: {errors.Count} error(s); nothing rendered");
+                foreach (ConfigurationError error in errors)
+                {
+                    Console.Error.WriteLine($"  {error}");
+                }
+                return ExitCodes.Failure;
+            }
+            string outDirectory = Path.GetFullPath(result.GetValue(output)!);
+            try
+            {
+                var renderer = new ConfigRenderer(result.GetValue(templates) ?? ConfigRenderer.DefaultTemplatesDirectory());
+                IReadOnlyList<RenderedFile> files = renderer.Render(settings, outDirectory);
+                RenderResult written = ConfigRenderer.Write(files, outDirectory);
+                foreach (string f in written.Changed)
+                {
+                    Console.WriteLine($"wrote     {Path.Combine(outDirectory, f)}");
+                }
+                foreach (string f in written.Unchanged)
+                {
+                    Console.WriteLine($"unchanged {Path.Combine(outDirectory, f)}");
+                }
+                return ExitCodes.Success;
+            }
+            catch (Exception e) when (e is TemplateException or IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"render failed: {e.Message}");
+                return ExitCodes.Failure;
+            }
+        });
+        return command;
+    }
+}

@@ -1,0 +1,26 @@
+// respaldod — the Respaldo controller daemon.
+//
+// SYNOPSIS
+//   respaldod [--config FILE]
+//
+// DESCRIPTION
+//   Watches the backup mailboxes, probes each tenant's primary mail server and hands
+//   every stored message over to it once it accepts mail (DESIGN.md "Message life cycle").
+//   This file only wires the rooms together; each room registers itself.
+//
+// SECURITY
+//   Runs as the unprivileged mail user that owns the maildirs. It reads the configuration
+//   (password hashes, no passwords), opens outbound SMTP to the configured primaries only,
+//   and never logs message contents or credentials.
+
+using Respaldo.Daemon.Hosting;
+using Respaldo.Daemon.Web;
+
+WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
+builder.AddRespaldoSettings();
+builder.AddWeb();
+builder.Host.UseSystemd();
+
+WebApplication app = builder.Build();
+app.MapHealth();
+await app.RunAsync().ConfigureAwait(false);

@@ -17,10 +17,12 @@ using Respaldo.Daemon.Hosting;
 using Respaldo.Daemon.Web;
 
 WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
+builder.AddRespaldoLogging();
 builder.AddRespaldoSettings();
+builder.AddController();
 builder.AddWeb();
 builder.Host.UseSystemd();
 
 WebApplication app = builder.Build();
 app.MapHealth();
-await app.RunAsync().ConfigureAwait(false);
+await app.RunAsync();

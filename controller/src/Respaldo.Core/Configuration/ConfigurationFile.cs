@@ -19,7 +19,25 @@ public sealed class ConfigurationFile
     public PostfixSection? Postfix { get; set; }
     public DovecotSection? Dovecot { get; set; }
     public WebSection? Web { get; set; }
+    public ControllerSection? Controller { get; set; }
     public List<TenantSection?>? Tenants { get; set; }
+}
+
+/// <summary>The pace of the three steps; every value has a sensible default.</summary>
+public sealed class ControllerSection
+{
+    /// <summary>First probe interval while mail waits and the primary is down.</summary>
+    public double? ProbeIntervalSeconds { get; set; }
+    /// <summary>Ceiling of the probe interval during a long outage.</summary>
+    public double? ProbeIntervalMaxSeconds { get; set; }
+    /// <summary>Full rescan of every maildir, the safety net under inotify.</summary>
+    public double? RescanIntervalSeconds { get; set; }
+    /// <summary>Timeout for each SMTP command's reply (connect, greeting, EHLO, MAIL, RCPT, DATA).</summary>
+    public double? CommandTimeoutSeconds { get; set; }
+    /// <summary>Timeout for the reply to the end of a message's data.</summary>
+    public double? DataTimeoutSeconds { get; set; }
+    /// <summary>Longest wait before a message the primary deferred (4xx) is tried again.</summary>
+    public double? RetryMaxSeconds { get; set; }
 }
 
 public sealed class StorageSection
@@ -88,6 +106,12 @@ public sealed class PrimarySection
     public string? Tls { get; set; }
     /// <summary>A known address the probe offers in RCPT TO; none means EHLO only.</summary>
     public string? ProbeRecipient { get; set; }
+    /// <summary>MAIL FROM of the probe; empty (the default) is the null sender, as in address verification.</summary>
+    public string? ProbeSender { get; set; }
+    /// <summary>Connections to the primary at once during a hand-over.</summary>
+    public int? Connections { get; set; }
+    /// <summary>Cap on messages handed over per second; 0 or absent means no cap.</summary>
+    public double? MaxMessagesPerSecond { get; set; }
 }
 
 public sealed class MailboxSection

@@ -61,6 +61,7 @@ public static partial class ConfigurationValidator
         PostfixSettings postfix = ValidatePostfix(file.Postfix, Error);
         DovecotSettings dovecot = ValidateDovecot(file.Dovecot, Error);
         WebSettings web = ValidateWeb(file.Web, Error);
+        ControllerSettings controller = ValidateController(file.Controller, Error);
 
         var tenants = new List<Tenant>();
         if (file.Tenants is null || file.Tenants.Count == 0)
@@ -96,6 +97,7 @@ public static partial class ConfigurationValidator
             Postfix = postfix,
             Dovecot = dovecot,
             Web = web,
+            Controller = controller,
             Tenants = tenants,
         };
         return (settings, errors);
@@ -202,6 +204,37 @@ public static partial class ConfigurationValidator
         }
         IReadOnlyList<UserAccount> admins = Users(section?.Admins, "web.admins", error);
         return new WebSettings(listen, cert, key, admins);
+    }
+
+    private static ControllerSettings ValidateController(ControllerSection? section, Action<string, string> error)
+    {
+        ControllerSettings d = ControllerSettings.Default;
+        TimeSpan Seconds(double? value, TimeSpan fallback, double min, double max, string name)
+        {
+            if (value is null)
+            {
+                return fallback;
+            }
+            if (double.IsNaN(value.Value) || value < min || value > max)
+            {
+                error($"controller.{name}", $"{value} must be from {min} to {max} seconds");
+                return fallback;
+            }
+            return TimeSpan.FromSeconds(value.Value);
+        }
+        TimeSpan probe = Seconds(section?.ProbeIntervalSeconds, d.ProbeInterval, 0.1, 3600, "probeIntervalSeconds");
+        TimeSpan probeMax = Seconds(section?.ProbeIntervalMaxSeconds, d.ProbeIntervalMax, 0.1, 86400, "probeIntervalMaxSeconds");
+        if (probeMax < probe)
+        {
+            error("controller.probeIntervalMaxSeconds", "must not be less than probeIntervalSeconds");
+        }
+        return new ControllerSettings(
+            probe,
+            probeMax,
+            Seconds(section?.RescanIntervalSeconds, d.RescanInterval, 1, 86400, "rescanIntervalSeconds"),
+            Seconds(section?.CommandTimeoutSeconds, d.CommandTimeout, 0.1, 600, "commandTimeoutSeconds"),
+            Seconds(section?.DataTimeoutSeconds, d.DataTimeout, 0.1, 3600, "dataTimeoutSeconds"),
+            Seconds(section?.RetryMaxSeconds, d.RetryMax, 1, 86400, "retryMaxSeconds"));
     }
 
     private static Tenant? ValidateTenant(TenantSection? t, string path, StorageSettings storage, Action<string, string> error)
@@ -401,7 +434,29 @@ public static partial class ConfigurationValidator
                 probe = address;
             }
         }
-        return new PrimaryServer(hosts, tls, probe);
+        string probeSender = "";
+        if (!string.IsNullOrEmpty(p?.ProbeSender))
+        {
+            if (MailAddress.TryNormalize(p.ProbeSender, out string sender, out string message))
+            {
+                probeSender = sender;
+            }
+            else
+            {
+                error($"{path}.probeSender", message);
+            }
+        }
+        int connections = p?.Connections ?? 4;
+        if (connections is < 1 or > 64)
+        {
+            error($"{path}.connections", $"{connections} must be from 1 to 64");
+        }
+        double rate = p?.MaxMessagesPerSecond ?? 0;
+        if (double.IsNaN(rate) || rate < 0)
+        {
+            error($"{path}.maxMessagesPerSecond", "must be 0 (no cap) or more");
+        }
+        return new PrimaryServer(hosts, tls, probe, probeSender, connections, rate);
     }
 
     private static void CheckAcrossTenants(

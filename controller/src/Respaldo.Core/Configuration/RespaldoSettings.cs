@@ -16,6 +16,7 @@ public sealed record RespaldoSettings
     public required PostfixSettings Postfix { get; init; }
     public required DovecotSettings Dovecot { get; init; }
     public required WebSettings Web { get; init; }
+    public required ControllerSettings Controller { get; init; }
     public required IReadOnlyList<Tenant> Tenants { get; init; }
 
     /// <summary>Dovecot's maildirs: one per address, <c>maildirs/&lt;domain&gt;/&lt;local-part&gt;/</c>.</summary>
@@ -29,6 +30,19 @@ public sealed record RespaldoSettings
 }
 
 public sealed record StorageSettings(long Allocation, long MinimumFree);
+
+public sealed record ControllerSettings(
+    TimeSpan ProbeInterval,
+    TimeSpan ProbeIntervalMax,
+    TimeSpan RescanInterval,
+    TimeSpan CommandTimeout,
+    TimeSpan DataTimeout,
+    TimeSpan RetryMax)
+{
+    public static ControllerSettings Default { get; } = new(
+        TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(60), TimeSpan.FromMinutes(5),
+        TimeSpan.FromSeconds(60), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(10));
+}
 
 public sealed record ListenSettings(IReadOnlyList<HostPort> Smtp, HostPort Lmtp, HostPort Imap);
 
@@ -77,7 +91,13 @@ public enum TlsPolicy
     Verify,
 }
 
-public sealed record PrimaryServer(IReadOnlyList<HostPort> Hosts, TlsPolicy Tls, string? ProbeRecipient);
+public sealed record PrimaryServer(
+    IReadOnlyList<HostPort> Hosts,
+    TlsPolicy Tls,
+    string? ProbeRecipient,
+    string ProbeSender,
+    int Connections,
+    double MaxMessagesPerSecond);
 
 public sealed record Mailbox(string Address, string? PasswordHash, long? Quota)
 {

@@ -1,0 +1,236 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Respaldo.Configuration;
+using Respaldo.Journal;
+using Respaldo.Mailboxes;
+using Respaldo.Smtp;
+using Respaldo.Supervision;
+
+namespace Respaldo.HandOver;
+
+/// <summary>What a hand-over run needs from the rest of the controller.</summary>
+public sealed record HandOverContext(
+    RespaldoSettings Settings,
+    Journal.Journal Journal,
+    MailboxIndex Index,
+    HoldArea Holds,
+    RetrySchedule Retries,
+    ControllerEvents Events,
+    TimeProvider Time,
+    ILogger Logger);
+
+/// <summary>
+/// One hand-over of a tenant's waiting messages to its primary: several connections at once
+/// (primary.connections), many messages per connection, oldest first. For each message:
+/// 250 → journal (durable) → delete the copy; 4xx/timeout/drop → stays, retried later;
+/// 5xx or "cannot go as it is" → hold area, journal, alert event. A 421 or a primary that
+/// stops answering ends the run for the whole tenant, leaving the rest waiting.
+/// </summary>
+public sealed partial class HandOverRun
+{
+    private readonly Tenant _tenant;
+    private readonly HostPort _host;
+    private readonly HandOverContext _context;
+    private readonly ConcurrentQueue<Mailboxes.WaitingMessage> _queue = new();
+    private readonly ConcurrentBag<Task> _pending = [];
+    private readonly object _rateLock = new();
+    private DateTimeOffset _nextSlot;
+    private volatile bool _stop;
+
+    public HandOverRun(Tenant tenant, HostPort host, IReadOnlyList<Mailboxes.WaitingMessage> messages, HandOverContext context)
+    {
+        _tenant = tenant;
+        _host = host;
+        _context = context;
+        foreach (Mailboxes.WaitingMessage m in messages)
+        {
+            _queue.Enqueue(m);
+        }
+        Progress = new HandOverProgress(tenant.Id, host.ToString(), messages.Count, context.Time.GetUtcNow());
+    }
+
+    public HandOverProgress Progress { get; }
+
+    public async Task<HandOverProgress> ExecuteAsync(CancellationToken cancellationToken)
+    {
+        int workers = Math.Clamp(_tenant.Primary.Connections, 1, Math.Max(1, Progress.Total));
+        LogStarted(_context.Logger, _tenant.Id, Progress.Total, _host.ToString(), workers);
+        int[] connected = new int[1];
+        Task[] tasks = Enumerable.Range(0, workers).Select(_ => Task.Run(() => WorkAsync(connected, cancellationToken), CancellationToken.None)).ToArray();
+        await Task.WhenAll(tasks);
+        // Deletions wait for their journal commit; let every one finish before reporting.
+        await Task.WhenAll(_pending);
+        if (connected[0] == 0 && Progress.Total > 0)
+        {
+            Progress.PrimaryLost = true;
+        }
+        Progress.Finish(_context.Time.GetUtcNow());
+        LogFinished(_context.Logger, _tenant.Id, Progress.Delivered, Progress.Deferred, Progress.Held, Progress.Total,
+            (Progress.Finished!.Value - Progress.Started).TotalSeconds, Progress.StopReason ?? "done");
+        _context.Events.Raise(new HandOverFinished(_tenant.Id, Progress.Finished.Value, Progress));
+        return Progress;
+    }
+
+    private async Task WorkAsync(int[] connected, CancellationToken cancellationToken)
+    {
+        ControllerSettings pace = _context.Settings.Controller;
+        SmtpConnection? connection = null;
+        try
+        {
+            while (!_stop && !cancellationToken.IsCancellationRequested && _queue.TryDequeue(out Mailboxes.WaitingMessage? message))
+            {
+                if (connection is null)
+                {
+                    try
+                    {
+                        connection = await SmtpConnection.OpenAsync(_host, _context.Settings.Hostname, _tenant.Primary.Tls, pace.CommandTimeout, cancellationToken);
+                        Interlocked.Increment(ref connected[0]);
+                    }
+                    catch (SmtpSessionException e)
+                    {
+                        // The message was not attempted: it simply stays waiting.
+                        Stop(e.Message, primaryLost: true);
+                        break;
+                    }
+                }
+                await RateLimitAsync(cancellationToken);
+                var clock = Stopwatch.StartNew();
+                (HandOverResult result, Envelope? envelope) = await new MessageSender(connection, pace.DataTimeout).SendAsync(message, cancellationToken);
+                Settle(message, result, envelope, clock.Elapsed);
+                if (result.SessionLost)
+                {
+                    await connection.DisposeAsync();
+                    connection = null;
+                    if (result.ServiceClosing)
+                    {
+                        Stop($"the primary answered 421: {result.Reply?.OneLine}", primaryLost: true);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Shutting down: what was not settled stays in its mailbox.
+        }
+        finally
+        {
+            if (connection is not null)
+            {
+                await connection.QuitAsync(CancellationToken.None);
+                await connection.DisposeAsync();
+            }
+        }
+    }
+
+    private void Stop(string reason, bool primaryLost)
+    {
+        _stop = true;
+        Progress.StopReason ??= reason;
+        if (primaryLost)
+        {
+            Progress.PrimaryLost = true;
+        }
+    }
+
+    private async Task RateLimitAsync(CancellationToken cancellationToken)
+    {
+        double rate = _tenant.Primary.MaxMessagesPerSecond;
+        if (rate <= 0)
+        {
+            return;
+        }
+        TimeSpan wait;
+        lock (_rateLock)
+        {
+            DateTimeOffset now = _context.Time.GetUtcNow();
+            DateTimeOffset slot = _nextSlot > now ? _nextSlot : now;
+            _nextSlot = slot + TimeSpan.FromSeconds(1 / rate);
+            wait = slot - now;
+        }
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait, _context.Time, cancellationToken);
+        }
+    }
+
+    private void Settle(Mailboxes.WaitingMessage message, HandOverResult result, Envelope? envelope, TimeSpan elapsed)
+    {
+        int attempt = _context.Retries.Attempts(message.Key) + 1;
+        HandOverRecord Record(string outcome) => new(
+            _tenant.Id, message.Mailbox, message.BaseName, message.Size, envelope?.Sender, envelope?.Recipient, _host.ToString(),
+            outcome, result.Stage.ToString(), result.Reply?.Code, result.Reply?.OneLine ?? result.Reason, attempt, elapsed.TotalMilliseconds);
+
+        switch (result.Outcome)
+        {
+            case HandOverOutcome.Delivered:
+                Progress.AddDelivered(message.Size);
+                // The copy is deleted only once the 250 is durable; the worker does not wait for
+                // that (group commit), it goes on with the next message.
+                _pending.Add(_context.Journal.RecordHandOverAsync(Record("delivered")).ContinueWith(
+                    t => AfterDeliveryRecorded(t, message, result), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default));
+                break;
+            case HandOverOutcome.Deferred:
+                Progress.AddDeferred();
+                _context.Retries.Deferred(message.Key, _context.Time.GetUtcNow());
+                LogDeferred(_context.Logger, _tenant.Id, message.Mailbox, message.BaseName, result.Reason);
+                _pending.Add(_context.Journal.RecordHandOverAsync(Record("deferred")));
+                break;
+            case HandOverOutcome.Held:
+                Progress.AddHeld();
+                Hold(message, result, envelope, Record("held"));
+                break;
+            case HandOverOutcome.Vanished:
+                _context.Index.Remove(_tenant.Id, message.Key);
+                break;
+        }
+    }
+
+    private void AfterDeliveryRecorded(Task recorded, Mailboxes.WaitingMessage message, HandOverResult result)
+    {
+        if (!recorded.IsCompletedSuccessfully)
+        {
+            // Note: without a durable record the copy stays; the next run sends it again.
+            LogNotRecorded(_context.Logger, _tenant.Id, message.Mailbox, message.BaseName, recorded.Exception?.GetBaseException().Message ?? "cancelled");
+            return;
+        }
+        DeliveredCopy.Delete(message);
+        _context.Index.Remove(_tenant.Id, message.Key);
+        _context.Retries.Forget(message.Key);
+        LogDelivered(_context.Logger, _tenant.Id, message.Mailbox, message.BaseName, message.Size, result.Reply?.OneLine ?? "");
+    }
+
+    private void Hold(Mailboxes.WaitingMessage message, HandOverResult result, Envelope? envelope, HandOverRecord record)
+    {
+        string? held = _context.Holds.Hold(message);
+        _context.Index.Remove(_tenant.Id, message.Key);
+        _context.Retries.Forget(message.Key);
+        if (held is null)
+        {
+            return;
+        }
+        LogHeld(_context.Logger, _tenant.Id, message.Mailbox, message.BaseName, result.Reason);
+        _pending.Add(_context.Journal.RecordHandOverAsync(record));
+        _pending.Add(_context.Journal.RecordHoldAsync(new HoldRecord(
+            _tenant.Id, message.Mailbox, message.BaseName, message.Size, envelope?.Sender, envelope?.Recipient, held, result.Reason, result.Reply?.Code)));
+        _context.Events.Raise(new MessageHeld(_tenant.Id, _context.Time.GetUtcNow(), message, held, result.Reason));
+    }
+
+    [LoggerMessage(EventId = 1401, Level = LogLevel.Information, Message = "tenant {Tenant}: handing over {Count} message(s) to {Host} on {Connections} connection(s)")]
+    private static partial void LogStarted(ILogger logger, string tenant, int count, string host, int connections);
+
+    [LoggerMessage(EventId = 1402, Level = LogLevel.Information, Message = "tenant {Tenant}: hand-over ended: {Delivered} delivered, {Deferred} deferred, {Held} held of {Total} in {Seconds:0.0}s ({Reason})")]
+    private static partial void LogFinished(ILogger logger, string tenant, int delivered, int deferred, int held, int total, double seconds, string reason);
+
+    [LoggerMessage(EventId = 1403, Level = LogLevel.Debug, Message = "tenant {Tenant} mailbox {Mailbox} message {Message}: delivered ({Size} bytes): {Reply}")]
+    private static partial void LogDelivered(ILogger logger, string tenant, string mailbox, string message, long size, string reply);
+
+    [LoggerMessage(EventId = 1404, Level = LogLevel.Information, Message = "tenant {Tenant} mailbox {Mailbox} message {Message}: deferred: {Reason}")]
+    private static partial void LogDeferred(ILogger logger, string tenant, string mailbox, string message, string reason);
+
+    [LoggerMessage(EventId = 1405, Level = LogLevel.Warning, Message = "tenant {Tenant} mailbox {Mailbox} message {Message}: held: {Reason}")]
+    private static partial void LogHeld(ILogger logger, string tenant, string mailbox, string message, string reason);
+
+    [LoggerMessage(EventId = 1406, Level = LogLevel.Error, Message = "tenant {Tenant} mailbox {Mailbox} message {Message}: delivered but the journal did not record it ({Reason}); the copy is kept and will be sent again")]
+    private static partial void LogNotRecorded(ILogger logger, string tenant, string mailbox, string message, string reason);
+}

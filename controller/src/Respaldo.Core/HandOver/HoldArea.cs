@@ -1,0 +1,57 @@
+using Respaldo.Mailboxes;
+using Respaldo.Storage;
+
+namespace Respaldo.HandOver;
+
+/// <summary>
+/// Where messages the primary refused for good wait for a decision: held/TENANT/MAILBOX/BASENAME
+/// under the state directory, outside Dovecot's view (so the webmail no longer shows them as
+/// "will reach your mailbox"). Moving in and out is a rename, as in Postfix's queue.
+/// </summary>
+public sealed class HoldArea(string root)
+{
+    public string Root { get; } = Path.GetFullPath(root);
+
+    public string DirectoryOf(string tenantId, string mailbox) => Path.Combine(Root, tenantId, mailbox);
+
+    /// <summary>Moves a stored message into the hold area; returns its new path, or null if it had vanished.</summary>
+    public string? Hold(WaitingMessage message)
+    {
+        string target = DirectoryOf(message.TenantId, message.Mailbox);
+        Directory.CreateDirectory(target);
+        string destination = Path.Combine(target, message.BaseName);
+        string? source = message.Path;
+        for (int attempt = 0; attempt < 3 && source is not null; attempt++)
+        {
+            try
+            {
+                File.Move(source, destination, overwrite: false);
+                AtomicFile.SyncDirectory(target);
+                AtomicFile.SyncDirectory(Path.GetDirectoryName(source)!);
+                return destination;
+            }
+            catch (FileNotFoundException)
+            {
+                source = MaildirLayout.Relocate(message.MaildirPath, message.BaseName);
+            }
+            catch (IOException) when (File.Exists(destination))
+            {
+                // Note: the same base name is already held (a crash between move and record):
+                // keep both, never overwrite a held message.
+                destination = Path.Combine(target, $"{message.BaseName}.{DateTime.UtcNow.Ticks}");
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Puts a held message back into its mailbox's new/ for another hand-over attempt.</summary>
+    public static string Release(string heldPath, string maildir)
+    {
+        string newDir = Path.Combine(maildir, "new");
+        Directory.CreateDirectory(newDir);
+        string destination = Path.Combine(newDir, Path.GetFileName(heldPath));
+        File.Move(heldPath, destination, overwrite: false);
+        AtomicFile.SyncDirectory(newDir);
+        return destination;
+    }
+}

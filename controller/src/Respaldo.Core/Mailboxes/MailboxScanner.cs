@@ -1,0 +1,74 @@
+namespace Respaldo.Mailboxes;
+
+/// <summary>
+/// The full scan: every tenant mailbox's new/ and cur/ (never tmp/, where Dovecot is still
+/// writing). Used at start, after an inotify overflow, and as the periodic safety net.
+/// </summary>
+public sealed class MailboxScanner(MaildirLayout layout)
+{
+    /// <summary>Each mailbox found on disk with its messages (possibly none).</summary>
+    public IEnumerable<(string TenantId, string Mailbox, List<WaitingMessage> Messages)> Scan()
+    {
+        if (!Directory.Exists(layout.Root))
+        {
+            yield break;
+        }
+        foreach (string domainDir in SafeDirectories(layout.Root))
+        {
+            string domain = Path.GetFileName(domainDir);
+            foreach (string mailboxDir in SafeDirectories(domainDir))
+            {
+                string local = Path.GetFileName(mailboxDir);
+                var messages = new List<WaitingMessage>();
+                string? tenantId = null;
+                foreach (string sub in new[] { "new", "cur" })
+                {
+                    foreach (string file in SafeFiles(Path.Combine(mailboxDir, sub)))
+                    {
+                        if (Path.GetFileName(file).StartsWith('.'))
+                        {
+                            continue;
+                        }
+                        WaitingMessage? m = layout.Describe(domain, local, file);
+                        if (m is not null)
+                        {
+                            messages.Add(m);
+                            tenantId = m.TenantId;
+                        }
+                    }
+                }
+                tenantId ??= layout.TenantForDomain(domain)?.Id;
+                if (tenantId is not null)
+                {
+                    yield return (tenantId, $"{local}@{domain}", messages);
+                }
+            }
+        }
+    }
+
+    // Note: a directory removed while we list it is not an error (DESIGN.md: a file that
+    // vanished between listing and opening is looked up again, never treated as an error).
+    private static IEnumerable<string> SafeDirectories(string dir)
+    {
+        try
+        {
+            return Directory.GetDirectories(dir);
+        }
+        catch (Exception e) when (e is DirectoryNotFoundException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+
+    private static IEnumerable<string> SafeFiles(string dir)
+    {
+        try
+        {
+            return Directory.GetFiles(dir);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return [];
+        }
+    }
+}

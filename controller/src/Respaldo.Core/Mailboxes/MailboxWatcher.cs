@@ -1,0 +1,212 @@
+using Microsoft.Extensions.Logging;
+
+namespace Respaldo.Mailboxes;
+
+/// <summary>
+/// Keeps <see cref="MailboxIndex"/> current. One inotify watch tree (FileSystemWatcher over
+/// the maildir root) reports arrivals within milliseconds and costs nothing while nothing
+/// happens; a full rescan runs at start, whenever inotify loses events (queue overflow), and
+/// every <c>controller.rescanIntervalSeconds</c> as a safety net. Idle cost does not grow
+/// with the number of mailboxes: 10,000 empty mailboxes are 10,000 idle watches, not
+/// 10,000 listings a second.
+/// </summary>
+public sealed partial class MailboxWatcher : IDisposable
+{
+    private readonly MaildirLayout _layout;
+    private readonly MailboxIndex _index;
+    private readonly MailboxScanner _scanner;
+    private readonly Func<WaitingMessage, bool> _reconcile;
+    private readonly TimeSpan _rescanInterval;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _rescanRequested = new(0, 1);
+    private FileSystemWatcher? _watcher;
+
+    /// <param name="reconcile">
+    /// Asked about each message a scan finds that the index did not know; returning true
+    /// means "already dealt with" (handed over before a crash, say) and keeps it out.
+    /// </param>
+    public MailboxWatcher(MaildirLayout layout, MailboxIndex index, Func<WaitingMessage, bool> reconcile, TimeSpan rescanInterval, ILogger logger)
+    {
+        _layout = layout;
+        _index = index;
+        _scanner = new MailboxScanner(layout);
+        _reconcile = reconcile;
+        _rescanInterval = rescanInterval;
+        _logger = logger;
+    }
+
+    /// <summary>Completes once the first full scan is in the index.</summary>
+    public Task Ready => _ready.Task;
+
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public int LastScanMailboxes { get; private set; }
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        // Note: watch first, then scan, so nothing that arrives during the scan is missed.
+        StartWatching();
+        FullScan();
+        _ready.TrySetResult();
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await _rescanRequested.WaitAsync(_rescanInterval, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            if (_watcher is null)
+            {
+                StartWatching();
+            }
+            FullScan();
+        }
+    }
+
+    /// <summary>Asks for a full scan soon (after an overflow, or from an admin command).</summary>
+    public void RequestRescan()
+    {
+        if (_rescanRequested.CurrentCount == 0)
+        {
+            try
+            {
+                _rescanRequested.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+                // Note: a rescan is already pending; one is enough.
+            }
+        }
+    }
+
+    private void StartWatching()
+    {
+        Directory.CreateDirectory(_layout.Root);
+        try
+        {
+            var watcher = new FileSystemWatcher(_layout.Root)
+            {
+                IncludeSubdirectories = true,
+                NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName,
+                // Note: the largest buffer .NET allows; a burst of deliveries must not overflow it.
+                InternalBufferSize = 64 * 1024,
+            };
+            watcher.Created += (_, e) => OnAppeared(e.FullPath);
+            watcher.Renamed += (_, e) => OnRenamed(e.OldFullPath, e.FullPath);
+            watcher.Deleted += (_, e) => OnDeleted(e.FullPath);
+            watcher.Error += (_, e) => OnError(e.GetException());
+            watcher.EnableRaisingEvents = true;
+            _watcher = watcher;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            // Note: too few inotify watches (fs.inotify.max_user_watches) degrades to polling
+            // at the rescan interval; mail is still found, only later.
+            LogWatchFailed(_logger, _layout.Root, e.Message);
+            _watcher = null;
+        }
+    }
+
+    private void OnAppeared(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            // Note: a new maildir (first delivery to an address) can receive its first file
+            // before inotify watches it; look inside now rather than at the next rescan.
+            foreach (string file in SafeFiles(path))
+            {
+                OnAppeared(file);
+            }
+            return;
+        }
+        WaitingMessage? message = _layout.Describe(path);
+        if (message is not null && File.Exists(path))
+        {
+            _index.Upsert(message);
+        }
+    }
+
+    private void OnRenamed(string oldPath, string newPath)
+    {
+        (string TenantId, string Key)? old = _layout.KeyOf(oldPath);
+        WaitingMessage? now = _layout.Describe(newPath);
+        if (old is { } o && (now is null || now.Key != o.Key))
+        {
+            _index.Remove(o.TenantId, o.Key, onlyAtPath: oldPath);
+        }
+        if (now is not null && File.Exists(newPath))
+        {
+            _index.Upsert(now);
+        }
+    }
+
+    private void OnDeleted(string path)
+    {
+        if (_layout.KeyOf(path) is { } gone)
+        {
+            _index.Remove(gone.TenantId, gone.Key, onlyAtPath: path);
+        }
+    }
+
+    private void OnError(Exception e)
+    {
+        LogWatchOverflow(_logger, e.Message);
+        RequestRescan();
+    }
+
+    /// <summary>Reads every maildir and makes the index match it.</summary>
+    public void FullScan()
+    {
+        int mailboxes = 0;
+        var seen = new HashSet<(string, string)>();
+        foreach ((string tenantId, string mailbox, List<WaitingMessage> messages) in _scanner.Scan())
+        {
+            mailboxes++;
+            seen.Add((tenantId, mailbox));
+            var fresh = new List<WaitingMessage>(messages.Count);
+            foreach (WaitingMessage m in messages)
+            {
+                if (_index.Find(tenantId, m.Key) is not null || !_reconcile(m))
+                {
+                    fresh.Add(m);
+                }
+            }
+            _index.ReplaceMailbox(tenantId, mailbox, fresh);
+        }
+        foreach ((string tenantId, string mailbox) in _index.KnownMailboxes())
+        {
+            if (!seen.Contains((tenantId, mailbox)))
+            {
+                _index.ReplaceMailbox(tenantId, mailbox, []);
+            }
+        }
+        LastScanMailboxes = mailboxes;
+    }
+
+    private static string[] SafeFiles(string dir)
+    {
+        try
+        {
+            return Directory.GetFileSystemEntries(dir, "*", SearchOption.AllDirectories);
+        }
+        catch (Exception e) when (e is DirectoryNotFoundException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+
+    public void Dispose()
+    {
+        _watcher?.Dispose();
+        _rescanRequested.Dispose();
+    }
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "cannot watch {Root} with inotify ({Reason}); falling back to rescans only")]
+    private static partial void LogWatchFailed(ILogger logger, string root, string reason);
+
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "inotify lost events ({Reason}); rescanning every maildir")]
+    private static partial void LogWatchOverflow(ILogger logger, string reason);
+}

@@ -1,0 +1,104 @@
+using Respaldo.Configuration;
+
+namespace Respaldo.Mailboxes;
+
+/// <summary>
+/// Where Dovecot keeps each address's maildir (mail_location = maildir:ROOT/%Ld/%Ln in the
+/// rendered dovecot.conf) and how a path maps back to a message.
+/// </summary>
+public sealed class MaildirLayout(string root, TenantDirectory tenants)
+{
+    public string Root { get; } = Path.GetFullPath(root);
+
+    public Tenant? TenantForDomain(string domain) => tenants.ForDomain(domain);
+
+    public string MaildirOf(string address)
+    {
+        int at = address.LastIndexOf('@');
+        return Path.Combine(Root, address[(at + 1)..].ToLowerInvariant(), address[..at].ToLowerInvariant());
+    }
+
+    /// <summary>
+    /// The message a path names, when it is a file in some mailbox's new/ or cur/ and its
+    /// domain belongs to a tenant; null otherwise (tmp/, index files, unknown domains).
+    /// </summary>
+    public WaitingMessage? Describe(string path, Func<string, FileInfo?>? stat = null)
+    {
+        string relative = Path.GetRelativePath(Root, path);
+        string[] parts = relative.Split('/');
+        if (parts.Length != 4 || parts[2] is not ("new" or "cur") || parts[3].StartsWith('.'))
+        {
+            return null;
+        }
+        return Describe(parts[0], parts[1], path, stat);
+    }
+
+    /// <summary>The tenant and journal key of the message a path names, without touching the file (it may be gone).</summary>
+    public (string TenantId, string Key)? KeyOf(string path)
+    {
+        string relative = Path.GetRelativePath(Root, path);
+        string[] parts = relative.Split('/');
+        if (parts.Length != 4 || parts[2] is not ("new" or "cur") || parts[3].StartsWith('.'))
+        {
+            return null;
+        }
+        Tenant? tenant = tenants.ForDomain(parts[0]);
+        return tenant is null ? null : (tenant.Id, $"{parts[1]}@{parts[0]}/{MaildirName.BaseName(parts[3])}");
+    }
+
+    public WaitingMessage? Describe(string domain, string local, string path, Func<string, FileInfo?>? stat = null)
+    {
+        Tenant? tenant = tenants.ForDomain(domain);
+        if (tenant is null)
+        {
+            return null;
+        }
+        string file = Path.GetFileName(path);
+        long? size = MaildirName.Size(file);
+        DateTimeOffset? arrived = MaildirName.Arrived(file);
+        if (size is null || arrived is null)
+        {
+            FileInfo? info = (stat ?? StatFile)(path);
+            if (info is null)
+            {
+                return null;
+            }
+            size ??= info.Length;
+            arrived ??= info.LastWriteTimeUtc;
+        }
+        string maildir = Path.Combine(Root, domain, local);
+        return new WaitingMessage(tenant.Id, $"{local}@{domain}", maildir, MaildirName.BaseName(file), path, size.Value, arrived.Value);
+    }
+
+    private static FileInfo? StatFile(string path)
+    {
+        var info = new FileInfo(path);
+        return info.Exists ? info : null;
+    }
+
+    /// <summary>
+    /// Finds a message again by base name after its file vanished from where it was seen:
+    /// Dovecot moves new/X to cur/X:2,FLAGS when a webmail user reads it.
+    /// </summary>
+    public static string? Relocate(string maildir, string baseName)
+    {
+        foreach (string sub in new[] { "cur", "new" })
+        {
+            string dir = Path.Combine(maildir, sub);
+            string exact = Path.Combine(dir, baseName);
+            if (File.Exists(exact))
+            {
+                return exact;
+            }
+            if (Directory.Exists(dir))
+            {
+                string? found = Directory.EnumerateFiles(dir, baseName + ":*").FirstOrDefault();
+                if (found is not null)
+                {
+                    return found;
+                }
+            }
+        }
+        return null;
+    }
+}

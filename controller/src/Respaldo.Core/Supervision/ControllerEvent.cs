@@ -1,0 +1,31 @@
+using Respaldo.HandOver;
+using Respaldo.Mailboxes;
+using Respaldo.Primary;
+
+namespace Respaldo.Supervision;
+
+/// <summary>Something an operator may want to hear about: alerts, D-Bus signals and the dashboard listen to these.</summary>
+public abstract record ControllerEvent(string TenantId, DateTimeOffset At);
+
+/// <summary>A message was stored at the backup (first seen by the watcher).</summary>
+public sealed record MessageArrived(string TenantId, DateTimeOffset At, WaitingMessage Message) : ControllerEvent(TenantId, At);
+
+/// <summary>The primary stopped accepting mail (first failed probe after "up", or lost mid hand-over).</summary>
+public sealed record PrimaryWentDown(string TenantId, DateTimeOffset At, string Host, string Reason) : ControllerEvent(TenantId, At);
+
+/// <summary>The primary accepts mail again.</summary>
+public sealed record PrimaryCameUp(string TenantId, DateTimeOffset At, string Host, DateTimeOffset? DownSince) : ControllerEvent(TenantId, At);
+
+/// <summary>A hand-over run ended.</summary>
+public sealed record HandOverFinished(string TenantId, DateTimeOffset At, HandOverProgress Progress) : ControllerEvent(TenantId, At);
+
+/// <summary>The primary refused a message for good, or it cannot go as it is: it is in the hold area.</summary>
+public sealed record MessageHeld(string TenantId, DateTimeOffset At, WaitingMessage Message, string HeldPath, string Reason) : ControllerEvent(TenantId, At);
+
+/// <summary>Fan-out of <see cref="ControllerEvent"/>s. Listeners must be quick and must not throw: they run on the controller's path.</summary>
+public sealed class ControllerEvents
+{
+    public event Action<ControllerEvent>? Raised;
+
+    public void Raise(ControllerEvent e) => Raised?.Invoke(e);
+}

@@ -1,0 +1,100 @@
+using Microsoft.Extensions.Logging;
+using Respaldo.Configuration;
+using Respaldo.HandOver;
+using Respaldo.Mailboxes;
+using Respaldo.Primary;
+
+namespace Respaldo.Supervision;
+
+/// <summary>
+/// The controller as a whole: the mailbox watcher, one <see cref="TenantSupervisor"/> per
+/// tenant, and the wiring between them and the journal. Knows nothing of hosting: the
+/// daemon runs <see cref="RunAsync"/>, tests may too.
+/// </summary>
+public sealed partial class Supervisor : IDisposable
+{
+    private readonly Dictionary<string, TenantSupervisor> _tenants;
+    private readonly HandOverContext _context;
+
+    public Supervisor(RespaldoSettings settings, Journal.Journal journal, ILoggerFactory loggers, TimeProvider time)
+    {
+        ILogger logger = loggers.CreateLogger("Respaldo.Controller");
+        var directory = new TenantDirectory(settings.Tenants);
+        Layout = new MaildirLayout(settings.MaildirRoot, directory);
+        Index = new MailboxIndex(settings.Tenants.Select(t => t.Id));
+        Events = new ControllerEvents();
+        Holds = new HoldArea(settings.HoldRoot);
+        _context = new HandOverContext(settings, journal, Index, Holds, new RetrySchedule(settings.Controller.RetryMax), Events, time, logger);
+        var prober = new PrimaryProber(settings.Hostname, settings.Controller.CommandTimeout, time);
+        _tenants = settings.Tenants.ToDictionary(t => t.Id, t => new TenantSupervisor(t, _context, prober), StringComparer.Ordinal);
+        Watcher = new MailboxWatcher(Layout, Index, Reconcile, settings.Controller.RescanInterval, loggers.CreateLogger("Respaldo.Mailboxes"));
+        Index.Arrived += OnArrived;
+        Settings = settings;
+        Journal = journal;
+    }
+
+    public RespaldoSettings Settings { get; }
+    public Journal.Journal Journal { get; }
+    public MaildirLayout Layout { get; }
+    public MailboxIndex Index { get; }
+    public ControllerEvents Events { get; }
+    public HoldArea Holds { get; }
+    public MailboxWatcher Watcher { get; }
+
+    public IReadOnlyCollection<TenantSupervisor> Tenants => _tenants.Values;
+
+    public TenantSupervisor? Find(string tenantId) => _tenants.GetValueOrDefault(tenantId);
+
+    /// <summary>Runs the watcher and every tenant's loop until cancelled; the first failure of any stops them all.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task watcher = Watcher.RunAsync(linked.Token);
+        await Task.WhenAny(Watcher.Ready, watcher);
+        var loops = _tenants.Values.Select(t => t.RunAsync(linked.Token)).Append(watcher).ToList();
+        Task first = await Task.WhenAny(loops);
+        await linked.CancelAsync();
+        try
+        {
+            await Task.WhenAll(loops);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Normal shutdown.
+        }
+        await first;
+    }
+
+    /// <summary>
+    /// Start-up reconciliation (and every rescan): a copy the journal records as delivered was
+    /// handed over before a crash; delete it instead of sending it again.
+    /// </summary>
+    private bool Reconcile(WaitingMessage message)
+    {
+        if (!Journal.WasDelivered(message.Mailbox, message.BaseName))
+        {
+            return false;
+        }
+        DeliveredCopy.Delete(message);
+        LogReconciled(_context.Logger, message.TenantId, message.Mailbox, message.BaseName);
+        return true;
+    }
+
+    private void OnArrived(WaitingMessage message)
+    {
+        _ = Journal.RecordArrivalAsync(message.TenantId, message.Mailbox, message.BaseName, message.Size, message.Arrived);
+        Events.Raise(new MessageArrived(message.TenantId, _context.Time.GetUtcNow(), message));
+    }
+
+    public void Dispose()
+    {
+        Watcher.Dispose();
+        foreach (TenantSupervisor t in _tenants.Values)
+        {
+            t.Dispose();
+        }
+    }
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "tenant {Tenant} mailbox {Mailbox} message {Message}: already handed over before a restart; deleted without sending again")]
+    private static partial void LogReconciled(ILogger logger, string tenant, string mailbox, string message);
+}

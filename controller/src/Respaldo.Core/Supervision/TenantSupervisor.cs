@@ -1,0 +1,193 @@
+using Microsoft.Extensions.Logging;
+using Respaldo.Configuration;
+using Respaldo.HandOver;
+using Respaldo.Journal;
+using Respaldo.Mailboxes;
+using Respaldo.Primary;
+
+namespace Respaldo.Supervision;
+
+/// <summary>
+/// The customer's three steps for one tenant, over and over:
+/// (1) while its mailboxes are empty, rest — no probes, no listings, just wait for an arrival;
+/// (2) while mail waits, probe the primary — every few seconds, backing off to the ceiling
+///     during a long outage;
+/// (3) when a probe says "up", hand every due message over.
+/// "Hand over now" skips the waits: probe at once and send everything, retry delays ignored.
+/// </summary>
+public sealed partial class TenantSupervisor : IDisposable
+{
+    private readonly HandOverContext _context;
+    private readonly PrimaryProber _prober;
+    private readonly SemaphoreSlim _wake = new(0, 1);
+    private int _handOverNow;
+    private DateTimeOffset _nextProbe = DateTimeOffset.MinValue;
+    private volatile PrimaryState _state = PrimaryState.Unknown;
+    private volatile HandOverProgress? _current;
+    private volatile HandOverProgress? _last;
+
+    public TenantSupervisor(Tenant tenant, HandOverContext context, PrimaryProber prober)
+    {
+        Tenant = tenant;
+        _context = context;
+        _prober = prober;
+    }
+
+    public Tenant Tenant { get; }
+
+    public PrimaryState State => _state;
+
+    /// <summary>The run in progress, if any.</summary>
+    public HandOverProgress? Current => _current;
+
+    /// <summary>The last finished run, if any.</summary>
+    public HandOverProgress? Last => _last;
+
+    /// <summary>The dashboard's and respaldoctl's "hand over now".</summary>
+    public void HandOverNow()
+    {
+        Interlocked.Exchange(ref _handOverNow, 1);
+        Wake();
+    }
+
+    private void Wake()
+    {
+        if (_wake.CurrentCount == 0)
+        {
+            try
+            {
+                _wake.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+                // Already awake.
+            }
+        }
+    }
+
+    /// <summary>An out-of-band probe (respaldoctl probe): recorded and reflected in the state like any other.</summary>
+    public async Task<IReadOnlyList<ProbeResult>> ProbeNowAsync(CancellationToken cancellationToken)
+    {
+        IReadOnlyList<ProbeResult> results = await ProbeAsync(cancellationToken);
+        if (results.Any(r => r.Up) && _context.Index.Totals(Tenant.Id).Count > 0)
+        {
+            Wake();
+        }
+        return results;
+    }
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            Task arrival = _context.Index.NextArrival(Tenant.Id);
+            bool now = Interlocked.Exchange(ref _handOverNow, 0) == 1;
+            DateTimeOffset clock = _context.Time.GetUtcNow();
+            IReadOnlyList<WaitingMessage> waiting = _context.Index.Snapshot(Tenant.Id);
+            _context.Retries.Retain(waiting.Select(m => m.Key).ToHashSet(StringComparer.Ordinal));
+
+            if (waiting.Count == 0)
+            {
+                // Step 1: nothing waits. No probe at all until something arrives.
+                await WaitAsync(arrival, null, cancellationToken);
+                continue;
+            }
+            List<WaitingMessage> due = now ? [.. waiting] : waiting.Where(m => _context.Retries.IsDue(m.Key, clock)).ToList();
+            if (due.Count == 0)
+            {
+                await WaitAsync(arrival, _context.Retries.NextDue(waiting.Select(m => m.Key)), cancellationToken);
+                continue;
+            }
+            if (!now && _state.Status == PrimaryStatus.Down && clock < _nextProbe)
+            {
+                // Step 2 while down: the next probe is scheduled; new mail does not hurry it.
+                await WaitAsync(null, _nextProbe, cancellationToken);
+                continue;
+            }
+
+            IReadOnlyList<ProbeResult> probes = await ProbeAsync(cancellationToken);
+            ProbeResult? up = probes.FirstOrDefault(p => p.Up);
+            if (up is null)
+            {
+                _nextProbe = _context.Time.GetUtcNow() + ProbeSchedule.Next(_state.ConsecutiveFailures,
+                    _context.Settings.Controller.ProbeInterval, _context.Settings.Controller.ProbeIntervalMax);
+                continue;
+            }
+
+            // Step 3.
+            var run = new HandOverRun(Tenant, up.Host, due, _context);
+            _current = run.Progress;
+            HandOverProgress progress = await run.ExecuteAsync(cancellationToken);
+            _current = null;
+            _last = progress;
+            if (progress.PrimaryLost)
+            {
+                MarkLost(up.Host.ToString(), progress.StopReason ?? "the hand-over lost the primary");
+            }
+        }
+    }
+
+    private async Task<IReadOnlyList<ProbeResult>> ProbeAsync(CancellationToken cancellationToken)
+    {
+        IReadOnlyList<ProbeResult> results = await _prober.ProbeAsync(Tenant, cancellationToken);
+        foreach (ProbeResult r in results)
+        {
+            PrimaryState before = _state;
+            _state = before.After(r);
+            _ = _context.Journal.RecordProbeAsync(new ProbeRecord(r.At, Tenant.Id, r.Host.ToString(), r.Up, r.Stage.ToString(),
+                r.Reply?.Code, r.Reply?.OneLine ?? r.Reason, r.Latency.TotalMilliseconds, r.Tls, r.Capabilities.MaxSize));
+            LogProbe(_context.Logger, Tenant.Id, r.Host.ToString(), r.Up ? "up" : "down", r.Latency.TotalMilliseconds, r.Reason);
+            if (r.Up && before.Status != PrimaryStatus.Up)
+            {
+                _context.Events.Raise(new PrimaryCameUp(Tenant.Id, r.At, r.Host.ToString(), before.Status == PrimaryStatus.Down ? before.Since : null));
+            }
+            else if (!r.Up && before.Status == PrimaryStatus.Up)
+            {
+                _context.Events.Raise(new PrimaryWentDown(Tenant.Id, r.At, r.Host.ToString(), r.Reason));
+            }
+        }
+        return results;
+    }
+
+    private void MarkLost(string host, string reason)
+    {
+        DateTimeOffset at = _context.Time.GetUtcNow();
+        PrimaryState before = _state;
+        _state = before.Lost(at);
+        _nextProbe = at + _context.Settings.Controller.ProbeInterval;
+        if (before.Status == PrimaryStatus.Up)
+        {
+            _context.Events.Raise(new PrimaryWentDown(Tenant.Id, at, host, reason));
+        }
+    }
+
+    private async Task WaitAsync(Task? arrival, DateTimeOffset? until, CancellationToken cancellationToken)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var tasks = new List<Task> { _wake.WaitAsync(cts.Token) };
+        if (arrival is not null)
+        {
+            tasks.Add(arrival);
+        }
+        if (until is { } u)
+        {
+            TimeSpan delay = u - _context.Time.GetUtcNow();
+            tasks.Add(Task.Delay(delay > TimeSpan.Zero ? delay : TimeSpan.Zero, _context.Time, cts.Token));
+        }
+        try
+        {
+            await Task.WhenAny(tasks);
+        }
+        finally
+        {
+            await cts.CancelAsync();
+            // Note: a wake-up consumed by a cancelled WaitAsync is not lost: a cancelled
+            // SemaphoreSlim wait never takes the count.
+        }
+    }
+
+    public void Dispose() => _wake.Dispose();
+
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Information, Message = "tenant {Tenant}: probe of {Host}: {Outcome} in {LatencyMs:0} ms: {Reason}")]
+    private static partial void LogProbe(ILogger logger, string tenant, string host, string outcome, double latencyMs, string reason);
+}

@@ -1,0 +1,123 @@
+using System.Net.Sockets;
+
+namespace Respaldo.Tests.Lab;
+
+/// <summary>
+/// A private lab for the integration tier: <c>deploy/lab/lab up</c> in its own directory and
+/// on its own ports, so it never meets a demo lab left running. Torn down with <c>lab down</c>.
+/// Binaries come from the Release build (<c>make build</c>), as the lab itself expects.
+/// </summary>
+public sealed class LabFixture : IAsyncLifetime
+{
+    public string Directory { get; } = Path.Combine("/var/tmp", $"respaldo-test-lab-{Environment.ProcessId}");
+
+    public IReadOnlyDictionary<string, string> Env { get; private set; } = new Dictionary<string, string>();
+
+    public string LabScript => Path.Combine(RepoPaths.Root, "deploy", "lab", "lab");
+
+    public string this[string key] => Env.TryGetValue(key, out string? v) ? v : throw new KeyNotFoundException($"lab env has no {key}");
+
+    public (string Host, int Port) BackupSmtp => Split(this["BACKUP_SMTP"]);
+
+    public (string Host, int Port) PrimarySmtp => Split(this["PRIMARY_SMTP"]);
+
+    private Dictionary<string, string> ScriptEnvironment { get; } = [];
+
+    public async Task InitializeAsync()
+    {
+        if (System.IO.Directory.Exists(Directory))
+        {
+            await RunLabAsync("destroy", check: false).ConfigureAwait(false);
+        }
+        ScriptEnvironment["LAB_DIR"] = Directory;
+        ScriptEnvironment["LAB_PORT_BASE"] = FreePortBase().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await RunLabAsync("up").ConfigureAwait(false);
+        ProcessRunner.Result env = await RunLabAsync("env").ConfigureAwait(false);
+        Env = env.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.Split('=', 2))
+            .ToDictionary(p => p[0], p => p[1]);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Environment.GetEnvironmentVariable("KEEP_LAB") == "1")
+        {
+            return;
+        }
+        await RunLabAsync("destroy", check: false).ConfigureAwait(false);
+    }
+
+    public async Task<ProcessRunner.Result> RunLabAsync(string command, bool check = true)
+    {
+        ProcessRunner.Result result = await ProcessRunner.RunAsync(LabScript, [command], ScriptEnvironment).ConfigureAwait(false);
+        if (check && result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"lab {command} failed: {result}");
+        }
+        return result;
+    }
+
+    /// <summary>Runs respaldoctl (the Release build the lab uses).</summary>
+    public Task<ProcessRunner.Result> RespaldoctlAsync(params string[] args)
+    {
+        string[] command = this["RESPALDOCTL"].Split(' ', 2);
+        return ProcessRunner.RunAsync(command[0], [command[1], .. args]);
+    }
+
+    public IEnumerable<string> BackupMessages(string address) => Messages(this["BACKUP_MAILDIRS"], address);
+
+    public IEnumerable<string> PrimaryMessages(string address) => Messages(this["PRIMARY_MAILDIRS"], address);
+
+    /// <summary>Files in new/ and cur/ of the maildir of <paramref name="address"/> (domain/local-part layout).</summary>
+    public static IEnumerable<string> Messages(string root, string address)
+    {
+        string[] parts = address.Split('@');
+        string maildir = Path.Combine(root, parts[1], parts[0]);
+        return new[] { "new", "cur" }
+            .Select(d => Path.Combine(maildir, d))
+            .Where(System.IO.Directory.Exists)
+            .SelectMany(System.IO.Directory.EnumerateFiles)
+            .ToList();
+    }
+
+    private static (string, int) Split(string hostPort)
+    {
+        int colon = hostPort.LastIndexOf(':');
+        return (hostPort[..colon], int.Parse(hostPort[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>A base whose lab ports (+24..+80) are all free right now.</summary>
+    private static int FreePortBase()
+    {
+        var random = new Random();
+        for (int attempt = 0; attempt < 50; attempt++)
+        {
+            int b = 20000 + (random.Next(0, 400) * 100);
+            if (new[] { 24, 25, 26, 27, 43, 80, 81 }.All(o => IsFree(b + o)))
+            {
+                return b;
+            }
+        }
+        throw new InvalidOperationException("no free port range for the lab");
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(System.Net.IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class LabCollection : ICollectionFixture<LabFixture>
+{
+    public const string Name = "lab";
+}

@@ -1,0 +1,268 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Respaldo.Configuration;
+
+namespace Respaldo.Tests.Configuration;
+
+public sealed class ConfigurationValidatorTests
+{
+    private static (RespaldoSettings? Settings, IReadOnlyList<ConfigurationError> Errors) Parse(JsonNode json) =>
+        ConfigurationLoader.Parse(Encoding.UTF8.GetBytes(json.ToJsonString()), "/etc/respaldo/respaldo.json");
+
+    private static (RespaldoSettings? Settings, IReadOnlyList<ConfigurationError> Errors) Parse(string json) =>
+        ConfigurationLoader.Parse(Encoding.UTF8.GetBytes(json), "/etc/respaldo/respaldo.json");
+
+    private static ConfigurationError SingleError(JsonNode json)
+    {
+        (RespaldoSettings? settings, IReadOnlyList<ConfigurationError> errors) = Parse(json);
+        Assert.Null(settings);
+        return Assert.Single(errors);
+    }
+
+    [Fact]
+    public void AcceptsTheSampleAndFillsDefaults()
+    {
+        (RespaldoSettings? settings, IReadOnlyList<ConfigurationError> errors) = Parse(SampleConfiguration.Create());
+        Assert.Empty(errors);
+        Assert.NotNull(settings);
+        Assert.Equal("/var/lib/respaldo", settings.StateDirectory);
+        Assert.Equal("respaldo", settings.MailUser);
+        Assert.Equal(50L * 1024 * 1024, settings.MessageSizeLimit);
+        Assert.Equal(2L * 1024 * 1024 * 1024, settings.Storage.Allocation);
+        Assert.Equal([new HostPort("*", 25)], settings.Listen.Smtp);
+        Assert.Equal(new HostPort("127.0.0.1", 24), settings.Listen.Lmtp);
+        Tenant first = settings.Tenants[0];
+        Assert.Equal([new HostPort("mail.suempresa.test", 25)], first.Primary.Hosts);
+        Assert.Equal(TlsPolicy.Opportunistic, first.Primary.Tls);
+        Assert.Equal(1L << 30, first.Mailboxes[1].Quota);
+        Tenant second = settings.Tenants[1];
+        Assert.Equal("otra", second.Name);
+        Assert.Equal(TlsPolicy.Verify, second.Primary.Tls);
+        Assert.Equal("ana@otra.test", second.Mailboxes[0].Address);
+    }
+
+    [Theory]
+    [InlineData("suempresa.test", true)]
+    [InlineData("norte.suempresa.test", true)]
+    [InlineData("a.b.norte.suempresa.test", true)]
+    [InlineData("otra.test", false)]
+    [InlineData("xsuempresa.test", false)]
+    public void WildcardDomainsCoverEverySubdomain(string domain, bool served)
+    {
+        RespaldoSettings settings = Parse(SampleConfiguration.Create()).Settings!;
+        Assert.Equal(served, settings.Tenants[0].ServesDomain(domain));
+    }
+
+    [Fact]
+    public void NamesTheFieldOfABadDomain()
+    {
+        JsonObject json = SampleConfiguration.Create();
+        json["tenants"]![1]!["domains"]!.AsArray().Add("bad_domain..test");
+        ConfigurationError error = SingleError(json);
+        Assert.Equal("tenants[1].domains[1]", error.Path);
+        Assert.Contains("bad_domain..test", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("suempresa.*")]
+    [InlineData("a.*.suempresa.test")]
+    [InlineData("**.suempresa.test")]
+    public void RefusesAWildcardAnywhereButTheFirstLabel(string pattern)
+    {
+        JsonObject json = SampleConfiguration.Create();
+        json["tenants"]![1]!["domains"]!.AsArray().Add(pattern);
+        Assert.Equal("tenants[1].domains[1]", SingleError(json).Path);
+    }
+
+    [Fact]
+    public void RefusesAMailboxOutsideTheTenantsDomains()
+    {
+        JsonObject json = SampleConfiguration.Create();
+        json["tenants"]![1]!["mailboxes"]![0]!["address"] = "ana@suempresa.test";
+        ConfigurationError error = SingleError(json);
+        Assert.Equal("tenants[1].mailboxes[0].address", error.Path);
+        Assert.Contains("not in this tenant's domains", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("user%other@suempresa.test")]
+    [InlineData("a/b@suempresa.test")]
+    [InlineData("\"quoted\"@suempresa.test")]
+    [InlineData("a..b@suempresa.test")]
+    [InlineData("nobody")]
+    public void RefusesAddressesThatCouldRouteOrEscape(string address)
+    {
+        JsonObject json = SampleConfiguration.Create();
+        json["tenants"]![0]!["mailboxes"]![0]!["address"] = address;
+        Assert.Equal("tenants[0].mailboxes[0].address", SingleError(json).Path);
+    }
+
+    [Fact]
+    public void RefusesDomainsThatOverlapAnotherTenant()
+    {
+        JsonObject json = SampleConfiguration.Create();
+        json["tenants"]![1]!["domains"]!.AsArray().Add("sur.suempresa.test");
+        ConfigurationError error = SingleError(json);
+        Assert.Equal("tenants[1].domains[1]", error.Path);
+        Assert.Contains("overlaps \"*.suempresa.test\"", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RefusesADuplicateTenantId()
+    {
+        JsonObject json = SampleConfiguration.Create();
+        json["tenants"]![1]!["id"] = "suempresa";
+        ConfigurationError error = SingleError(json);
+        Assert.Equal("tenants[1].id", error.Path);
+    }
+
+    [Fact]
+    public void RefusesAnAlertAddressInsideTheTenantsOwnDomains()
+    {
+        JsonObject json = SampleConfiguration.Create();
+        json["tenants"]![0]!["alerts"]!["emails"]!.AsArray().Add("jefe@sur.suempresa.test");
+        ConfigurationError error = SingleError(json);
+        Assert.Equal("tenants[0].alerts.emails[1]", error.Path);
+        Assert.Contains("external address", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReportsAnUnknownFieldByItsPath()
+    {
+        JsonObject json = SampleConfiguration.Create();
+        json["tenants"]![0]!["mailboxs"] = new JsonArray();
+        ConfigurationError error = SingleError(json);
+        Assert.Equal("tenants[0].mailboxs", error.Path);
+        Assert.Contains("unknown field", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReportsAWrongTypeByItsPath()
+    {
+        JsonObject json = SampleConfiguration.Create();
+        json["tenants"]![0]!["domains"] = "suempresa.test";
+        ConfigurationError error = SingleError(json);
+        Assert.Equal("tenants[0].domains", error.Path);
+    }
+
+    [Fact]
+    public void ReportsJsonSyntaxErrorsWithTheLine()
+    {
+        (RespaldoSettings? settings, IReadOnlyList<ConfigurationError> errors) = Parse("{\n  \"hostname\": \"x.test\",\n  \"tenants\": [ }\n");
+        Assert.Null(settings);
+        Assert.Contains("line 3", Assert.Single(errors).Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("50MB", 50_000_000L)]
+    [InlineData("50MiB", 52_428_800L)]
+    [InlineData("1.5GiB", 1_610_612_736L)]
+    [InlineData("1024", 1024L)]
+    public void ParsesSizesWithUnits(string text, long bytes)
+    {
+        JsonObject json = SampleConfiguration.Create();
+        json["messageSizeLimit"] = text == "1024" ? 1_048_576 : text;
+        RespaldoSettings? settings = Parse(json).Settings;
+        Assert.NotNull(settings);
+        Assert.Equal(text == "1024" ? 1_048_576 : bytes, settings.MessageSizeLimit);
+        Assert.True(ByteSize.TryParse(text, out long parsed));
+        Assert.Equal(bytes, parsed);
+    }
+
+    [Theory]
+    [InlineData("50 apples")]
+    [InlineData("-5MB")]
+    [InlineData("5mb")]
+    public void RefusesSizesItCannotRead(string text)
+    {
+        JsonObject json = SampleConfiguration.Create();
+        json["storage"]!["allocation"] = text;
+        Assert.Equal("storage.allocation", SingleError(json).Path);
+    }
+
+    [Theory]
+    [InlineData("mail.suempresa.test:0")]
+    [InlineData("mail.suempresa.test:70000")]
+    [InlineData("mail.suempresa.test:smtp")]
+    [InlineData("::1:25")]
+    [InlineData("*")]
+    public void RefusesBadPrimaryHosts(string host)
+    {
+        JsonObject json = SampleConfiguration.Create();
+        json["tenants"]![0]!["primary"]!["hosts"]![0] = host;
+        Assert.Equal("tenants[0].primary.hosts[0]", SingleError(json).Path);
+    }
+
+    [Fact]
+    public void AcceptsIpv6PrimariesInBrackets()
+    {
+        JsonObject json = SampleConfiguration.Create();
+        json["tenants"]![0]!["primary"]!["hosts"]![0] = "[2001:db8::25]:2525";
+        Assert.Equal(new HostPort("2001:db8::25", 2525), Parse(json).Settings!.Tenants[0].Primary.Hosts[0]);
+    }
+
+    [Fact]
+    public void RefusesAnUnknownTlsPolicy()
+    {
+        JsonObject json = SampleConfiguration.Create();
+        json["tenants"]![0]!["primary"]!["tls"] = "maybe";
+        Assert.Equal("tenants[0].primary.tls", SingleError(json).Path);
+    }
+
+    [Fact]
+    public void RefusesLmtpOffTheLoopback()
+    {
+        JsonObject json = SampleConfiguration.Create();
+        json["listen"] = new JsonObject { ["lmtp"] = "0.0.0.0:24" };
+        Assert.Equal("listen.lmtp", SingleError(json).Path);
+    }
+
+    [Fact]
+    public void RefusesAPasswordHashItCannotVerifyWithoutEchoingIt()
+    {
+        JsonObject json = SampleConfiguration.Create();
+        json["tenants"]![0]!["mailboxes"]![0]!["passwordHash"] = "{PLAIN}hunter2";
+        ConfigurationError error = SingleError(json);
+        Assert.Equal("tenants[0].mailboxes[0].passwordHash", error.Path);
+        Assert.DoesNotContain("hunter2", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RefusesACertificateWithoutItsKey()
+    {
+        JsonObject json = SampleConfiguration.Create();
+        json["web"] = new JsonObject { ["certificateFile"] = "/etc/ssl/certs/x.pem" };
+        Assert.Equal("web.keyFile", SingleError(json).Path);
+    }
+
+    [Fact]
+    public void RefusesUserNamesUsedTwice()
+    {
+        JsonObject json = SampleConfiguration.Create();
+        json["tenants"]![1]!["dashboardUsers"] = new JsonArray(new JsonObject { ["user"] = "ops", ["passwordHash"] = SampleConfiguration.Hash });
+        Assert.Equal("tenants[1].dashboardUsers[0].user", SingleError(json).Path);
+    }
+
+    [Fact]
+    public void ReportsEveryErrorInOnePass()
+    {
+        JsonObject json = SampleConfiguration.Create();
+        json.Remove("hostname");
+        json["tenants"]![0]!["domains"]![0] = "bad domain";
+        json["tenants"]![1]!["primary"]!["hosts"] = new JsonArray();
+        (RespaldoSettings? settings, IReadOnlyList<ConfigurationError> errors) = Parse(json);
+        Assert.Null(settings);
+        string[] paths = errors.Select(e => e.Path).ToArray();
+        Assert.Contains("hostname", paths);
+        Assert.Contains("tenants[0].domains[0]", paths);
+        Assert.Contains("tenants[1].primary.hosts", paths);
+    }
+
+    [Fact]
+    public void RequiresAtLeastOneTenant()
+    {
+        JsonObject json = SampleConfiguration.Create();
+        json["tenants"] = new JsonArray();
+        Assert.Equal("tenants", SingleError(json).Path);
+    }
+}

@@ -16,13 +16,13 @@ public sealed partial class Supervisor : IDisposable
     private readonly Dictionary<string, TenantSupervisor> _tenants;
     private readonly HandOverContext _context;
 
-    public Supervisor(RespaldoSettings settings, Journal.Journal journal, ILoggerFactory loggers, TimeProvider time)
+    public Supervisor(RespaldoSettings settings, Journal.Journal journal, ControllerEvents events, ILoggerFactory loggers, TimeProvider time)
     {
         ILogger logger = loggers.CreateLogger("Respaldo.Controller");
         var directory = new TenantDirectory(settings.Tenants);
         Layout = new MaildirLayout(settings.MaildirRoot, directory);
         Index = new MailboxIndex(settings.Tenants.Select(t => t.Id));
-        Events = new ControllerEvents();
+        Events = events;
         Holds = new HoldArea(settings.HoldRoot);
         _context = new HandOverContext(settings, journal, Index, Holds, new RetrySchedule(settings.Controller.RetryMax), Events, time, logger);
         var prober = new PrimaryProber(settings.Hostname, settings.Controller.CommandTimeout, time);

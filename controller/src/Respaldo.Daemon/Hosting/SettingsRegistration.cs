@@ -2,6 +2,9 @@ using Respaldo.Configuration;
 
 namespace Respaldo.Daemon.Hosting;
 
+/// <summary>The configuration as loaded at start; afterwards ask <c>RespaldoRuntime.Settings</c>, which reloads change.</summary>
+internal sealed record InitialSettings(RespaldoSettings Settings);
+
 internal static class SettingsRegistration
 {
     /// <summary>
@@ -12,7 +15,7 @@ internal static class SettingsRegistration
     {
         string path = ConfigurationLoader.ResolvePath(builder.Configuration["config"]);
         RespaldoSettings settings = ConfigurationLoader.Load(path);
-        builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton(new InitialSettings(settings));
         return builder;
     }
 }

@@ -10,7 +10,7 @@ internal static class WebRegistration
     {
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
-            RespaldoSettings settings = kestrel.ApplicationServices.GetRequiredService<RespaldoSettings>();
+            RespaldoSettings settings = kestrel.ApplicationServices.GetRequiredService<Respaldo.Daemon.Hosting.InitialSettings>().Settings;
             foreach (HostPort endpoint in settings.Web.Listen)
             {
                 void Configure(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions listen)

@@ -1,0 +1,134 @@
+using Microsoft.Extensions.Logging;
+using Respaldo.Configuration;
+
+namespace Respaldo.Supervision;
+
+/// <summary>
+/// The running controller and the settings it runs with. Everything that needs settings or
+/// the supervisor asks here at the moment it needs them (never keeps its own copy), so that
+/// a reload swaps both at once. The journal and the event fan-out outlive reloads.
+/// </summary>
+public sealed partial class RespaldoRuntime : IDisposable
+{
+    private readonly Journal.Journal _journal;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly SemaphoreSlim _swap = new(1, 1);
+    private volatile Supervisor _supervisor;
+    private CancellationTokenSource? _running;
+    private TaskCompletionSource _swapped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public RespaldoRuntime(RespaldoSettings settings, Journal.Journal journal, ILoggerFactory loggers, TimeProvider time)
+    {
+        _journal = journal;
+        _loggers = loggers;
+        _logger = loggers.CreateLogger("Respaldo.Runtime");
+        _time = time;
+        _supervisor = new Supervisor(settings, journal, Events, loggers, time);
+    }
+
+    /// <summary>Controller events; subscriptions survive reloads.</summary>
+    public ControllerEvents Events { get; } = new();
+
+    public RespaldoSettings Settings => _supervisor.Settings;
+
+    public Supervisor Supervisor => _supervisor;
+
+    public Journal.Journal Journal => _journal;
+
+    /// <summary>When the configuration in use was loaded.</summary>
+    public DateTimeOffset LoadedAt { get; private set; } = DateTimeOffset.UtcNow;
+
+    /// <summary>Runs the current supervisor; after a reload, the new one. Returns when cancelled.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            Supervisor current;
+            Task swapped;
+            using (var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                await _swap.WaitAsync(cancellationToken);
+                try
+                {
+                    current = _supervisor;
+                    _running = cts;
+                    swapped = _swapped.Task;
+                }
+                finally
+                {
+                    _swap.Release();
+                }
+                try
+                {
+                    await current.RunAsync(cts.Token);
+                }
+                catch (OperationCanceledException) when (cts.IsCancellationRequested)
+                {
+                    // Stopped for a reload or for shutdown.
+                }
+            }
+            if (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+            await swapped.WaitAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Re-reads the configuration file. An invalid file changes nothing: the errors are logged
+    /// and returned, the running configuration stays. A valid one replaces the supervisor
+    /// (hand-overs in progress stop at a message boundary and resume under the new one).
+    /// </summary>
+    public async Task<IReadOnlyList<ConfigurationError>> ReloadAsync(CancellationToken cancellationToken)
+    {
+        string path = Settings.SourcePath;
+        (RespaldoSettings? settings, IReadOnlyList<ConfigurationError> errors) = ConfigurationLoader.TryLoad(path);
+        if (settings is null)
+        {
+            LogReloadRefused(_logger, path, errors.Count, string.Join("; ", errors));
+            return errors;
+        }
+        if (settings.StateDirectory != Settings.StateDirectory)
+        {
+            var error = new ConfigurationError("stateDirectory", "cannot change while running; restart the service to move the state directory");
+            LogReloadRefused(_logger, path, 1, error.ToString());
+            return [error];
+        }
+        await _swap.WaitAsync(cancellationToken);
+        try
+        {
+            Supervisor old = _supervisor;
+            _supervisor = new Supervisor(settings, _journal, Events, _loggers, _time);
+            LoadedAt = _time.GetUtcNow();
+            TaskCompletionSource signal = _swapped;
+            _swapped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (_running is { } running)
+            {
+                await running.CancelAsync();
+            }
+            signal.TrySetResult();
+            old.Dispose();
+        }
+        finally
+        {
+            _swap.Release();
+        }
+        LogReloaded(_logger, path, settings.Tenants.Count);
+        return [];
+    }
+
+    public void Dispose()
+    {
+        _supervisor.Dispose();
+        _swap.Dispose();
+    }
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "reload of {Path} refused, keeping the running configuration: {Count} error(s): {Errors}")]
+    private static partial void LogReloadRefused(ILogger logger, string path, int count, string errors);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "configuration {Path} reloaded: {Tenants} tenant(s)")]
+    private static partial void LogReloaded(ILogger logger, string path, int tenants);
+}

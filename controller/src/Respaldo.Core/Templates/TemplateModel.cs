@@ -20,6 +20,9 @@ public sealed record TemplateModel(
     ListenModel Listen,
     IReadOnlyList<TenantModel> Tenants)
 {
+    /// <summary>The controller's own submission login (alerts, bounces).</summary>
+    public required ServiceAccountModel ServiceAccount { get; init; }
+
     public static TemplateModel From(RespaldoSettings s, string outputDirectory, string header)
     {
         string Host(HostPort e) => e.Host;
@@ -38,7 +41,8 @@ public sealed record TemplateModel(
                 s.Postfix.LogFile,
                 s.Postfix.LogFile is null ? null : Path.GetDirectoryName(s.Postfix.LogFile),
                 s.Postfix.InetProtocols,
-                s.Postfix.DisableDns),
+                s.Postfix.DisableDns)
+            { RelayHost = s.Postfix.RelayHost },
             new DovecotModel(
                 Path.Combine(outputDirectory, "dovecot"),
                 s.Dovecot.BaseDirectory,
@@ -51,12 +55,16 @@ public sealed record TemplateModel(
                 s.Listen.Lmtp.Port,
                 Host(s.Listen.Imap),
                 s.Listen.Imap.Port,
-                string.Join(", ", new[] { Host(s.Listen.Lmtp), Host(s.Listen.Imap) }.Distinct())),
+                string.Join(", ", new[] { Host(s.Listen.Lmtp), Host(s.Listen.Imap) }.Distinct()))
+            { Submission = s.Listen.Submission.ToString() },
             s.Tenants.Select(t => new TenantModel(
                 t.Id,
                 t.Name,
                 t.Domains.Select(d => new DomainModel(d.ToString(), d.IncludesSubdomains, Regexp(d))).ToList(),
-                t.Mailboxes.Select(m => new MailboxModel(m.Address, m.PasswordHash, m.Quota)).ToList())).ToList());
+                t.Mailboxes.Select(m => new MailboxModel(m.Address, m.PasswordHash, m.Quota)).ToList())).ToList())
+        {
+            ServiceAccount = new ServiceAccountModel(Security.ServiceCredential.User, Security.ServiceCredential.PasswdPath(s)),
+        };
     }
 
     /// <summary>A Postfix regexp(5) pattern: the apex exactly, or every name ending in ".domain".</summary>
@@ -68,12 +76,24 @@ public sealed record TemplateModel(
 }
 
 public sealed record PostfixModel(
-    string ConfigDirectory, string QueueDirectory, string DataDirectory, string? LogFile, string? LogDirectory, string InetProtocols, bool DisableDns);
+    string ConfigDirectory, string QueueDirectory, string DataDirectory, string? LogFile, string? LogDirectory, string InetProtocols, bool DisableDns)
+{
+    public string? RelayHost { get; init; }
+}
 
-public sealed record DovecotModel(string ConfigDirectory, string BaseDirectory, string StateDirectory, string? LogFile);
+public sealed record DovecotModel(string ConfigDirectory, string BaseDirectory, string StateDirectory, string? LogFile)
+{
+    /// <summary>Dovecot's SASL socket for Postfix's submission service.</summary>
+    public string AuthSocket => Path.Combine(BaseDirectory, "auth-postfix");
+}
 
 public sealed record ListenModel(
-    IReadOnlyList<string> Smtp, string Lmtp, string LmtpHost, int LmtpPort, string ImapHost, int ImapPort, string DovecotAddresses);
+    IReadOnlyList<string> Smtp, string Lmtp, string LmtpHost, int LmtpPort, string ImapHost, int ImapPort, string DovecotAddresses)
+{
+    public required string Submission { get; init; }
+}
+
+public sealed record ServiceAccountModel(string User, string PasswdFile);
 
 public sealed record TenantModel(string Id, string Name, IReadOnlyList<DomainModel> Domains, IReadOnlyList<MailboxModel> Mailboxes);
 

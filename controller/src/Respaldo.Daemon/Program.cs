@@ -13,16 +13,23 @@
 //   (password hashes, no passwords), opens outbound SMTP to the configured primaries only,
 //   and never logs message contents or credentials.
 
+using Respaldo.Daemon.Alerts;
 using Respaldo.Daemon.Hosting;
 using Respaldo.Daemon.Web;
+using Respaldo.Daemon.Web.Dashboard;
+using Respaldo.Daemon.Web.Metrics;
 
 WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
 builder.AddRespaldoLogging();
 builder.AddRespaldoSettings();
 builder.AddController();
 builder.AddWeb();
+builder.AddDashboard();
+builder.AddAlerts();
 builder.Host.UseSystemd();
 
 WebApplication app = builder.Build();
 app.MapHealth();
+app.MapDashboard();
+app.MapMetricsEndpoint();
 await app.RunAsync();

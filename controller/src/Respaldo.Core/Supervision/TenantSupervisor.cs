@@ -141,8 +141,10 @@ public sealed partial class TenantSupervisor : IDisposable
             {
                 _context.Events.Raise(new PrimaryCameUp(Tenant.Id, r.At, r.Host.ToString(), before.Status == PrimaryStatus.Down ? before.Since : null));
             }
-            else if (!r.Up && before.Status == PrimaryStatus.Up)
+            else if (!r.Up && before.Status != PrimaryStatus.Down)
             {
+                // Note: from Unknown too: the first probe after a start (or after mail arrived
+                // while nothing was known) that finds the primary down is the outage's start.
                 _context.Events.Raise(new PrimaryWentDown(Tenant.Id, r.At, r.Host.ToString(), r.Reason));
             }
         }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Respaldo.Configuration;
 
@@ -117,11 +116,11 @@ public static class AlertComposer
                 ["reason"] = h.Reason,
             }).ToArray());
         }
-        void Put(string name, object? value)
+        void Put(string name, JsonNode? value)
         {
             if (value is not null)
             {
-                json[name] = JsonValue.Create(value);
+                json[name] = value;
             }
         }
         Put("host", a.Host);
@@ -134,6 +133,6 @@ public static class AlertComposer
         Put("storageUsed", a.StorageUsed);
         Put("storageLimit", a.StorageLimit);
         Put("diskFree", a.DiskFree);
-        return json.ToJsonString(new JsonSerializerOptions { WriteIndented = false });
+        return json.ToJsonString();
     }
 }

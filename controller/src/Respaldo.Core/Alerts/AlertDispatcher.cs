@@ -134,11 +134,9 @@ public sealed partial class AlertDispatcher : IDisposable
                 await Task.WhenAll(due.Select(d => DeliverAsync(d, cancellationToken)));
                 continue;
             }
-            TimeSpan wait = next is { } n ? n - now : System.Threading.Timeout.InfiniteTimeSpan;
-            if (wait < TimeSpan.Zero)
-            {
-                wait = TimeSpan.Zero;
-            }
+            // Note: nothing pending waits for a signal only (an infinite timeout is -1 ms: keep it
+            // apart from "overdue", which is clamped to zero).
+            TimeSpan wait = next is { } n ? (n - now < TimeSpan.Zero ? TimeSpan.Zero : n - now) : System.Threading.Timeout.InfiniteTimeSpan;
             try
             {
                 await _signal.WaitAsync(wait, cancellationToken);

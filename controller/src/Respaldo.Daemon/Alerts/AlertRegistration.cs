@@ -33,7 +33,7 @@ internal static class AlertRegistration
 /// the controller's path), then fed to the policy here, with a tick each second for digests and
 /// a storage sample every <see cref="StorageSampleInterval"/>. Sending is the dispatcher's own loop.
 /// </summary>
-internal sealed class AlertService(RespaldoRuntime runtime, AlertDispatcher dispatcher, StatusReader status, TimeProvider time) : BackgroundService
+internal sealed partial class AlertService(RespaldoRuntime runtime, AlertDispatcher dispatcher, StatusReader status, TimeProvider time, ILogger<AlertService> logger) : BackgroundService
 {
     public static readonly TimeSpan StorageSampleInterval = TimeSpan.FromSeconds(30);
 
@@ -47,17 +47,27 @@ internal sealed class AlertService(RespaldoRuntime runtime, AlertDispatcher disp
         runtime.Events.Raised += OnEvent;
         try
         {
-            dispatcher.Resume();
+            LogStarted(logger, dispatcher.Resume());
             Task sending = dispatcher.RunAsync(stoppingToken);
             using var ticks = new PeriodicTimer(TimeSpan.FromSeconds(1), time);
             DateTimeOffset nextStorage = DateTimeOffset.MinValue;
             Task<bool> tick = ticks.WaitForNextTickAsync(stoppingToken).AsTask();
+            // Note: one outstanding read wait at a time (a single-reader channel allows no more).
+            Task<bool> read = _events.Reader.WaitToReadAsync(stoppingToken).AsTask();
             while (!stoppingToken.IsCancellationRequested)
             {
-                Task<bool> read = _events.Reader.WaitToReadAsync(stoppingToken).AsTask();
                 Task first = await Task.WhenAny(read, tick);
+                if (read.IsCompleted)
+                {
+                    if (!await read)
+                    {
+                        break;
+                    }
+                    read = _events.Reader.WaitToReadAsync(stoppingToken).AsTask();
+                }
                 while (_events.Reader.TryRead(out ControllerEvent? e))
                 {
+                    LogEvent(logger, e.TenantId, e.GetType().Name);
                     Submit(policy.Observe(e));
                 }
                 if (first == tick)
@@ -88,13 +98,31 @@ internal sealed class AlertService(RespaldoRuntime runtime, AlertDispatcher disp
         }
     }
 
+    [LoggerMessage(EventId = 1500, Level = LogLevel.Information, Message = "alerts: listening to controller events; {Resumed} delivery(ies) resumed from the journal")]
+    private static partial void LogStarted(ILogger logger, int resumed);
+
+    [LoggerMessage(EventId = 1509, Level = LogLevel.Debug, Message = "alerts: tenant {Tenant}: {Event}")]
+    private static partial void LogEvent(ILogger logger, string tenant, string @event);
+
     private void Submit(IReadOnlyList<Alert> alerts)
     {
         foreach (Alert a in alerts)
         {
-            dispatcher.Submit(a);
+            try
+            {
+                dispatcher.Submit(a);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Note: a bug in composing one alert must not stop the daemon (the host stops on
+                // an escaping exception, and with it every hand-over): logged as a bug, skipped.
+                LogBug(logger, a.TenantId, a.Kind.WireName(), e);
+            }
         }
     }
+
+    [LoggerMessage(EventId = 1508, Level = LogLevel.Critical, Message = "alerts: tenant {Tenant}: alert {Kind} could not be composed (a bug); skipped")]
+    private static partial void LogBug(ILogger logger, string tenant, string kind, Exception e);
 
     private void SampleStorage(AlertPolicy policy, DateTimeOffset now)
     {

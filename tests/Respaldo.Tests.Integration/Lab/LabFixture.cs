@@ -7,9 +7,24 @@ namespace Respaldo.Tests.Lab;
 /// on its own ports, so it never meets a demo lab left running. Torn down with <c>lab down</c>.
 /// Binaries come from the Release build (<c>make build</c>), as the lab itself expects.
 /// </summary>
-public sealed class LabFixture : IAsyncLifetime
+public class LabFixture : IAsyncLifetime
 {
-    public string Directory { get; } = Path.Combine("/var/tmp", $"respaldo-test-lab-{Environment.ProcessId}");
+    public LabFixture()
+        : this("lab", new Dictionary<string, string>())
+    {
+    }
+
+    /// <summary>A lab of its own (<paramref name="name"/> keeps its directory apart) with extra lab settings (LAB_WEBHOOK_URL, ...).</summary>
+    protected LabFixture(string name, IReadOnlyDictionary<string, string> settings)
+    {
+        Directory = Path.Combine("/var/tmp", $"respaldo-test-{name}-{Environment.ProcessId}");
+        foreach ((string k, string v) in settings)
+        {
+            ScriptEnvironment[k] = v;
+        }
+    }
+
+    public string Directory { get; }
 
     public IReadOnlyDictionary<string, string> Env { get; private set; } = new Dictionary<string, string>();
 
@@ -23,7 +38,7 @@ public sealed class LabFixture : IAsyncLifetime
 
     private Dictionary<string, string> ScriptEnvironment { get; } = [];
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         if (System.IO.Directory.Exists(Directory))
         {
@@ -38,7 +53,7 @@ public sealed class LabFixture : IAsyncLifetime
             .ToDictionary(p => p[0], p => p[1]);
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (Environment.GetEnvironmentVariable("KEEP_LAB") == "1")
         {

@@ -40,9 +40,19 @@ public sealed class AlertPolicyTests
     {
         AlertPolicy policy = Policy();
         Assert.Single(policy.Observe(Arrival(T0)));
-        Assert.Single(policy.Observe(new PrimaryWentDown("suempresa", T0.AddMinutes(1), "mail:25", "refused")));
+        Assert.Single(policy.Observe(new PrimaryWentDown("suempresa", T0.AddSeconds(1), "mail:25", "refused")));
+        Assert.Empty(policy.Observe(new PrimaryCameUp("suempresa", T0.AddMinutes(1), "mail:25", T0)));
         Alert again = Assert.Single(policy.Observe(Arrival(T0.AddMinutes(2))));
         Assert.Equal(AlertKind.FirstArrival, again.Kind);
+    }
+
+    [Fact]
+    public void APrimaryFoundDownAfterTheFirstArrivalIsTheSameOutage()
+    {
+        AlertPolicy policy = Policy();
+        Assert.Single(policy.Observe(Arrival(T0)));
+        Assert.Equal(AlertKind.PrimaryDown, Assert.Single(policy.Observe(new PrimaryWentDown("suempresa", T0.AddSeconds(1), "mail:25", "refused"))).Kind);
+        Assert.Empty(policy.Observe(Arrival(T0.AddSeconds(2))));
     }
 
     [Fact]

@@ -9,8 +9,8 @@ namespace Respaldo.Alerts;
 /// and clock ticks from one thread and send what it returns.
 ///
 /// - Mail arriving: the first message of an outage is told at once; everything after it waits
-///   for a digest, at most one per the tenant's interval, with counts per mailbox. A new outage
-///   (the primary went down since the last arrival alert) is told at once again.
+///   for a digest, at most one per the tenant's interval, with counts per mailbox. After the
+///   primary came back, the next arrival starts a new outage and is told at once again.
 /// - Primary down: once per outage. Primary back: after the hand-over that follows, with how
 ///   many messages went and how long it took (or after two minutes if no hand-over comes).
 /// - Held message: the first at once, later ones in a digest on the same interval.
@@ -27,7 +27,7 @@ public sealed class AlertPolicy(Func<string, TimeSpan> digestInterval)
     private sealed class TenantState
     {
         public DateTimeOffset? LastArrivalAlert { get; set; }
-        public bool OutageSinceArrivalAlert { get; set; }
+        public bool OutageEnded { get; set; }
         public SortedDictionary<string, (int Count, long Bytes)> PendingArrivals { get; } = new(StringComparer.Ordinal);
         public bool DownAlerted { get; set; }
         public DateTimeOffset? CameUpAt { get; set; }
@@ -58,11 +58,11 @@ public sealed class AlertPolicy(Func<string, TimeSpan> digestInterval)
             case MessageArrived arrived:
                 {
                     TimeSpan interval = digestInterval(e.TenantId);
-                    bool fresh = s.LastArrivalAlert is null || s.OutageSinceArrivalAlert || e.At - s.LastArrivalAlert >= interval;
+                    bool fresh = s.LastArrivalAlert is null || s.OutageEnded || e.At - s.LastArrivalAlert >= interval;
                     if (fresh && s.PendingArrivals.Count == 0)
                     {
                         s.LastArrivalAlert = e.At;
-                        s.OutageSinceArrivalAlert = false;
+                        s.OutageEnded = false;
                         return [New(e.TenantId, AlertKind.FirstArrival, e.At) with
                         {
                             Mailboxes = [new MailboxCount(arrived.Message.Mailbox, 1, arrived.Message.Size)],
@@ -73,7 +73,6 @@ public sealed class AlertPolicy(Func<string, TimeSpan> digestInterval)
                     return [];
                 }
             case PrimaryWentDown down:
-                s.OutageSinceArrivalAlert = true;
                 s.CameUpAt = null;
                 if (s.DownAlerted)
                 {
@@ -83,6 +82,7 @@ public sealed class AlertPolicy(Func<string, TimeSpan> digestInterval)
                 s.DownSince = down.At;
                 return [New(e.TenantId, AlertKind.PrimaryDown, e.At) with { Host = down.Host, Reason = down.Reason }];
             case PrimaryCameUp up:
+                s.OutageEnded = true;
                 if (s.DownAlerted)
                 {
                     s.DownAlerted = false;
@@ -135,7 +135,6 @@ public sealed class AlertPolicy(Func<string, TimeSpan> digestInterval)
                 });
                 s.PendingArrivals.Clear();
                 s.LastArrivalAlert = now;
-                s.OutageSinceArrivalAlert = false;
             }
             if (s.PendingHeld.Count > 0 && (s.LastHeldAlert is null || now - s.LastHeldAlert >= interval))
             {

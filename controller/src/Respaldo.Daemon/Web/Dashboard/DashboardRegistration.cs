@@ -4,6 +4,7 @@ using Respaldo.Configuration;
 using Respaldo.Daemon.Hosting;
 using Respaldo.Daemon.Web.Api;
 using Respaldo.Daemon.Web.Shared;
+using Respaldo.Security;
 using Respaldo.Status;
 using Respaldo.Supervision;
 

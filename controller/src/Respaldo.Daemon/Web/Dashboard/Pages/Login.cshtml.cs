@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Respaldo.Daemon.Web.Shared;
+using Respaldo.Security;
 using Respaldo.Supervision;
 
 namespace Respaldo.Daemon.Web.Dashboard.Pages;

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 
-namespace Respaldo.Daemon.Web.Shared;
+namespace Respaldo.Security;
 
 /// <summary>
 /// Failed-login rate limit, per user name and per client address, for any login form (the

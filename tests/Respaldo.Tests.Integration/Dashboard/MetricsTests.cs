@@ -59,11 +59,11 @@ public sealed partial class MetricsTests(LabFixture lab)
             Assert.Equal(status.GetProperty("waiting").GetProperty("bytes").GetInt64(), (long)after["respaldo_bytes_waiting" + l]);
             Assert.Equal(status.GetProperty("held").GetProperty("messages").GetInt32(), (int)after["respaldo_messages_held" + l]);
             Assert.Equal(tiles["held"], (int)after["respaldo_messages_held" + l]);
-            Assert.Equal(tiles["handed-over"], (int)after[$"respaldo_handovers_total{{outcome=\"delivered\",tenant=\"{tenant}\"}}"]);
+            Assert.Equal(tiles["handed-over"], (int)after[$"respaldo_handovers_total{{tenant=\"{tenant}\",outcome=\"delivered\"}}"]);
             Assert.Equal(status.GetProperty("handedOver").GetProperty("total").GetInt32(), tiles["handed-over"]);
             Assert.Equal(status.GetProperty("storage").GetProperty("used").GetInt64(), (long)after["respaldo_storage_used_bytes" + l]);
             Assert.Equal(status.GetProperty("primary").GetProperty("state").GetString() == "up" ? 1 : 0, (int)after["respaldo_primary_up" + l]);
-            int probes = (int)(after[$"respaldo_probes_total{{result=\"up\",tenant=\"{tenant}\"}}"] + after[$"respaldo_probes_total{{result=\"down\",tenant=\"{tenant}\"}}"]);
+            int probes = (int)(after[$"respaldo_probes_total{{tenant=\"{tenant}\",result=\"up\"}}"] + after[$"respaldo_probes_total{{tenant=\"{tenant}\",result=\"down\"}}"]);
             // Note: no Accept-Language here, so the page speaks Spanish (the default).
             Assert.Contains($"{probes} intentos en total", attemptsPage, StringComparison.Ordinal);
             Assert.True(probes > 0, "the primary was probed while mail waited");

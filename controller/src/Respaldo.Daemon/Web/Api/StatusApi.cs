@@ -42,12 +42,17 @@ internal static class StatusApi
                 TenantSupervisor? s = status.Runtime.Supervisor.Find(t.Id);
                 return Results.Ok(new { running = s?.Current is not null, current = ProgressJson(s?.Current, status.Now), last = ProgressJson(s?.Last, status.Now), shown = ProgressJson(s?.Current ?? s?.Last, status.Now) });
             }));
-        api.MapPost("/tenants/{tenant}/handover-now", (string tenant, ClaimsPrincipal user, StatusReader status) =>
-            WithTenant(user, status, tenant, t =>
-            {
-                status.Runtime.Supervisor.Find(t.Id)?.HandOverNow();
-                return Results.Accepted($"/api/v1/tenants/{t.Id}/progress", new { requested = status.Now });
-            })).RequireAuthorization(DashboardAccess.WritePolicy);
+        // Note: writes in a group of their own: policies of a group and an endpoint are combined
+        // (their schemes too), so under the read group a session cookie would be accepted here.
+        RouteGroupBuilder writes = app.MapGroup("/api/v1").RequireAuthorization(DashboardAccess.WritePolicy);
+        writes.MapPost("/tenants/{tenant}/handover-now", (string tenant, ClaimsPrincipal user, StatusReader status) =>
+            user.Identity?.AuthenticationType != DashboardAccess.TokenScheme
+                ? Results.StatusCode(StatusCodes.Status403Forbidden)
+                : WithTenant(user, status, tenant, t =>
+                {
+                    status.Runtime.Supervisor.Find(t.Id)?.HandOverNow();
+                    return Results.Accepted($"/api/v1/tenants/{t.Id}/progress", new { requested = status.Now });
+                }));
         return app;
     }
 

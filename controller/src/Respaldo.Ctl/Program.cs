@@ -4,6 +4,7 @@
 //   respaldoctl check-config [FILE]
 //   respaldoctl render [--config FILE] [--out DIR] [--templates DIR]
 //   respaldoctl passwd [--cost N]
+//   respaldoctl api-token NAME
 //
 // DESCRIPTION
 //   Offline commands work on the configuration file alone; they never need the daemon.
@@ -23,5 +24,6 @@ var root = new RootCommand("Respaldo, the backup MX: configuration and control")
     CheckConfigCommand.Create(),
     RenderCommand.Create(),
     PasswdCommand.Create(),
+    ApiTokenCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -179,8 +179,17 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
             connection.Write(rcpt);
             connection.Write("DATA");
             await connection.FlushAsync(SmtpStage.MailFrom, cancellationToken);
+            // Note: a 421 ends the session at once (RFC 5321 §3.8): the replies after it never come.
             mailReply = await connection.ReadReplyAsync(SmtpStage.MailFrom, connection.CommandTimeout, cancellationToken);
+            if (mailReply.Code == 421)
+            {
+                return Classify(SmtpStage.MailFrom, mailReply, delivered: false);
+            }
             rcptReply = await connection.ReadReplyAsync(SmtpStage.RcptTo, connection.CommandTimeout, cancellationToken);
+            if (rcptReply.Code == 421)
+            {
+                return Classify(SmtpStage.RcptTo, rcptReply, delivered: false);
+            }
             dataReply = await connection.ReadReplyAsync(SmtpStage.Data, connection.CommandTimeout, cancellationToken);
         }
         else

@@ -1,0 +1,51 @@
+using System.Text;
+using Respaldo.HandOver;
+
+namespace Respaldo.Tests.HandOver;
+
+public sealed class WireEncoderTests
+{
+    private static string Encode(string stored, int chunk = int.MaxValue)
+    {
+        byte[] input = Encoding.Latin1.GetBytes(stored);
+        var encoder = new WireEncoder();
+        var output = new MemoryStream();
+        for (int i = 0; i < input.Length; i += chunk)
+        {
+            int n = Math.Min(chunk, input.Length - i);
+            var buffer = new byte[WireEncoder.MaxOutput(n)];
+            output.Write(buffer, 0, encoder.Encode(input.AsSpan(i, n), buffer));
+        }
+        var end = new byte[8];
+        output.Write(end, 0, encoder.Finish(end));
+        return Encoding.Latin1.GetString(output.ToArray());
+    }
+
+    [Theory]
+    [InlineData("a\nb\n", "a\r\nb\r\n.\r\n")]
+    [InlineData("no final newline", "no final newline\r\n.\r\n")]
+    [InlineData(".\n..\n.x\nx.\n", "..\r\n...\r\n..x\r\nx.\r\n.\r\n")]
+    [InlineData("", ".\r\n")]
+    [InlineData("bare\rcr\n", "bare\rcr\r\n.\r\n")]
+    [InlineData("cr before lf\r\n", "cr before lf\r\r\n.\r\n")]
+    [InlineData("\n\n", "\r\n\r\n.\r\n")]
+    public void AppliesOnlyTheSmtpTransparencyRules(string stored, string wire) => Assert.Equal(wire, Encode(stored));
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(7)]
+    public void GivesTheSameBytesWhateverTheChunking(int chunk)
+    {
+        const string stored = ".start\nmiddle\n.\n..two\ntail without newline";
+        Assert.Equal(Encode(stored), Encode(stored, chunk));
+    }
+
+    [Fact]
+    public void KeepsEightBitAndNulBytes()
+    {
+        string stored = "ñ\u00ff\0x\n";
+        Assert.Equal("ñ\u00ff\0x\r\n.\r\n", Encode(stored));
+    }
+}

@@ -34,9 +34,14 @@ public sealed class DashboardBrowserTests(BrowserLab lab)
     /// <summary>Messages stored in the backup's maildirs right now (what the controller should report).</summary>
     private int Stored() => Mailboxes.Append(lab["HELD_MAILBOX"]).Sum(m => lab.BackupMessages(m).Count());
 
-    /// <summary>Waits until the controller's index has caught up with the maildirs (inotify, milliseconds).</summary>
-    private async Task<int> SettledWaitingAsync(int atLeast)
+    /// <summary>
+    /// Sends to <paramref name="recipients"/> and waits until they are stored and the controller's
+    /// index has caught up with the maildirs (inotify, milliseconds); returns what waits then.
+    /// </summary>
+    private async Task<int> SendAndSettleAsync(params string[] recipients)
     {
+        int before = Stored();
+        await SendAsync(recipients);
         using var api = new DashboardClient(lab["DASHBOARD_URL"]);
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < TimeSpan.FromSeconds(30))
@@ -44,13 +49,13 @@ public sealed class DashboardBrowserTests(BrowserLab lab)
             int stored = Stored();
             JsonElement status = await api.JsonAsync($"/api/v1/tenants/{Tenant}/status", lab["API_TOKEN"]);
             int waiting = status.GetProperty("waiting").GetProperty("messages").GetInt32();
-            if (stored >= atLeast && waiting == stored)
+            if (stored >= before + recipients.Length && waiting == stored)
             {
                 return waiting;
             }
             await Task.Delay(100);
         }
-        throw new TimeoutException($"the backup did not settle at {atLeast}+ messages (stored {Stored()})");
+        throw new TimeoutException($"the backup did not settle at {before} + {recipients.Length} messages (stored {Stored()})");
     }
 
     /// <summary>Waits until the controller has probed and found the primary in <paramref name="state"/>.</summary>
@@ -77,8 +82,7 @@ public sealed class DashboardBrowserTests(BrowserLab lab)
     public async Task LogsInAndSeesTheRealCountsWhileThePrimaryIsDown()
     {
         await lab.RunLabAsync("primary-down");
-        await SendAsync("info@suempresa.test", "ventas@suempresa.test", "juan@norte.suempresa.test");
-        int waiting = await SettledWaitingAsync(3);
+        int waiting = await SendAndSettleAsync("info@suempresa.test", "ventas@suempresa.test", "juan@norte.suempresa.test");
         await PrimaryStateAsync("down");
 
         IPage page = await lab.NewPageAsync();
@@ -97,8 +101,7 @@ public sealed class DashboardBrowserTests(BrowserLab lab)
     public async Task OpensTheMailboxListWithEachMailboxsCount()
     {
         await lab.RunLabAsync("primary-down");
-        await SendAsync("ventas@suempresa.test", "ventas@suempresa.test");
-        await SettledWaitingAsync(2);
+        await SendAndSettleAsync("ventas@suempresa.test", "ventas@suempresa.test");
 
         IPage page = await lab.NewPageAsync();
         await lab.LogInAsync(page);
@@ -118,8 +121,7 @@ public sealed class DashboardBrowserTests(BrowserLab lab)
     public async Task HandOverNowShowsTheProgressUntilNOfN()
     {
         await lab.RunLabAsync("primary-down");
-        await SendAsync("info@suempresa.test", "info@suempresa.test", "ventas@suempresa.test", "juan@norte.suempresa.test");
-        int waiting = await SettledWaitingAsync(4);
+        int waiting = await SendAndSettleAsync("info@suempresa.test", "info@suempresa.test", "ventas@suempresa.test", "juan@norte.suempresa.test");
         int held = lab.BackupMessages(lab["HELD_MAILBOX"]).Count();
 
         IPage page = await lab.NewPageAsync();
@@ -137,14 +139,14 @@ public sealed class DashboardBrowserTests(BrowserLab lab)
         {
             done = (await page.TextContentAsync("[data-testid=progress-done]"))!.Trim();
             total = (await page.TextContentAsync("[data-testid=progress-total]"))!.Trim();
-            if (done == total && done == (waiting - held).ToString(CultureInfo.InvariantCulture))
+            if (total == waiting.ToString(CultureInfo.InvariantCulture) && done == (waiting - held).ToString(CultureInfo.InvariantCulture))
             {
                 break;
             }
             await Task.Delay(200);
         }
-        Assert.Equal((waiting - held).ToString(CultureInfo.InvariantCulture), total);
-        Assert.Equal(total, done);
+        Assert.Equal(waiting.ToString(CultureInfo.InvariantCulture), total);
+        Assert.Equal((waiting - held).ToString(CultureInfo.InvariantCulture), done);
         await BrowserLab.ShotAsync(page, "handover-finished");
         Assert.Equal(held, Stored());
 
@@ -158,8 +160,7 @@ public sealed class DashboardBrowserTests(BrowserLab lab)
     public async Task TheAttemptsLogGrows()
     {
         await lab.RunLabAsync("primary-down");
-        await SendAsync("info@suempresa.test");
-        await SettledWaitingAsync(1);
+        await SendAndSettleAsync("info@suempresa.test");
         IPage page = await lab.NewPageAsync();
         await lab.LogInAsync(page);
         await page.GotoAsync($"{lab["DASHBOARD_URL"]}/t/{Tenant}/attempts");

@@ -42,6 +42,9 @@ public static class WebSecurity
         Directory.CreateDirectory(keys);
         File.SetUnixFileMode(keys, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         builder.Services.AddDataProtection().SetApplicationName("respaldo").PersistKeysToFileSystem(new DirectoryInfo(keys));
+        // Note: the keys are protected by their directory (0700, the daemon's own user), not by an
+        // XML encryptor; the warning ASP.NET Core logs about that at each start says nothing new.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection.KeyManagement.XmlKeyManager", LogLevel.Error);
         builder.Services.AddRequestLocalization(o =>
         {
             CultureInfo[] cultures = [CultureInfo.GetCultureInfo("es-ES"), CultureInfo.GetCultureInfo("en-GB")];

@@ -60,7 +60,8 @@ public sealed partial class HandOversModel(StatusReader status, ILogger<HandOver
             LogAction(logger, Tenant.Id, held.Mailbox, held.Message, "bounce", User.Identity?.Name ?? "?");
             Notice = "OK";
         }
-        catch (Exception e) when (e is IOException or InvalidOperationException or MailKit.CommandException or MailKit.ProtocolException or System.Net.Sockets.SocketException)
+        catch (Exception e) when (e is IOException or InvalidOperationException or MailKit.CommandException or MailKit.ProtocolException
+            or MailKit.Security.AuthenticationException or System.Net.Sockets.SocketException)
         {
             Notice = e.Message;
             NoticeIsError = true;

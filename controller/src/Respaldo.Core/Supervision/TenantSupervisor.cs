@@ -22,6 +22,7 @@ public sealed partial class TenantSupervisor : IDisposable
     private readonly SemaphoreSlim _wake = new(0, 1);
     private int _handOverNow;
     private int _probeRequested;
+    private bool _probedOnce;
     private volatile PrimaryAvailability _availability = PrimaryAvailability.Unknown;
     private volatile AdvertisedSize _advertisedSize = AdvertisedSize.NeverProbed;
     private DateTimeOffset _nextProbe = DateTimeOffset.MinValue;
@@ -163,6 +164,7 @@ public sealed partial class TenantSupervisor : IDisposable
     private async Task<IReadOnlyList<ProbeResult>> ProbeAsync(CancellationToken cancellationToken)
     {
         IReadOnlyList<ProbeResult> results = await _prober.ProbeAsync(Tenant, cancellationToken);
+        _probedOnce = true;
         foreach (ProbeResult r in results)
         {
             PrimaryState before = _state;
@@ -193,7 +195,9 @@ public sealed partial class TenantSupervisor : IDisposable
     {
         if (!Tenant.AcceptOnlyWhilePrimaryDown)
         {
-            return null;
+            // Note: one probe at start when the primary's SIZE was never learned (the front door
+            // never accepts more than the primary advertised); later ones come with waiting mail.
+            return _advertisedSize.Known || _probedOnce ? null : DateTimeOffset.MinValue;
         }
         ControllerSettings pace = _context.Settings.Controller;
         return _availability.NextIdleProbe(pace.ProbeInterval, pace.IdleProbeInterval, pace.UpAfter);

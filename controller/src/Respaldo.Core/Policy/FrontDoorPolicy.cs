@@ -102,7 +102,7 @@ public sealed partial class FrontDoorPolicy : IDisposable
         // part): the address becomes a maildir name, and every relay trick fails here as well.
         if (!MailAddress.TryNormalize(request.Recipient, out string address, out _))
         {
-            return PolicyDecision.Reject(550, $"5.1.3 <{request.Recipient}>: Recipient address rejected: bad address syntax");
+            return PolicyDecision.Reject(550, "5.1.3 Bad recipient address syntax");
         }
         TenantView? view = _context.Tenant(tenant.Id);
         if (view is null)
@@ -129,8 +129,8 @@ public sealed partial class FrontDoorPolicy : IDisposable
             view.RequestProbe();
             string domain = MailAddress.DomainOf(address);
             return verdict == PrimaryStatus.Up
-                ? PolicyDecision.Defer(450, $"4.7.1 <{address}>: this backup MX takes mail for {domain} only while its primary MX is down; please deliver to the primary")
-                : PolicyDecision.Defer(451, $"4.4.0 <{address}>: the state of the primary MX of {domain} is being checked; please try again later");
+                ? PolicyDecision.Defer(450, $"4.7.1 This backup MX takes mail for {domain} only while its primary MX is down; please deliver to the primary")
+                : PolicyDecision.Defer(451, $"4.4.0 The state of the primary MX of {domain} is being checked; please try again later");
         }
 
         // 3. Size, as declared with MAIL FROM ... SIZE= (RFC 1870).
@@ -153,7 +153,7 @@ public sealed partial class FrontDoorPolicy : IDisposable
         Mailbox? mailbox = listed ? tenant.Mailboxes.First(m => m.Address == address) : null;
         if (mailbox?.Quota is { } quota && use.MailboxBytes.GetValueOrDefault(address) + Math.Max(request.Size, 1) > quota)
         {
-            return PolicyDecision.Defer(452, $"4.2.2 <{address}>: mailbox full, please try again later");
+            return PolicyDecision.Defer(452, "4.2.2 Mailbox full, please try again later");
         }
 
         // A new address: Dovecot must know it before the message comes (it creates the maildir then).
@@ -169,7 +169,7 @@ public sealed partial class FrontDoorPolicy : IDisposable
     private async Task<PolicyDecision?> CheckDynamicRecipientAsync(
         RespaldoSettings settings, Tenant tenant, string address, PrimaryStatus verdict, DateTimeOffset now)
     {
-        PolicyDecision unknown = PolicyDecision.Reject(550, $"5.1.1 <{address}>: Recipient address rejected: User unknown");
+        PolicyDecision unknown = PolicyDecision.Reject(550, "5.1.1 User unknown");
         if (!tenant.Recipients.IsDynamic)
         {
             // Note: Postfix's own reject_unlisted_recipient says the same before asking us.
@@ -200,11 +200,11 @@ public sealed partial class FrontDoorPolicy : IDisposable
         }
         if (known is { Valid: false } && verdict != PrimaryStatus.Down)
         {
-            return PolicyDecision.Reject(550, $"5.1.1 <{address}>: Recipient address rejected: unknown at the primary MX");
+            return PolicyDecision.Reject(550, "5.1.1 User unknown at the primary MX");
         }
         // Note: the primary is down (or did not answer) and the address is not known valid:
         // the sender keeps the message and retries; once the primary answers, a callout decides.
-        return PolicyDecision.Defer(450, $"4.1.1 <{address}>: Recipient address not verified while the primary MX is unreachable; please try again later");
+        return PolicyDecision.Defer(450, "4.1.1 Recipient not verified while the primary MX is unreachable; please try again later");
     }
 
     private async Task<PolicyDecision> DecideEndOfMessageAsync(RespaldoSettings settings, PolicyRequest request, CancellationToken cancellationToken)

@@ -10,7 +10,11 @@ public enum PolicyOutcome
     Reject,
 }
 
-/// <summary>The policy service's answer, typed; <see cref="Action"/> is the line Postfix reads (access(5) syntax).</summary>
+/// <summary>
+/// The policy service's answer, typed; <see cref="Action"/> is the line Postfix reads (access(5)
+/// syntax). Note: Postfix puts "&lt;address&gt;: Recipient address rejected: " between the status
+/// codes and <see cref="Text"/>'s words, so the text does not name the address again.
+/// </summary>
 public sealed record PolicyDecision(PolicyOutcome Outcome, int Code, string Text)
 {
     public static PolicyDecision Continue { get; } = new(PolicyOutcome.Continue, 0, "");

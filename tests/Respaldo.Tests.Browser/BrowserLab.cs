@@ -19,7 +19,7 @@ public sealed class BrowserLab : LabFixture
     ];
 
     public BrowserLab()
-        : base("browser", new Dictionary<string, string>())
+        : base("browser", new Dictionary<string, string>(), configured: false)
     {
     }
 

@@ -15,6 +15,7 @@
 
 using Respaldo.Daemon.Alerts;
 using Respaldo.Daemon.Hosting;
+using Respaldo.Daemon.Policy;
 using Respaldo.Daemon.Web;
 using Respaldo.Daemon.Web.Dashboard;
 using Respaldo.Daemon.Web.Metrics;
@@ -23,6 +24,7 @@ WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
 builder.AddRespaldoLogging();
 builder.AddRespaldoSettings();
 builder.AddController();
+builder.AddPolicyService();
 builder.AddWeb();
 builder.AddDashboard();
 builder.AddAlerts();

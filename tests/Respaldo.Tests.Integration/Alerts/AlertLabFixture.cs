@@ -17,7 +17,7 @@ public sealed class AlertLabFixture : LabFixture
         {
             ["LAB_WEBHOOK_URL"] = webhook.Url,
             ["LAB_ALERT_DIGEST_SECONDS"] = DigestSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        })
+        }, configured: false)
     {
         Webhook = webhook;
     }

@@ -55,7 +55,7 @@ public sealed class AlertTests(AlertLabFixture lab)
     public async Task AnOutageIsToldByMailAndWebhookFromFirstArrivalToPrimaryBack()
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        lab.Webhook.RefuseNext(1);
+        lab.Webhook.RefuseNext(1);   // the first webhook delivery fails: it must be retried
         await lab.RunLabAsync("primary-down");
 
         // 1. The first message of the outage: told at once.
@@ -139,7 +139,10 @@ public sealed class AlertTests(AlertLabFixture lab)
             Assert.Equal("sent", a.GetProperty("email").GetString());
             Assert.Equal("sent", a.GetProperty("webhook").GetString());
         }
-        Assert.Equal(2, byKind.First(x => x.GetProperty("kind").GetString() == "first-arrival").GetProperty("webhookAttempts").GetInt32());
+        // The one refused delivery (whichever alert it was: they go out concurrently) was retried: one
+        // alert took two webhook attempts, every other one.
+        Assert.Equal(byKind.Count + 1, byKind.Sum(x => x.GetProperty("webhookAttempts").GetInt32()));
+        Assert.Single(byKind, x => x.GetProperty("webhookAttempts").GetInt32() == 2);
         Assert.Empty(LabFixture.Messages(lab["PRIMARY_MAILDIRS"], lab["ALERT_MAILBOX"]));
     }
 }

@@ -74,12 +74,18 @@ public sealed class Benchmark(BenchOptions options, BenchLab lab, Action<string>
         say($"lab in {lab.Directory}, ports {lab.PortBase}+ (LAB-NOTES: no systemd, no DNS, loopback only)");
         if (Directory.Exists(lab.Directory))
         {
+            // A run that was killed may have left its lab, and its relay-mode Postfix, running.
+            string leftRelay = Path.Combine(lab.Directory, "relay", "config");
+            if (File.Exists(Path.Combine(leftRelay, "main.cf")))
+            {
+                await ProcessRunner.RunAsync("postfix", ["-c", leftRelay, "stop"]);
+            }
             await lab.RunAsync("destroy", check: false);
         }
         await lab.RunAsync("up");
         _recipients = lab.SampleMailboxes();
         IReadOnlyList<string> empty = lab.AddMailboxes(options.EmptyMailboxes);
-        // The controller and Dovecot read the mailbox list at start: start again with it.
+        // The controller reads its configuration at start: start everything again with it.
         await lab.RunAsync("down");
         await lab.RunAsync("up");
 

@@ -14,12 +14,14 @@
 //   and never logs message contents or credentials.
 
 using Respaldo.Daemon.Hosting;
+using Respaldo.Daemon.Policy;
 using Respaldo.Daemon.Web;
 
 WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
 builder.AddRespaldoLogging();
 builder.AddRespaldoSettings();
 builder.AddController();
+builder.AddPolicyService();
 builder.AddWeb();
 builder.Host.UseSystemd();
 

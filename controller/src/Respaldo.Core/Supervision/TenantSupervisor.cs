@@ -21,21 +21,49 @@ public sealed partial class TenantSupervisor : IDisposable
     private readonly PrimaryProber _prober;
     private readonly SemaphoreSlim _wake = new(0, 1);
     private int _handOverNow;
+    private int _probeRequested;
+    private bool _probedOnce;
+    private volatile PrimaryAvailability _availability = PrimaryAvailability.Unknown;
+    private volatile AdvertisedSize _advertisedSize = AdvertisedSize.NeverProbed;
     private DateTimeOffset _nextProbe = DateTimeOffset.MinValue;
     private volatile PrimaryState _state = PrimaryState.Unknown;
     private volatile HandOverProgress? _current;
     private volatile HandOverProgress? _last;
+    private (HostPort Host, DateTimeOffset At)? _lastWorking;
 
     public TenantSupervisor(Tenant tenant, HandOverContext context, PrimaryProber prober)
     {
         Tenant = tenant;
         _context = context;
         _prober = prober;
+        RestoreFrontDoorView();
     }
 
     public Tenant Tenant { get; }
 
     public PrimaryState State => _state;
+
+    /// <summary>The front door's view of the primary (with hysteresis): decides "accept only while the primary is down".</summary>
+    public PrimaryAvailability Availability => _availability;
+
+    /// <summary>The SIZE the primary advertised at its last successful probe (the front door never accepts more).</summary>
+    public AdvertisedSize AdvertisedSize => _advertisedSize;
+
+    /// <summary>
+    /// Asks for a probe soon (the front door saw a sender at the backup while it believes the
+    /// primary up: perhaps the sender could not reach it). At most one per fast probe interval.
+    /// </summary>
+    public void RequestProbe()
+    {
+        if (_availability.LastProbeAt is { } last && _context.Time.GetUtcNow() - last < _context.Settings.Controller.ProbeInterval)
+        {
+            return;
+        }
+        if (Interlocked.Exchange(ref _probeRequested, 1) == 0)
+        {
+            Wake();
+        }
+    }
 
     /// <summary>The run in progress, if any.</summary>
     public HandOverProgress? Current => _current;
@@ -88,8 +116,15 @@ public sealed partial class TenantSupervisor : IDisposable
 
             if (waiting.Count == 0)
             {
-                // Step 1: nothing waits. No probe at all until something arrives.
-                await WaitAsync(arrival, null, cancellationToken);
+                // Step 1: nothing waits. No probe at all until something arrives, except the front
+                // door's slow probe for tenants that accept mail only while their primary is down.
+                DateTimeOffset? idleProbe = NextIdleProbe();
+                if (Interlocked.Exchange(ref _probeRequested, 0) == 1 || (idleProbe is { } probeAt && clock >= probeAt))
+                {
+                    await ProbeAsync(cancellationToken);
+                    continue;
+                }
+                await WaitAsync(arrival, idleProbe, cancellationToken);
                 continue;
             }
             List<WaitingMessage> due = now ? [.. waiting] : waiting.Where(m => _context.Retries.IsDue(m.Key, clock)).ToList();
@@ -105,35 +140,58 @@ public sealed partial class TenantSupervisor : IDisposable
                 continue;
             }
 
-            IReadOnlyList<ProbeResult> probes = await ProbeAsync(cancellationToken);
-            ProbeResult? up = probes.FirstOrDefault(p => p.Up);
-            if (up is null)
+            HostPort? host = now ? null : RecentlyWorkingHost(clock);
+            if (host is null)
             {
-                _nextProbe = _context.Time.GetUtcNow() + ProbeSchedule.Next(_state.ConsecutiveFailures,
-                    _context.Settings.Controller.ProbeInterval, _context.Settings.Controller.ProbeIntervalMax);
-                continue;
+                IReadOnlyList<ProbeResult> probes = await ProbeAsync(cancellationToken);
+                ProbeResult? up = probes.FirstOrDefault(p => p.Up);
+                if (up is null)
+                {
+                    _nextProbe = _context.Time.GetUtcNow() + ProbeSchedule.Next(_state.ConsecutiveFailures,
+                        _context.Settings.Controller.ProbeInterval, _context.Settings.Controller.ProbeIntervalMax);
+                    continue;
+                }
+                host = up.Host;
             }
 
             // Step 3.
-            var run = new HandOverRun(Tenant, up.Host, due, _context);
+            var run = new HandOverRun(Tenant, host, due, _context);
             _current = run.Progress;
             HandOverProgress progress = await run.ExecuteAsync(cancellationToken);
             _current = null;
             _last = progress;
             if (progress.PrimaryLost)
             {
-                MarkLost(up.Host.ToString(), progress.StopReason ?? "the hand-over lost the primary");
+                _lastWorking = null;
+                MarkLost(host.ToString(), progress.StopReason ?? "the hand-over lost the primary");
+            }
+            else if (progress.Delivered > 0)
+            {
+                _lastWorking = (host, _context.Time.GetUtcNow());
             }
         }
     }
 
+    /// <summary>
+    /// The host that took mail moments ago, if any: while mail keeps arriving and the primary
+    /// keeps taking it, a hand-over that just succeeded is a better probe than a probe, and
+    /// the primary is spared one SMTP session per arrival.
+    /// </summary>
+    private HostPort? RecentlyWorkingHost(DateTimeOffset now) =>
+        _state.Status == PrimaryStatus.Up && _lastWorking is { } w && now - w.At < _context.Settings.Controller.ProbeInterval ? w.Host : null;
+
     private async Task<IReadOnlyList<ProbeResult>> ProbeAsync(CancellationToken cancellationToken)
     {
         IReadOnlyList<ProbeResult> results = await _prober.ProbeAsync(Tenant, cancellationToken);
+        _probedOnce = true;
         foreach (ProbeResult r in results)
         {
             PrimaryState before = _state;
             _state = before.After(r);
+            if (r.Up)
+            {
+                _advertisedSize = new AdvertisedSize(true, r.Capabilities.MaxSize);
+            }
             _ = _context.Journal.RecordProbeAsync(new ProbeRecord(r.At, Tenant.Id, r.Host.ToString(), r.Up, r.Stage.ToString(),
                 r.Reply?.Code, r.Reply?.OneLine ?? r.Reason, r.Latency.TotalMilliseconds, r.Tls, r.Capabilities.MaxSize));
             LogProbe(_context.Logger, Tenant.Id, r.Host.ToString(), r.Up ? "up" : "down", r.Latency.TotalMilliseconds, r.Reason);
@@ -146,7 +204,49 @@ public sealed partial class TenantSupervisor : IDisposable
                 _context.Events.Raise(new PrimaryWentDown(Tenant.Id, r.At, r.Host.ToString(), r.Reason));
             }
         }
+        // Note: a tenant with several primary hosts is up when any of them answers (MX preference order).
+        ProbeResult last = results.FirstOrDefault(p => p.Up) ?? results[^1];
+        UpdateAvailability(last.Up, last.At);
         return results;
+    }
+
+    private DateTimeOffset? NextIdleProbe()
+    {
+        if (!Tenant.AcceptOnlyWhilePrimaryDown)
+        {
+            // Note: one probe at start when the primary's SIZE was never learned (the front door
+            // never accepts more than the primary advertised); later ones come with waiting mail.
+            return _advertisedSize.Known || _probedOnce ? null : DateTimeOffset.MinValue;
+        }
+        ControllerSettings pace = _context.Settings.Controller;
+        return _availability.NextIdleProbe(pace.ProbeInterval, pace.IdleProbeInterval, pace.UpAfter);
+    }
+
+    private void UpdateAvailability(bool up, DateTimeOffset at)
+    {
+        ControllerSettings pace = _context.Settings.Controller;
+        PrimaryAvailability before = _availability;
+        PrimaryAvailability after = before.After(up, at, pace.DownAfterFailures, pace.UpAfter);
+        _availability = after;
+        if (after.Verdict != before.Verdict)
+        {
+            LogFrontDoor(_context.Logger, Tenant.Id, after.Verdict.ToString().ToLowerInvariant(),
+                after.Verdict == PrimaryStatus.Down ? "the backup accepts mail" : "the backup defers mail to the primary");
+        }
+    }
+
+    /// <summary>After a restart or reload: the front door's view from the journal's recent probes, if recent enough to trust.</summary>
+    private void RestoreFrontDoorView()
+    {
+        ControllerSettings pace = _context.Settings.Controller;
+        List<(DateTimeOffset At, bool Up, long? MaxSize)> recent = _context.Journal.RecentProbes(Tenant.Id, 50);
+        (bool known, long? size) = _context.Journal.LastAdvertisedSize(Tenant.Id);
+        _advertisedSize = known ? new AdvertisedSize(true, size) : AdvertisedSize.NeverProbed;
+        TimeSpan trust = (3 * pace.IdleProbeInterval) + pace.UpAfter;
+        if (recent.Count > 0 && _context.Time.GetUtcNow() - recent[0].At <= trust)
+        {
+            _availability = PrimaryAvailability.Replay(recent.AsEnumerable().Reverse().Select(p => (p.At, p.Up)), pace.DownAfterFailures, pace.UpAfter);
+        }
     }
 
     private void MarkLost(string host, string reason)
@@ -155,6 +255,7 @@ public sealed partial class TenantSupervisor : IDisposable
         PrimaryState before = _state;
         _state = before.Lost(at);
         _nextProbe = at + _context.Settings.Controller.ProbeInterval;
+        UpdateAvailability(false, at);
         if (before.Status == PrimaryStatus.Up)
         {
             _context.Events.Raise(new PrimaryWentDown(Tenant.Id, at, host, reason));
@@ -187,6 +288,9 @@ public sealed partial class TenantSupervisor : IDisposable
     }
 
     public void Dispose() => _wake.Dispose();
+
+    [LoggerMessage(EventId = 1202, Level = LogLevel.Information, Message = "tenant {Tenant}: the front door now considers the primary {Verdict}: {Meaning}")]
+    private static partial void LogFrontDoor(ILogger logger, string tenant, string verdict, string meaning);
 
     [LoggerMessage(EventId = 1201, Level = LogLevel.Information, Message = "tenant {Tenant}: probe of {Host}: {Outcome} in {LatencyMs:0} ms: {Reason}")]
     private static partial void LogProbe(ILogger logger, string tenant, string host, string outcome, double latencyMs, string reason);

@@ -64,7 +64,7 @@ public sealed class BenchLab
         {
             throw new InvalidOperationException($"lab {command} failed: {result}");
         }
-        if (command == "up")
+        if (command is "up" or "config")
         {
             ProcessRunner.Result env = await ProcessRunner.RunAsync(script, ["env"], _scriptEnvironment);
             Env = env.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
@@ -75,8 +75,8 @@ public sealed class BenchLab
     }
 
     /// <summary>
-    /// Adds <paramref name="count"/> mailboxes to the lab's first tenant. The lab writes its
-    /// configuration only when it is absent, so the change survives the next 'lab up'.
+    /// Adds <paramref name="count"/> mailboxes to the lab's first tenant ('lab config' wrote the
+    /// file; 'lab up' keeps a file that exists).
     /// </summary>
     public IReadOnlyList<string> AddMailboxes(int count)
     {

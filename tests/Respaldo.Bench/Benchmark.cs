@@ -82,11 +82,9 @@ public sealed class Benchmark(BenchOptions options, BenchLab lab, Action<string>
             }
             await lab.RunAsync("destroy", check: false);
         }
-        await lab.RunAsync("up");
+        await lab.RunAsync("config");
         _recipients = lab.SampleMailboxes();
         IReadOnlyList<string> empty = lab.AddMailboxes(options.EmptyMailboxes);
-        // The controller reads its configuration at start: start everything again with it.
-        await lab.RunAsync("down");
         await lab.RunAsync("up");
 
         (RespaldoSettings? settings, IReadOnlyList<ConfigurationError> errors) = ConfigurationLoader.TryLoad(lab["CONFIG"]);

@@ -42,6 +42,9 @@ using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSign
 try
 {
     BenchOptions options = BenchOptions.FromEnvironment();
+    // Note: two runs in one lab directory would tear each other's lab down; FileShare.None
+    // takes an exclusive flock(2) on the lock file, released (and the file removed) at the end.
+    using FileStream exclusive = LockLabDirectory(options.LabDirectory);
     BenchLab lab = BenchLab.Create(options);
     var benchmark = new Benchmark(options, lab, line => Console.WriteLine($"bench: {line}"));
     Report report = await benchmark.RunAsync(interrupted.Token);
@@ -54,6 +57,19 @@ catch (Exception e) when (e is InvalidOperationException or TimeoutException or 
 {
     Console.Error.WriteLine($"bench: failed: {e.Message}");
     return 1;
+}
+
+static FileStream LockLabDirectory(string directory)
+{
+    string path = Path.GetFullPath(directory) + ".lock";
+    try
+    {
+        return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+    }
+    catch (IOException)
+    {
+        throw new InvalidOperationException($"another benchmark runs in {directory} ({path} is locked)");
+    }
 }
 
 void Interrupt(PosixSignalContext context)

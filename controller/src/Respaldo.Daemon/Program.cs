@@ -1,7 +1,7 @@
 // respaldod — the Respaldo controller daemon.
 //
 // SYNOPSIS
-//   respaldod [--config FILE]
+//   respaldod [--config FILE] [--control-bus system|none|ADDRESS]
 //
 // DESCRIPTION
 //   Watches the backup mailboxes, probes each tenant's primary mail server and hands
@@ -13,7 +13,9 @@
 //   (password hashes, no passwords), opens outbound SMTP to the configured primaries only,
 //   and never logs message contents or credentials.
 
+using Respaldo.Daemon.ControlBus;
 using Respaldo.Daemon.Hosting;
+using Respaldo.Daemon.Systemd;
 using Respaldo.Daemon.Web;
 
 WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
@@ -21,7 +23,8 @@ builder.AddRespaldoLogging();
 builder.AddRespaldoSettings();
 builder.AddController();
 builder.AddWeb();
-builder.Host.UseSystemd();
+builder.AddControlBus();
+builder.AddSystemdService();
 
 WebApplication app = builder.Build();
 app.MapHealth();

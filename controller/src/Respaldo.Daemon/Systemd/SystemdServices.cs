@@ -95,9 +95,21 @@ internal sealed class HangupReload(ConfigurationReloader reloader, IHostApplicat
         _registration = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {
             context.Cancel = true;
-            _ = reloader.ReloadAsync("SIGHUP", lifetime.ApplicationStopping);
+            _ = ReloadAsync();
         });
         return Task.CompletedTask;
+    }
+
+    private async Task ReloadAsync()
+    {
+        try
+        {
+            await reloader.ReloadAsync("SIGHUP", lifetime.ApplicationStopping);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping: the reload no longer matters.
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

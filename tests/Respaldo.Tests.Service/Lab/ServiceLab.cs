@@ -41,6 +41,20 @@ public class ServiceLab : IAsyncLifetime
         await LabAsync("up");
         ProcessRunner.Result env = await LabAsync("env");
         Env = env.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+        // Note: the mailboxes exist before their first message, as after any first delivery.
+        // The watcher can miss a mailbox's very first message when Dovecot creates the maildir
+        // and renames the file into new/ before inotify watches new/ (it is then found by the
+        // next rescan, minutes later); these tests are about the service, not that race.
+        foreach (string address in new[] { "info@suempresa.test", "ventas@suempresa.test", "juan@norte.suempresa.test" })
+        {
+            string[] parts = address.Split('@');
+            foreach (string sub in new[] { "tmp", "new", "cur" })
+            {
+                System.IO.Directory.CreateDirectory(Path.Combine(this["BACKUP_MAILDIRS"], parts[1], parts[0], sub));
+            }
+        }
+        await ProcessRunner.RunAsync("chown", ["-R", "mail:mail", this["BACKUP_MAILDIRS"]]);
+        await Task.Delay(TimeSpan.FromSeconds(1));
     }
 
     public async Task DisposeAsync()

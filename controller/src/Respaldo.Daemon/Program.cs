@@ -19,6 +19,7 @@
 
 using Respaldo.Daemon.ControlBus;
 using Respaldo.Daemon.Hosting;
+using Respaldo.Daemon.Policy;
 using Respaldo.Daemon.Systemd;
 using Respaldo.Daemon.Web;
 
@@ -26,6 +27,7 @@ WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
 builder.AddRespaldoLogging();
 builder.AddRespaldoSettings();
 builder.AddController();
+builder.AddPolicyService();
 builder.AddWeb();
 builder.AddControlBus();
 builder.AddSystemdService();

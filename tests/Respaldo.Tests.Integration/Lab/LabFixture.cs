@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Text.Json.Nodes;
 
 namespace Respaldo.Tests.Lab;
 
@@ -6,10 +7,31 @@ namespace Respaldo.Tests.Lab;
 /// A private lab for the integration tier: <c>deploy/lab/lab up</c> in its own directory and
 /// on its own ports, so it never meets a demo lab left running. Torn down with <c>lab down</c>.
 /// Binaries come from the Release build (<c>make build</c>), as the lab itself expects.
+/// Designed for inheritance: a variant passes its name, lab environment (LAB_PRIMARY_TLS, ...)
+/// and edits the default configuration in <see cref="Configure"/> before <c>lab up</c>.
 /// </summary>
-public sealed class LabFixture : IAsyncLifetime
+public class LabFixture : IAsyncLifetime
 {
-    public string Directory { get; } = Path.Combine("/var/tmp", $"respaldo-test-lab-{Environment.ProcessId}");
+    private readonly bool _configured;
+
+    public LabFixture() : this("", new Dictionary<string, string>(), configured: false) { }
+
+    protected LabFixture(string name, IReadOnlyDictionary<string, string> environment, bool configured = true)
+    {
+        Directory = Path.Combine("/var/tmp", $"respaldo-test-lab-{(name.Length > 0 ? name + "-" : "")}{Environment.ProcessId}");
+        foreach ((string k, string v) in environment)
+        {
+            ScriptEnvironment[k] = v;
+        }
+        _configured = configured;
+    }
+
+    public string Directory { get; }
+
+    /// <summary>Edits the lab's default configuration (respaldo.json) before the lab starts.</summary>
+    protected virtual void Configure(JsonObject config)
+    {
+    }
 
     public IReadOnlyDictionary<string, string> Env { get; private set; } = new Dictionary<string, string>();
 
@@ -31,6 +53,13 @@ public sealed class LabFixture : IAsyncLifetime
         }
         ScriptEnvironment["LAB_DIR"] = Directory;
         ScriptEnvironment["LAB_PORT_BASE"] = FreePortBase().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (_configured)
+        {
+            string path = (await RunLabAsync("config").ConfigureAwait(false)).Output.Trim();
+            JsonObject config = JsonNode.Parse(await File.ReadAllTextAsync(path).ConfigureAwait(false))!.AsObject();
+            Configure(config);
+            await File.WriteAllTextAsync(path, config.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true })).ConfigureAwait(false);
+        }
         await RunLabAsync("up").ConfigureAwait(false);
         ProcessRunner.Result env = await RunLabAsync("env").ConfigureAwait(false);
         Env = env.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)

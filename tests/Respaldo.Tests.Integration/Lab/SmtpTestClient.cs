@@ -10,8 +10,8 @@ namespace Respaldo.Tests.Lab;
 public sealed class SmtpTestClient : IAsyncDisposable
 {
     private readonly TcpClient _tcp;
-    private readonly NetworkStream _stream;
-    private readonly StreamReader _reader;
+    private Stream _stream;
+    private StreamReader _reader;
 
     private SmtpTestClient(TcpClient tcp)
     {
@@ -34,6 +34,35 @@ public sealed class SmtpTestClient : IAsyncDisposable
         var client = new SmtpTestClient(tcp);
         client.Greeting = await client.ReadReplyAsync().ConfigureAwait(false);
         return client;
+    }
+
+    /// <summary>The server's certificate after <see cref="StartTlsAsync"/>.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? ServerCertificate { get; private set; }
+
+    public string? TlsProtocol { get; private set; }
+
+    /// <summary>STARTTLS (RFC 3207) and a TLS handshake of the given versions; any certificate is accepted and kept.</summary>
+    public async Task<SmtpReply> StartTlsAsync(System.Security.Authentication.SslProtocols protocols = System.Security.Authentication.SslProtocols.None)
+    {
+        SmtpReply reply = await CommandAsync("STARTTLS").ConfigureAwait(false);
+        if (reply.Code != 220)
+        {
+            return reply;
+        }
+        var ssl = new System.Net.Security.SslStream(_stream, leaveInnerStreamOpen: false);
+        await ssl.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions
+        {
+            TargetHost = "mail-backup.suempresa.test",
+            EnabledSslProtocols = protocols,
+#pragma warning disable CA5359 // A test inspects the certificate instead of trusting a CA.
+            RemoteCertificateValidationCallback = (_, _, _, _) => true,
+#pragma warning restore CA5359
+        }).ConfigureAwait(false);
+        ServerCertificate = ssl.RemoteCertificate is { } c ? System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(c.GetRawCertData()) : null;
+        TlsProtocol = ssl.SslProtocol.ToString();
+        _stream = ssl;
+        _reader = new StreamReader(_stream, Encoding.Latin1);
+        return reply;
     }
 
     public async Task<SmtpReply> CommandAsync(string line)

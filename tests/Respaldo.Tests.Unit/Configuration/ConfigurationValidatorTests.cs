@@ -265,4 +265,66 @@ public sealed class ConfigurationValidatorTests
         json["tenants"] = new JsonArray();
         Assert.Equal("tenants", SingleError(json).Path);
     }
+
+    [Fact]
+    public void FrontDoorDefaults()
+    {
+        RespaldoSettings settings = Parse(SampleConfiguration.Create()).Settings!;
+        Assert.Equal("/run/respaldo/policy.sock", settings.Intake.PolicySocket);
+        Assert.Null(settings.Intake.CertificateFile);
+        Assert.True(settings.Tenants[0].AcceptOnlyWhilePrimaryDown);
+        Assert.False(settings.Tenants[0].Recipients.IsDynamic);
+        Assert.Equal(TimeSpan.FromDays(30), settings.Tenants[0].Recipients.PositiveTtl);
+        Assert.Equal(TimeSpan.FromSeconds(60), settings.Controller.IdleProbeInterval);
+        Assert.Equal(2, settings.Controller.DownAfterFailures);
+        Assert.Equal(TimeSpan.FromSeconds(120), settings.Controller.UpAfter);
+    }
+
+    [Fact]
+    public void ReadsTheFrontDoorFields()
+    {
+        JsonObject json = SampleConfiguration.Create();
+        json["intake"] = JsonNode.Parse("""{ "policySocket": "/run/r/p.sock", "certificateFile": "/etc/r/c.pem", "keyFile": "/etc/r/k.pem" }""");
+        json["controller"] = JsonNode.Parse("""{ "idleProbeIntervalSeconds": 30, "downAfterFailures": 3, "upAfterSeconds": 0, "calloutTimeoutSeconds": 5 }""");
+        json["tenants"]![1]!["acceptOnlyWhilePrimaryDown"] = false;
+        json["tenants"]![1]!["recipients"] = JsonNode.Parse("""{ "learn": true, "file": "/etc/r/otra.txt", "positiveCacheDays": 7, "negativeCacheHours": 0 }""");
+        (RespaldoSettings? settings, IReadOnlyList<ConfigurationError> errors) = Parse(json);
+        Assert.Empty(errors);
+        Assert.Equal(new IntakeSettings("/run/r/p.sock", "/etc/r/c.pem", "/etc/r/k.pem"), settings!.Intake);
+        Assert.Equal(3, settings.Controller.DownAfterFailures);
+        Assert.Equal(TimeSpan.Zero, settings.Controller.UpAfter);
+        Tenant otra = settings.Tenants[1];
+        Assert.False(otra.AcceptOnlyWhilePrimaryDown);
+        Assert.Equal(new RecipientSettings(true, "/etc/r/otra.txt", TimeSpan.FromDays(7), TimeSpan.Zero), otra.Recipients);
+        Assert.True(otra.Recipients.IsDynamic);
+    }
+
+    [Theory]
+    [InlineData("intake", """{ "policySocket": "run/policy.sock" }""", "intake.policySocket")]
+    [InlineData("intake", """{ "policySocket": "/run/a-very-long-directory-name-that-goes-on-and-on/and-on-and-on/until-it-no-longer-fits-in-sun-path/policy.sock" }""", "intake.policySocket")]
+    [InlineData("intake", """{ "policySocket": "/run/a b/policy.sock" }""", "intake.policySocket")]
+    [InlineData("intake", """{ "certificateFile": "/etc/r/c.pem" }""", "intake.keyFile")]
+    [InlineData("intake", """{ "keyFile": "/etc/r/k.pem" }""", "intake.certificateFile")]
+    [InlineData("controller", """{ "downAfterFailures": 0 }""", "controller.downAfterFailures")]
+    [InlineData("controller", """{ "idleProbeIntervalSeconds": 0 }""", "controller.idleProbeIntervalSeconds")]
+    [InlineData("controller", """{ "upAfterSeconds": -1 }""", "controller.upAfterSeconds")]
+    [InlineData("controller", """{ "calloutTimeoutSeconds": 60 }""", "controller.calloutTimeoutSeconds")]
+    public void NamesTheFieldOfABadFrontDoorSetting(string section, string value, string path)
+    {
+        JsonObject json = SampleConfiguration.Create();
+        json[section] = JsonNode.Parse(value);
+        Assert.Equal(path, SingleError(json).Path);
+    }
+
+    [Theory]
+    [InlineData("""{ "file": "otra.txt" }""", "tenants[1].recipients.file")]
+    [InlineData("""{ "learn": true, "positiveCacheDays": 0 }""", "tenants[1].recipients.positiveCacheDays")]
+    [InlineData("""{ "learn": true, "negativeCacheHours": -1 }""", "tenants[1].recipients.negativeCacheHours")]
+    [InlineData("""{ "learn": "yes" }""", "tenants[1].recipients.learn")]
+    public void NamesTheFieldOfABadRecipientsSetting(string value, string path)
+    {
+        JsonObject json = SampleConfiguration.Create();
+        json["tenants"]![1]!["recipients"] = JsonNode.Parse(value);
+        Assert.Equal(path, SingleError(json).Path);
+    }
 }

@@ -20,7 +20,18 @@ public sealed class ConfigurationFile
     public DovecotSection? Dovecot { get; set; }
     public WebSection? Web { get; set; }
     public ControllerSection? Controller { get; set; }
+    public IntakeSection? Intake { get; set; }
     public List<TenantSection?>? Tenants { get; set; }
+}
+
+/// <summary>The SMTP front door: the policy service Postfix consults, and inbound STARTTLS.</summary>
+public sealed class IntakeSection
+{
+    /// <summary>The unix socket of the controller's policy service (Postfix check_policy_service).</summary>
+    public string? PolicySocket { get; set; }
+    /// <summary>PEM certificate (chain) Postfix offers with STARTTLS; none means no STARTTLS.</summary>
+    public string? CertificateFile { get; set; }
+    public string? KeyFile { get; set; }
 }
 
 /// <summary>The pace of the three steps; every value has a sensible default.</summary>
@@ -38,6 +49,14 @@ public sealed class ControllerSection
     public double? DataTimeoutSeconds { get; set; }
     /// <summary>Longest wait before a message the primary deferred (4xx) is tried again.</summary>
     public double? RetryMaxSeconds { get; set; }
+    /// <summary>Probe interval while nothing waits, for tenants that accept only while their primary is down.</summary>
+    public double? IdleProbeIntervalSeconds { get; set; }
+    /// <summary>Consecutive failed probes before the front door considers a primary down.</summary>
+    public int? DownAfterFailures { get; set; }
+    /// <summary>How long a primary must answer every probe before the front door considers it up again.</summary>
+    public double? UpAfterSeconds { get; set; }
+    /// <summary>Timeout of each command of a recipient callout to the primary.</summary>
+    public double? CalloutTimeoutSeconds { get; set; }
 }
 
 public sealed class StorageSection
@@ -98,6 +117,20 @@ public sealed class TenantSection
     public List<UserSection?>? DashboardUsers { get; set; }
     /// <summary>This tenant's share of the storage allocation.</summary>
     public SizeValue? StorageShare { get; set; }
+    /// <summary>Answer RCPT with 4xx "use the primary" while the primary is up (default true).</summary>
+    public bool? AcceptOnlyWhilePrimaryDown { get; set; }
+    public RecipientsSection? Recipients { get; set; }
+}
+
+/// <summary>Valid recipients besides the listed mailboxes: learned from the primary, or from a file the admin syncs.</summary>
+public sealed class RecipientsSection
+{
+    /// <summary>Verify unknown recipients with an SMTP callout to the primary while it is up, and cache the answers.</summary>
+    public bool? Learn { get; set; }
+    /// <summary>A file of valid addresses, one per line, re-read when it changes.</summary>
+    public string? File { get; set; }
+    public double? PositiveCacheDays { get; set; }
+    public double? NegativeCacheHours { get; set; }
 }
 
 public sealed class PrimarySection

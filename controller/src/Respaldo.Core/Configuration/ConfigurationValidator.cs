@@ -62,6 +62,7 @@ public static partial class ConfigurationValidator
         DovecotSettings dovecot = ValidateDovecot(file.Dovecot, Error);
         WebSettings web = ValidateWeb(file.Web, Error);
         ControllerSettings controller = ValidateController(file.Controller, Error);
+        IntakeSettings intake = ValidateIntake(file.Intake, Error);
 
         var tenants = new List<Tenant>();
         if (file.Tenants is null || file.Tenants.Count == 0)
@@ -98,6 +99,7 @@ public static partial class ConfigurationValidator
             Dovecot = dovecot,
             Web = web,
             Controller = controller,
+            Intake = intake,
             Tenants = tenants,
         };
         return (settings, errors);
@@ -228,13 +230,87 @@ public static partial class ConfigurationValidator
         {
             error("controller.probeIntervalMaxSeconds", "must not be less than probeIntervalSeconds");
         }
+        int downAfter = section?.DownAfterFailures ?? d.DownAfterFailures;
+        if (downAfter is < 1 or > 100)
+        {
+            error("controller.downAfterFailures", $"{downAfter} must be from 1 to 100");
+            downAfter = d.DownAfterFailures;
+        }
         return new ControllerSettings(
             probe,
             probeMax,
             Seconds(section?.RescanIntervalSeconds, d.RescanInterval, 1, 86400, "rescanIntervalSeconds"),
             Seconds(section?.CommandTimeoutSeconds, d.CommandTimeout, 0.1, 600, "commandTimeoutSeconds"),
             Seconds(section?.DataTimeoutSeconds, d.DataTimeout, 0.1, 3600, "dataTimeoutSeconds"),
-            Seconds(section?.RetryMaxSeconds, d.RetryMax, 1, 86400, "retryMaxSeconds"));
+            Seconds(section?.RetryMaxSeconds, d.RetryMax, 1, 86400, "retryMaxSeconds"))
+        {
+            IdleProbeInterval = Seconds(section?.IdleProbeIntervalSeconds, d.IdleProbeInterval, 0.1, 86400, "idleProbeIntervalSeconds"),
+            DownAfterFailures = downAfter,
+            UpAfter = Seconds(section?.UpAfterSeconds, d.UpAfter, 0, 86400, "upAfterSeconds"),
+            // Note: a callout runs while Postfix waits for the policy answer (smtpd_policy_service_timeout, 100 s).
+            CalloutTimeout = Seconds(section?.CalloutTimeoutSeconds, d.CalloutTimeout, 0.1, 30, "calloutTimeoutSeconds"),
+        };
+    }
+
+    /// <summary>sun_path holds 108 bytes with the terminating NUL (unix(7)).</summary>
+    private const int MaxSocketPath = 107;
+
+    private static IntakeSettings ValidateIntake(IntakeSection? section, Action<string, string> error)
+    {
+        IntakeSettings d = IntakeSettings.Default;
+        string socket = AbsolutePath(section?.PolicySocket, d.PolicySocket, "intake.policySocket", error);
+        if (System.Text.Encoding.UTF8.GetByteCount(socket) > MaxSocketPath)
+        {
+            error("intake.policySocket", $"\"{socket}\" is longer than a unix socket path may be ({MaxSocketPath} bytes)");
+        }
+        else if (socket.Any(c => char.IsWhiteSpace(c) || c is ',' or '{' or '}'))
+        {
+            // Note: the path goes into main.cf's restriction list, where these characters separate items.
+            error("intake.policySocket", $"\"{socket}\" must not contain blanks, ',' or braces");
+        }
+        string? cert = OptionalAbsolutePath(section?.CertificateFile, "intake.certificateFile", error);
+        string? key = OptionalAbsolutePath(section?.KeyFile, "intake.keyFile", error);
+        if ((cert is null) != (key is null))
+        {
+            error(cert is null ? "intake.certificateFile" : "intake.keyFile",
+                "certificateFile and keyFile go together: give both to offer STARTTLS, or neither");
+        }
+        return new IntakeSettings(socket, cert, key);
+    }
+
+    private static RecipientSettings ValidateRecipients(RecipientsSection? section, string path, Action<string, string> error)
+    {
+        RecipientSettings d = RecipientSettings.Static;
+        if (section is null)
+        {
+            return d;
+        }
+        string? file = OptionalAbsolutePath(section.File, $"{path}.file", error);
+        TimeSpan positive = d.PositiveTtl;
+        if (section.PositiveCacheDays is { } days)
+        {
+            if (double.IsNaN(days) || days is <= 0 or > 365)
+            {
+                error($"{path}.positiveCacheDays", $"{days} must be more than 0 and at most 365 days");
+            }
+            else
+            {
+                positive = TimeSpan.FromDays(days);
+            }
+        }
+        TimeSpan negative = d.NegativeTtl;
+        if (section.NegativeCacheHours is { } hours)
+        {
+            if (double.IsNaN(hours) || hours is < 0 or > 720)
+            {
+                error($"{path}.negativeCacheHours", $"{hours} must be from 0 (no negative cache) to 720 hours");
+            }
+            else
+            {
+                negative = TimeSpan.FromHours(hours);
+            }
+        }
+        return new RecipientSettings(section.Learn ?? false, file, positive, negative);
     }
 
     private static Tenant? ValidateTenant(TenantSection? t, string path, StorageSettings storage, Action<string, string> error)
@@ -371,6 +447,8 @@ public static partial class ConfigurationValidator
             }
         }
 
+        RecipientSettings recipients = ValidateRecipients(t.Recipients, $"{path}.recipients", Error);
+
         if (failed)
         {
             return null;
@@ -386,6 +464,8 @@ public static partial class ConfigurationValidator
             AlertWebhook = webhook,
             DashboardUsers = users,
             StorageShare = share,
+            AcceptOnlyWhilePrimaryDown = t.AcceptOnlyWhilePrimaryDown ?? true,
+            Recipients = recipients,
         };
     }
 

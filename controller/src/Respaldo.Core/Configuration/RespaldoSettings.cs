@@ -18,6 +18,7 @@ public sealed record RespaldoSettings
     public required WebSettings Web { get; init; }
     public required ControllerSettings Controller { get; init; }
     public required IReadOnlyList<Tenant> Tenants { get; init; }
+    public IntakeSettings Intake { get; init; } = IntakeSettings.Default;
 
     /// <summary>Dovecot's maildirs: one per address, <c>maildirs/&lt;domain&gt;/&lt;local-part&gt;/</c>.</summary>
     public string MaildirRoot => Path.Combine(StateDirectory, "maildirs");
@@ -27,6 +28,24 @@ public sealed record RespaldoSettings
 
     /// <summary>The SQLite journal of probes, hand-overs and holds.</summary>
     public string JournalPath => Path.Combine(StateDirectory, "journal.sqlite");
+
+    /// <summary>Dovecot's second userdb: addresses accepted through learning or an admin's list (written by the policy service).</summary>
+    public string DynamicUsersPath => Path.Combine(StateDirectory, "dynamic-users");
+}
+
+/// <summary>The SMTP front door: where the policy service listens, and inbound STARTTLS (none without a certificate).</summary>
+public sealed record IntakeSettings(string PolicySocket, string? CertificateFile, string? KeyFile)
+{
+    public static IntakeSettings Default { get; } = new("/run/respaldo/policy.sock", null, null);
+}
+
+/// <summary>How a tenant's valid recipients are known besides its listed mailboxes.</summary>
+public sealed record RecipientSettings(bool Learn, string? File, TimeSpan PositiveTtl, TimeSpan NegativeTtl)
+{
+    public static RecipientSettings Static { get; } = new(false, null, TimeSpan.FromDays(30), TimeSpan.FromHours(4));
+
+    /// <summary>True when addresses beyond the listed mailboxes may be accepted: Postfix defers the decision to the policy service.</summary>
+    public bool IsDynamic => Learn || File is not null;
 }
 
 public sealed record StorageSettings(long Allocation, long MinimumFree);
@@ -39,6 +58,18 @@ public sealed record ControllerSettings(
     TimeSpan DataTimeout,
     TimeSpan RetryMax)
 {
+    /// <summary>Probe interval while nothing waits (tenants with AcceptOnlyWhilePrimaryDown only).</summary>
+    public TimeSpan IdleProbeInterval { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Consecutive failed probes before the front door opens ("the primary is down").</summary>
+    public int DownAfterFailures { get; init; } = 2;
+
+    /// <summary>How long the primary must answer every probe before the front door closes again.</summary>
+    public TimeSpan UpAfter { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>Timeout of each command of a recipient callout.</summary>
+    public TimeSpan CalloutTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     public static ControllerSettings Default { get; } = new(
         TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(60), TimeSpan.FromMinutes(5),
         TimeSpan.FromSeconds(60), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(10));
@@ -74,6 +105,11 @@ public sealed record Tenant
     public Uri? AlertWebhook { get; init; }
     public required IReadOnlyList<UserAccount> DashboardUsers { get; init; }
     public long? StorageShare { get; init; }
+
+    /// <summary>While the primary is up, RCPT gets 4xx "use the primary MX" (default on).</summary>
+    public bool AcceptOnlyWhilePrimaryDown { get; init; } = true;
+
+    public RecipientSettings Recipients { get; init; } = RecipientSettings.Static;
 
     /// <summary>True when <paramref name="domain"/> (lower case, no trailing dot) is one of this tenant's.</summary>
     public bool ServesDomain(string domain) => Domains.Any(d => d.Matches(domain));

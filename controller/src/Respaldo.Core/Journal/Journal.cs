@@ -16,7 +16,7 @@ namespace Respaldo.Journal;
 /// </summary>
 public sealed partial class Journal : IAsyncDisposable
 {
-    private const int SchemaVersion = 1;
+    private const int SchemaVersion = 2;
     private const int MaxGroup = 1000;
 
     private readonly string _connectionString;
@@ -145,6 +145,11 @@ public sealed partial class Journal : IAsyncDisposable
             CREATE INDEX IF NOT EXISTS holds_message ON holds (mailbox, message);
             """;
         create.ExecuteNonQuery();
+        // Note: one step per schema version, each in its own file: parallel work merges by adding a line.
+        if (current < 2)
+        {
+            MigrateRecipients(connection, tx);
+        }
         using SqliteCommand setVersion = connection.CreateCommand();
         setVersion.Transaction = tx;
         setVersion.CommandText = $"PRAGMA user_version = {SchemaVersion}";

@@ -21,6 +21,10 @@ public sealed partial class TenantSupervisor : IDisposable
     private readonly PrimaryProber _prober;
     private readonly SemaphoreSlim _wake = new(0, 1);
     private int _handOverNow;
+    private int _probeRequested;
+    private bool _probedOnce;
+    private volatile PrimaryAvailability _availability = PrimaryAvailability.Unknown;
+    private volatile AdvertisedSize _advertisedSize = AdvertisedSize.NeverProbed;
     private DateTimeOffset _nextProbe = DateTimeOffset.MinValue;
     private volatile PrimaryState _state = PrimaryState.Unknown;
     private volatile HandOverProgress? _current;
@@ -33,6 +37,7 @@ public sealed partial class TenantSupervisor : IDisposable
         _context = context;
         _prober = prober;
         Heartbeat = new Heartbeat($"tenant {tenant.Id}", context.Time);
+        RestoreFrontDoorView();
     }
 
     public Tenant Tenant { get; }
@@ -47,6 +52,28 @@ public sealed partial class TenantSupervisor : IDisposable
     public static TimeSpan BeatInterval { get; } = TimeSpan.FromSeconds(5);
 
     public PrimaryState State => _state;
+
+    /// <summary>The front door's view of the primary (with hysteresis): decides "accept only while the primary is down".</summary>
+    public PrimaryAvailability Availability => _availability;
+
+    /// <summary>The SIZE the primary advertised at its last successful probe (the front door never accepts more).</summary>
+    public AdvertisedSize AdvertisedSize => _advertisedSize;
+
+    /// <summary>
+    /// Asks for a probe soon (the front door saw a sender at the backup while it believes the
+    /// primary up: perhaps the sender could not reach it). At most one per fast probe interval.
+    /// </summary>
+    public void RequestProbe()
+    {
+        if (_availability.LastProbeAt is { } last && _context.Time.GetUtcNow() - last < _context.Settings.Controller.ProbeInterval)
+        {
+            return;
+        }
+        if (Interlocked.Exchange(ref _probeRequested, 1) == 0)
+        {
+            Wake();
+        }
+    }
 
     /// <summary>The run in progress, if any.</summary>
     public HandOverProgress? Current => _current;
@@ -112,8 +139,15 @@ public sealed partial class TenantSupervisor : IDisposable
 
             if (waiting.Count == 0)
             {
-                // Step 1: nothing waits. No probe at all until something arrives.
-                await WaitAsync(arrival, null, cancellationToken);
+                // Step 1: nothing waits. No probe at all until something arrives, except the front
+                // door's slow probe for tenants that accept mail only while their primary is down.
+                DateTimeOffset? idleProbe = NextIdleProbe();
+                if (Interlocked.Exchange(ref _probeRequested, 0) == 1 || (idleProbe is { } probeAt && clock >= probeAt))
+                {
+                    await ProbeAsync(cancellationToken);
+                    continue;
+                }
+                await WaitAsync(arrival, idleProbe, cancellationToken);
                 continue;
             }
             List<WaitingMessage> due = now ? [.. waiting] : waiting.Where(m => _context.Retries.IsDue(m.Key, clock)).ToList();
@@ -200,10 +234,15 @@ public sealed partial class TenantSupervisor : IDisposable
     {
         Heartbeat.Beat(ProbeAllowance);
         IReadOnlyList<ProbeResult> results = await _prober.ProbeAsync(Tenant, cancellationToken);
+        _probedOnce = true;
         foreach (ProbeResult r in results)
         {
             PrimaryState before = _state;
             _state = before.After(r);
+            if (r.Up)
+            {
+                _advertisedSize = new AdvertisedSize(true, r.Capabilities.MaxSize);
+            }
             _ = _context.Journal.RecordProbeAsync(new ProbeRecord(r.At, Tenant.Id, r.Host.ToString(), r.Up, r.Stage.ToString(),
                 r.Reply?.Code, r.Reply?.OneLine ?? r.Reason, r.Latency.TotalMilliseconds, r.Tls, r.Capabilities.MaxSize));
             LogProbe(_context.Logger, Tenant.Id, r.Host.ToString(), r.Up ? "up" : "down", r.Latency.TotalMilliseconds, r.Reason);
@@ -216,7 +255,49 @@ public sealed partial class TenantSupervisor : IDisposable
                 _context.Events.Raise(new PrimaryWentDown(Tenant.Id, r.At, r.Host.ToString(), r.Reason));
             }
         }
+        // Note: a tenant with several primary hosts is up when any of them answers (MX preference order).
+        ProbeResult last = results.FirstOrDefault(p => p.Up) ?? results[^1];
+        UpdateAvailability(last.Up, last.At);
         return results;
+    }
+
+    private DateTimeOffset? NextIdleProbe()
+    {
+        if (!Tenant.AcceptOnlyWhilePrimaryDown)
+        {
+            // Note: one probe at start when the primary's SIZE was never learned (the front door
+            // never accepts more than the primary advertised); later ones come with waiting mail.
+            return _advertisedSize.Known || _probedOnce ? null : DateTimeOffset.MinValue;
+        }
+        ControllerSettings pace = _context.Settings.Controller;
+        return _availability.NextIdleProbe(pace.ProbeInterval, pace.IdleProbeInterval, pace.UpAfter);
+    }
+
+    private void UpdateAvailability(bool up, DateTimeOffset at)
+    {
+        ControllerSettings pace = _context.Settings.Controller;
+        PrimaryAvailability before = _availability;
+        PrimaryAvailability after = before.After(up, at, pace.DownAfterFailures, pace.UpAfter);
+        _availability = after;
+        if (after.Verdict != before.Verdict)
+        {
+            LogFrontDoor(_context.Logger, Tenant.Id, after.Verdict.ToString().ToLowerInvariant(),
+                after.Verdict == PrimaryStatus.Down ? "the backup accepts mail" : "the backup defers mail to the primary");
+        }
+    }
+
+    /// <summary>After a restart or reload: the front door's view from the journal's recent probes, if recent enough to trust.</summary>
+    private void RestoreFrontDoorView()
+    {
+        ControllerSettings pace = _context.Settings.Controller;
+        List<(DateTimeOffset At, bool Up, long? MaxSize)> recent = _context.Journal.RecentProbes(Tenant.Id, 50);
+        (bool known, long? size) = _context.Journal.LastAdvertisedSize(Tenant.Id);
+        _advertisedSize = known ? new AdvertisedSize(true, size) : AdvertisedSize.NeverProbed;
+        TimeSpan trust = (3 * pace.IdleProbeInterval) + pace.UpAfter;
+        if (recent.Count > 0 && _context.Time.GetUtcNow() - recent[0].At <= trust)
+        {
+            _availability = PrimaryAvailability.Replay(recent.AsEnumerable().Reverse().Select(p => (p.At, p.Up)), pace.DownAfterFailures, pace.UpAfter);
+        }
     }
 
     private void MarkLost(string host, string reason)
@@ -225,6 +306,7 @@ public sealed partial class TenantSupervisor : IDisposable
         PrimaryState before = _state;
         _state = before.Lost(at);
         _nextProbe = at + _context.Settings.Controller.ProbeInterval;
+        UpdateAvailability(false, at);
         if (before.Status == PrimaryStatus.Up)
         {
             _context.Events.Raise(new PrimaryWentDown(Tenant.Id, at, host, reason));
@@ -259,6 +341,9 @@ public sealed partial class TenantSupervisor : IDisposable
     }
 
     public void Dispose() => _wake.Dispose();
+
+    [LoggerMessage(EventId = 1202, Level = LogLevel.Information, Message = "tenant {Tenant}: the front door now considers the primary {Verdict}: {Meaning}")]
+    private static partial void LogFrontDoor(ILogger logger, string tenant, string verdict, string meaning);
 
     [LoggerMessage(EventId = 1201, Level = LogLevel.Information, Message = "tenant {Tenant}: probe of {Host}: {Outcome} in {LatencyMs:0} ms: {Reason}")]
     private static partial void LogProbe(ILogger logger, string tenant, string host, string outcome, double latencyMs, string reason);

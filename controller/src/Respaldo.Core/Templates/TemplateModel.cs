@@ -18,7 +18,10 @@ public sealed record TemplateModel(
     PostfixModel Postfix,
     DovecotModel Dovecot,
     ListenModel Listen,
-    IReadOnlyList<TenantModel> Tenants)
+    IReadOnlyList<TenantModel> Tenants,
+    IntakeModel Intake,
+    bool AnyDynamicRecipients,
+    string DynamicUsersFile)
 {
     public static TemplateModel From(RespaldoSettings s, string outputDirectory, string header)
     {
@@ -55,8 +58,19 @@ public sealed record TemplateModel(
             s.Tenants.Select(t => new TenantModel(
                 t.Id,
                 t.Name,
-                t.Domains.Select(d => new DomainModel(d.ToString(), d.IncludesSubdomains, Regexp(d))).ToList(),
-                t.Mailboxes.Select(m => new MailboxModel(m.Address, m.PasswordHash, m.Quota)).ToList())).ToList());
+                t.Domains.Select(d => new DomainModel(d.ToString(), d.IncludesSubdomains, Regexp(d), AddressRegexp(d))).ToList(),
+                t.Mailboxes.Select(m => new MailboxModel(m.Address, m.PasswordHash, m.Quota)).ToList(),
+                t.Recipients.IsDynamic)).ToList(),
+            new IntakeModel(s.Intake.PolicySocket, s.Intake.CertificateFile, s.Intake.KeyFile),
+            s.Tenants.Any(t => t.Recipients.IsDynamic),
+            s.DynamicUsersPath);
+    }
+
+    /// <summary>A regexp(5) pattern for every address of a domain: one '@', a local part, then the domain (or a subdomain).</summary>
+    private static string AddressRegexp(DomainPattern d)
+    {
+        string escaped = d.Domain.Replace(".", @"\.", StringComparison.Ordinal);
+        return d.IncludesSubdomains ? $"/^[^@]+@[^@]+\\.{escaped}$/" : $"/^[^@]+@{escaped}$/";
     }
 
     /// <summary>A Postfix regexp(5) pattern: the apex exactly, or every name ending in ".domain".</summary>
@@ -75,8 +89,10 @@ public sealed record DovecotModel(string ConfigDirectory, string BaseDirectory, 
 public sealed record ListenModel(
     IReadOnlyList<string> Smtp, string Lmtp, string LmtpHost, int LmtpPort, string ImapHost, int ImapPort, string DovecotAddresses);
 
-public sealed record TenantModel(string Id, string Name, IReadOnlyList<DomainModel> Domains, IReadOnlyList<MailboxModel> Mailboxes);
+public sealed record TenantModel(string Id, string Name, IReadOnlyList<DomainModel> Domains, IReadOnlyList<MailboxModel> Mailboxes, bool DynamicRecipients);
 
-public sealed record DomainModel(string Pattern, bool IncludesSubdomains, string Regexp);
+public sealed record DomainModel(string Pattern, bool IncludesSubdomains, string Regexp, string AddressRegexp);
+
+public sealed record IntakeModel(string PolicySocket, string? CertificateFile, string? KeyFile);
 
 public sealed record MailboxModel(string Address, string? PasswordHash, long? Quota);

@@ -171,16 +171,16 @@ internal sealed partial class ControlBusService(
         return ValueTask.CompletedTask;
     }
 
-    [LoggerMessage(EventId = 1504, Level = LogLevel.Information, Message = "control bus: {Name} on {Address}")]
+    [LoggerMessage(EventId = 1804, Level = LogLevel.Information, Message = "control bus: {Name} on {Address}")]
     private static partial void LogListening(ILogger logger, string name, string address);
 
-    [LoggerMessage(EventId = 1505, Level = LogLevel.Warning, Message = "control bus: not offered (--control-bus none); respaldoctl's live commands will not reach this daemon")]
+    [LoggerMessage(EventId = 1805, Level = LogLevel.Warning, Message = "control bus: not offered (--control-bus none); respaldoctl's live commands will not reach this daemon")]
     private static partial void LogDisabled(ILogger logger);
 
-    [LoggerMessage(EventId = 1506, Level = LogLevel.Warning, Message = "control bus {Address} unavailable: {Reason}; running without it, respaldoctl's live commands will not reach this daemon")]
+    [LoggerMessage(EventId = 1806, Level = LogLevel.Warning, Message = "control bus {Address} unavailable: {Reason}; running without it, respaldoctl's live commands will not reach this daemon")]
     private static partial void LogUnavailable(ILogger logger, string address, string reason);
 
-    [LoggerMessage(EventId = 1507, Level = LogLevel.Error, Message = "control bus connection lost ({Reason}); reconnecting")]
+    [LoggerMessage(EventId = 1807, Level = LogLevel.Error, Message = "control bus connection lost ({Reason}); reconnecting")]
     private static partial void LogLost(ILogger logger, string reason);
 }
 

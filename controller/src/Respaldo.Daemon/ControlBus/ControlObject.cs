@@ -229,13 +229,13 @@ internal sealed partial class ControlObject(
         return supervisor.Find(tenant) is { } one ? [one] : throw new UnknownTenantException($"no tenant '{tenant}' in {supervisor.Settings.SourcePath}");
     }
 
-    [LoggerMessage(EventId = 1501, Level = LogLevel.Warning, Message = "control bus: {Method} refused to {Caller}: not root, not in respaldo-admin")]
+    [LoggerMessage(EventId = 1801, Level = LogLevel.Warning, Message = "control bus: {Method} refused to {Caller}: not root, not in respaldo-admin")]
     private static partial void LogRefused(ILogger logger, string method, string caller);
 
-    [LoggerMessage(EventId = 1502, Level = LogLevel.Information, Message = "control bus: {Method} ({Argument}) by {Caller}")]
+    [LoggerMessage(EventId = 1802, Level = LogLevel.Information, Message = "control bus: {Method} ({Argument}) by {Caller}")]
     private static partial void LogCalled(ILogger logger, string method, string caller, string argument);
 
-    [LoggerMessage(EventId = 1503, Level = LogLevel.Error, Message = "control bus: {Method} failed: {Reason}")]
+    [LoggerMessage(EventId = 1803, Level = LogLevel.Error, Message = "control bus: {Method} failed: {Reason}")]
     private static partial void LogFailed(ILogger logger, string method, string reason);
 }
 

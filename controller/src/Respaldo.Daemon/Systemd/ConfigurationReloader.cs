@@ -40,6 +40,6 @@ internal sealed partial class ConfigurationReloader(RespaldoRuntime runtime, Sys
 
     public void Dispose() => _one.Dispose();
 
-    [LoggerMessage(EventId = 1602, Level = LogLevel.Information, Message = "reloading {Path} (asked by {Who})")]
+    [LoggerMessage(EventId = 1902, Level = LogLevel.Information, Message = "reloading {Path} (asked by {Who})")]
     private static partial void LogReloading(ILogger logger, string who, string path);
 }

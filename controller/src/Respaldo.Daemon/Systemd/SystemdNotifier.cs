@@ -88,6 +88,6 @@ internal sealed partial class SystemdNotifier : IDisposable
 
     public void Dispose() => _socket?.Dispose();
 
-    [LoggerMessage(EventId = 1601, Level = LogLevel.Warning, Message = "notification {State} to the service manager failed: {Reason}")]
+    [LoggerMessage(EventId = 1901, Level = LogLevel.Warning, Message = "notification {State} to the service manager failed: {Reason}")]
     private static partial void LogNotifyFailed(ILogger logger, string state, string reason);
 }

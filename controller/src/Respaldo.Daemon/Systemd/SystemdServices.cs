@@ -78,10 +78,10 @@ internal sealed partial class WatchdogPinger(SystemdNotifier notifier, RespaldoR
         }
     }
 
-    [LoggerMessage(EventId = 1603, Level = LogLevel.Information, Message = "systemd watchdog: pinging every {Seconds:0.###} s while the loops beat")]
+    [LoggerMessage(EventId = 1903, Level = LogLevel.Information, Message = "systemd watchdog: pinging every {Seconds:0.###} s while the loops beat")]
     private static partial void LogEnabled(ILogger logger, double seconds);
 
-    [LoggerMessage(EventId = 1604, Level = LogLevel.Critical, Message = "systemd watchdog: {Loops} stopped beating; no more pings, systemd will restart the daemon")]
+    [LoggerMessage(EventId = 1904, Level = LogLevel.Critical, Message = "systemd watchdog: {Loops} stopped beating; no more pings, systemd will restart the daemon")]
     private static partial void LogStuck(ILogger logger, string loops);
 }
 

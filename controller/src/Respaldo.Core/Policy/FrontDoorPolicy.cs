@@ -1,0 +1,306 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Respaldo.Configuration;
+using Respaldo.Journal;
+using Respaldo.Mailboxes;
+using Respaldo.Primary;
+
+namespace Respaldo.Policy;
+
+/// <summary>
+/// The backup's front door: Postfix asks it at RCPT TO (after its own checks: known domain,
+/// listed mailbox or dynamic domain, no relaying) and at the end of data. For one recipient it
+/// decides, in this order:
+/// <list type="number">
+/// <item>Is the recipient valid? A listed mailbox, an address in the admin's file, or (learning)
+///   one the primary accepted in a callout. Learning while the primary is not known to be down
+///   asks it (RCPT TO, RSET) and caches the verdict; while it is down only the cache counts and
+///   any other address gets 450 (the sender retries; no backscatter, nothing lost).</item>
+/// <item>Accept only while the primary is down: while the controller believes it up, 450 "use the
+///   primary MX" (and a probe soon, since a sender at the backup is a hint that it may be down).</item>
+/// <item>Size: never more than the primary advertised at its last successful probe (552).</item>
+/// <item>Storage: the allocation, the tenant's share, the disk's free-space floor, a mailbox's
+///   quota (452).</item>
+/// </list>
+/// Knows nothing of sockets: the daemon's listener hands it parsed requests.
+/// </summary>
+public sealed partial class FrontDoorPolicy : IDisposable
+{
+    private readonly IFrontDoorContext _context;
+    private readonly RecipientCache _cache;
+    private readonly RecipientCallout _callout = new();
+    private readonly DynamicMailboxes _dynamic = new();
+    private readonly TransactionMemory _transactions;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Dictionary<string, RecipientListFile> _files = new(StringComparer.Ordinal);
+    private (RespaldoSettings Settings, TenantDirectory Directory)? _directory;
+
+    public FrontDoorPolicy(IFrontDoorContext context, Journal.Journal journal, TimeProvider time, ILogger logger)
+    {
+        _context = context;
+        _cache = new RecipientCache(journal);
+        _transactions = new TransactionMemory(time);
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>Creates Dovecot's dynamic userdb if any tenant may need it, before the first request.</summary>
+    public async Task PrepareAsync(CancellationToken cancellationToken)
+    {
+        RespaldoSettings settings = _context.Settings;
+        if (settings.Tenants.Any(t => t.Recipients.IsDynamic))
+        {
+            await _dynamic.PrepareAsync(settings.DynamicUsersPath, cancellationToken);
+        }
+    }
+
+    public async Task<PolicyDecision> DecideAsync(PolicyRequest request, CancellationToken cancellationToken)
+    {
+        RespaldoSettings settings = _context.Settings;
+        return request.ProtocolState switch
+        {
+            "RCPT" => await DecideRecipientAsync(settings, request, cancellationToken),
+            "END-OF-MESSAGE" => await DecideEndOfMessageAsync(settings, request, cancellationToken),
+            _ => PolicyDecision.Continue,
+        };
+    }
+
+    private TenantDirectory Directory(RespaldoSettings settings)
+    {
+        (RespaldoSettings Settings, TenantDirectory Directory)? current = _directory;
+        if (current is { } c && ReferenceEquals(c.Settings, settings))
+        {
+            return c.Directory;
+        }
+        var directory = new TenantDirectory(settings.Tenants);
+        _directory = (settings, directory);
+        return directory;
+    }
+
+    private async Task<PolicyDecision> DecideRecipientAsync(RespaldoSettings settings, PolicyRequest request, CancellationToken cancellationToken)
+    {
+        string raw = request.Recipient;
+        int at = raw.LastIndexOf('@');
+        Tenant? tenant = at < 0 ? null : Directory(settings).ForDomain(raw[(at + 1)..].TrimEnd('.'));
+        if (tenant is null)
+        {
+            // Note: not one of ours; Postfix's reject_unauth_destination before us has already refused it.
+            return PolicyDecision.Continue;
+        }
+        PolicyDecision decision = await DecideForTenantAsync(settings, tenant, request, cancellationToken);
+        if (decision.Outcome != PolicyOutcome.Continue)
+        {
+            LogDecision(_logger, tenant.Id, raw, request.ClientAddress, decision.Action);
+        }
+        return decision;
+    }
+
+    private async Task<PolicyDecision> DecideForTenantAsync(RespaldoSettings settings, Tenant tenant, PolicyRequest request, CancellationToken cancellationToken)
+    {
+        // Note: the dot-atom syntax of the configuration (no quotes, '%', '!', '/', '@' in the local
+        // part): the address becomes a maildir name, and every relay trick fails here as well.
+        if (!MailAddress.TryNormalize(request.Recipient, out string address, out _))
+        {
+            return PolicyDecision.Reject(550, "5.1.3 Bad recipient address syntax");
+        }
+        TenantView? view = _context.Tenant(tenant.Id);
+        if (view is null)
+        {
+            return PolicyDecision.NotReady;
+        }
+        DateTimeOffset now = _time.GetUtcNow();
+        PrimaryStatus verdict = view.Availability.Verdict;
+
+        // 1. Is the recipient valid?
+        bool listed = tenant.Mailboxes.Any(m => m.Address == address);
+        if (!listed)
+        {
+            PolicyDecision? unknown = await CheckDynamicRecipientAsync(settings, tenant, address, verdict, now);
+            if (unknown is not null)
+            {
+                return unknown;
+            }
+        }
+
+        // 2. Accept only while the primary is down.
+        if (tenant.AcceptOnlyWhilePrimaryDown && verdict != PrimaryStatus.Down)
+        {
+            view.RequestProbe();
+            string domain = MailAddress.DomainOf(address);
+            return verdict == PrimaryStatus.Up
+                ? PolicyDecision.Defer(450, $"4.7.1 This backup MX takes mail for {domain} only while its primary MX is down; please deliver to the primary")
+                : PolicyDecision.Defer(451, $"4.4.0 The state of the primary MX of {domain} is being checked; please try again later");
+        }
+
+        // 3. Size, as declared with MAIL FROM ... SIZE= (RFC 1870).
+        long limit = SizeLimit(settings, view.AdvertisedSize);
+        if (request.Size > limit)
+        {
+            return TooBig(limit);
+        }
+
+        // 4. Storage.
+        StorageUse? use = await _context.MeasureAsync(tenant.Id, cancellationToken);
+        if (use is null)
+        {
+            return PolicyDecision.NotReady;
+        }
+        if (CheckStorage(settings.Storage, tenant, use, request.Size, request.Size) is { } full)
+        {
+            return full;
+        }
+        Mailbox? mailbox = listed ? tenant.Mailboxes.First(m => m.Address == address) : null;
+        if (mailbox?.Quota is { } quota && use.MailboxBytes.GetValueOrDefault(address) + Math.Max(request.Size, 1) > quota)
+        {
+            return PolicyDecision.Defer(452, "4.2.2 Mailbox full, please try again later");
+        }
+
+        // A new address: Dovecot must know it before the message comes (it creates the maildir then).
+        if (!listed && await _dynamic.EnsureAsync(settings.DynamicUsersPath, address, cancellationToken))
+        {
+            LogNewMailbox(_logger, tenant.Id, address);
+        }
+        _transactions.Remember(request.Instance, tenant.Id);
+        return PolicyDecision.Continue;
+    }
+
+    /// <summary>Null when the address is valid; otherwise the answer for an unknown or unverified one.</summary>
+    private async Task<PolicyDecision?> CheckDynamicRecipientAsync(
+        RespaldoSettings settings, Tenant tenant, string address, PrimaryStatus verdict, DateTimeOffset now)
+    {
+        PolicyDecision unknown = PolicyDecision.Reject(550, "5.1.1 User unknown");
+        if (!tenant.Recipients.IsDynamic)
+        {
+            // Note: Postfix's own reject_unlisted_recipient says the same before asking us.
+            return unknown;
+        }
+        if (tenant.Recipients.File is { } path && File(path).Contains(tenant, address, now))
+        {
+            return null;
+        }
+        if (!tenant.Recipients.Learn)
+        {
+            return unknown;
+        }
+        RecipientRecord? known = _cache.Lookup(tenant, address, now);
+        if (known is null && verdict != PrimaryStatus.Down)
+        {
+            CalloutResult result = await _callout.VerifyAsync(settings.Hostname, tenant, address, settings.Controller.CalloutTimeout);
+            LogCallout(_logger, tenant.Id, address, result.Outcome.ToString().ToLowerInvariant(), result.Reason);
+            if (result.Outcome != CalloutOutcome.Unverified)
+            {
+                known = new RecipientRecord(tenant.Id, address, result.Outcome == CalloutOutcome.Valid, _time.GetUtcNow(), result.Reply?.Code, result.Reason);
+                await _cache.RecordAsync(known);
+            }
+        }
+        if (known is { Valid: true })
+        {
+            return null;
+        }
+        if (known is { Valid: false } && verdict != PrimaryStatus.Down)
+        {
+            return PolicyDecision.Reject(550, "5.1.1 User unknown at the primary MX");
+        }
+        // Note: the primary is down (or did not answer) and the address is not known valid:
+        // the sender keeps the message and retries; once the primary answers, a callout decides.
+        return PolicyDecision.Defer(450, "4.1.1 Recipient not verified while the primary MX is unreachable; please try again later");
+    }
+
+    private async Task<PolicyDecision> DecideEndOfMessageAsync(RespaldoSettings settings, PolicyRequest request, CancellationToken cancellationToken)
+    {
+        IReadOnlyDictionary<string, int> tenants = _transactions.Take(request.Instance);
+        if (tenants.Count == 0 && request.Recipient.Length > 0)
+        {
+            int at = request.Recipient.LastIndexOf('@');
+            if (at >= 0 && Directory(settings).ForDomain(request.Recipient[(at + 1)..]) is { } t)
+            {
+                tenants = new Dictionary<string, int> { [t.Id] = 1 };
+            }
+        }
+        long size = request.Size;
+        long copies = tenants.Values.Sum();
+        foreach ((string tenantId, int count) in tenants)
+        {
+            Tenant? tenant = settings.Tenants.FirstOrDefault(t => t.Id == tenantId);
+            TenantView? view = _context.Tenant(tenantId);
+            if (tenant is null || view is null)
+            {
+                continue;
+            }
+            long limit = SizeLimit(settings, view.AdvertisedSize);
+            PolicyDecision? decision = size > limit ? TooBig(limit) : null;
+            if (decision is null)
+            {
+                StorageUse? use = await _context.MeasureAsync(tenantId, cancellationToken);
+                decision = use is null ? PolicyDecision.NotReady : CheckStorage(settings.Storage, tenant, use, size * count, size * copies);
+            }
+            if (decision is not null)
+            {
+                LogDecision(_logger, tenantId, request.Recipient.Length > 0 ? request.Recipient : $"{request.RecipientCount} recipient(s)", request.ClientAddress, decision.Action);
+                return decision;
+            }
+        }
+        return PolicyDecision.Continue;
+    }
+
+    /// <summary>The tenant's limit: the configured one, lowered to what its primary advertised at its last successful probe.</summary>
+    public static long SizeLimit(RespaldoSettings settings, AdvertisedSize advertised) =>
+        advertised.MaxSize is { } primary ? Math.Min(primary, settings.MessageSizeLimit) : settings.MessageSizeLimit;
+
+    private static PolicyDecision TooBig(long limit) =>
+        PolicyDecision.Reject(552, string.Create(CultureInfo.InvariantCulture, $"5.3.4 Message size exceeds the limit of the recipient's primary MX ({limit} bytes)"));
+
+    /// <summary>
+    /// 452 when storing <paramref name="incomingTenant"/> more bytes for the tenant (and
+    /// <paramref name="incomingTotal"/> in all) would pass its share, the allocation, or the
+    /// disk's free-space floor. An undeclared size counts as one byte: a backup already full
+    /// takes nothing more.
+    /// </summary>
+    public static PolicyDecision? CheckStorage(StorageSettings storage, Tenant tenant, StorageUse use, long incomingTenant, long incomingTotal)
+    {
+        long forTenant = Math.Max(incomingTenant, 1);
+        long forAll = Math.Max(incomingTotal, 1);
+        if (use.FreeBytes is { } free && free - forAll < storage.MinimumFree)
+        {
+            return PolicyDecision.StorageFull;
+        }
+        if (use.TotalBytes + forAll > storage.Allocation)
+        {
+            return PolicyDecision.StorageFull;
+        }
+        if (tenant.StorageShare is { } share && use.TenantBytes + forTenant > share)
+        {
+            return PolicyDecision.StorageFull;
+        }
+        return null;
+    }
+
+    public void Dispose()
+    {
+        _callout.Dispose();
+        _dynamic.Dispose();
+    }
+
+    private RecipientListFile File(string path)
+    {
+        lock (_files)
+        {
+            if (!_files.TryGetValue(path, out RecipientListFile? file))
+            {
+                file = new RecipientListFile(path);
+                _files[path] = file;
+            }
+            return file;
+        }
+    }
+
+    [LoggerMessage(EventId = 1501, Level = LogLevel.Information, Message = "tenant {Tenant}: RCPT <{Recipient}> from {Client}: {Action}")]
+    private static partial void LogDecision(ILogger logger, string tenant, string recipient, string client, string action);
+
+    [LoggerMessage(EventId = 1502, Level = LogLevel.Information, Message = "tenant {Tenant}: callout for <{Recipient}>: {Outcome} ({Reason})")]
+    private static partial void LogCallout(ILogger logger, string tenant, string recipient, string outcome, string reason);
+
+    [LoggerMessage(EventId = 1503, Level = LogLevel.Information, Message = "tenant {Tenant} mailbox {Mailbox}: accepted beyond the listed mailboxes; added to Dovecot's dynamic userdb")]
+    private static partial void LogNewMailbox(ILogger logger, string tenant, string mailbox);
+}

@@ -1,0 +1,250 @@
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using Respaldo.Configuration;
+using Respaldo.Policy;
+using Respaldo.Primary;
+using Respaldo.Tests.Smtp;
+
+namespace Respaldo.Tests.Policy;
+
+/// <summary>
+/// The front door's decisions on scripted policy requests, with a real journal (SQLite in a
+/// temporary directory) and a scripted primary answering the callouts.
+/// </summary>
+#pragma warning disable CA1001 // xunit disposes them through IAsyncLifetime.DisposeAsync.
+public sealed class FrontDoorPolicyTests : IAsyncLifetime
+#pragma warning restore CA1001
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("respaldo-policy-").FullName;
+    private readonly ScriptedPrimary _primary = new();
+    private readonly List<string> _validAtPrimary = ["valid@suempresa.test"];
+    private global::Respaldo.Journal.Journal _journal = null!;
+    private FakeContext _context = null!;
+    private FrontDoorPolicy _policy = null!;
+
+    private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;
+    private static readonly PrimaryAvailability Up = PrimaryAvailability.Unknown.After(true, Now, 2, TimeSpan.Zero);
+    private static readonly PrimaryAvailability Down = PrimaryAvailability.Unknown.After(false, Now, 2, TimeSpan.Zero).After(false, Now, 2, TimeSpan.Zero);
+
+    private string RecipientsFile => Path.Combine(_dir, "recipients.txt");
+
+    public Task InitializeAsync()
+    {
+        _primary.OnCommand = line => line.StartsWith("RCPT", StringComparison.Ordinal)
+            ? _validAtPrimary.Any(a => line.Contains($"<{a}>", StringComparison.Ordinal)) ? null
+            : line.Contains("<later@", StringComparison.Ordinal) ? "451 4.3.0 try later" : "550 5.1.1 User unknown"
+            : null;
+        string json = $$"""
+            {
+              "hostname": "mail-backup.suempresa.test",
+              "stateDirectory": "{{_dir}}",
+              "messageSizeLimit": "1MiB",
+              "storage": { "allocation": "1000000", "minimumFree": "1000" },
+              "tenants": [
+                {
+                  "id": "suempresa",
+                  "domains": ["suempresa.test"],
+                  "primary": { "hosts": ["127.0.0.1:{{_primary.Port}}"], "tls": "none" },
+                  "mailboxes": [ { "address": "info@suempresa.test" } ],
+                  "recipients": { "learn": true, "file": "{{RecipientsFile}}" }
+                },
+                {
+                  "id": "otra",
+                  "domains": ["otra.test"],
+                  "primary": { "hosts": ["127.0.0.1:{{_primary.Port}}"], "tls": "none" },
+                  "mailboxes": [ { "address": "ana@otra.test" }, { "address": "llena@otra.test", "quota": "5000" } ],
+                  "acceptOnlyWhilePrimaryDown": false,
+                  "storageShare": "10000"
+                }
+              ]
+            }
+            """;
+        (RespaldoSettings? settings, IReadOnlyList<ConfigurationError> errors) = ConfigurationLoader.Parse(Encoding.UTF8.GetBytes(json), "/test.json");
+        Assert.True(settings is not null, string.Join("; ", errors));
+        _journal = global::Respaldo.Journal.Journal.Open(settings.JournalPath, NullLogger.Instance);
+        _context = new FakeContext(settings);
+        _policy = new FrontDoorPolicy(_context, _journal, TimeProvider.System, NullLogger.Instance);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        _policy.Dispose();
+        await _journal.DisposeAsync();
+        await _primary.DisposeAsync();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private Task<PolicyDecision> AskAsync(string recipient, string state = "RCPT", long size = 0, string instance = "A1") =>
+        _policy.DecideAsync(new PolicyRequest(new Dictionary<string, string>
+        {
+            ["request"] = "smtpd_access_policy",
+            ["protocol_state"] = state,
+            ["recipient"] = recipient,
+            ["sender"] = "a@example.org",
+            ["client_address"] = "192.0.2.7",
+            ["instance"] = instance,
+            ["size"] = size.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }), CancellationToken.None);
+
+    private List<string> RcptsAtPrimary() { lock (_primary.Commands) { return _primary.Commands.Where(c => c.StartsWith("RCPT", StringComparison.Ordinal)).ToList(); } }
+
+    [Fact]
+    public async Task LeavesForeignDomainsToPostfixAndRefusesBadSyntax()
+    {
+        Assert.Equal("DUNNO", (await AskAsync("victim@example.net")).Action);
+        foreach (string trick in new[] { "victim%example.net@suempresa.test", "example.net!victim@suempresa.test", "\"victim@example.net\"@suempresa.test", "../etc@suempresa.test" })
+        {
+            PolicyDecision d = await AskAsync(trick);
+            Assert.Equal(550, d.Code);
+            Assert.StartsWith("5.1.3", d.Text, StringComparison.Ordinal);
+        }
+        Assert.Empty(RcptsAtPrimary());
+    }
+
+    [Fact]
+    public async Task AListedMailboxGets450UseThePrimaryWhileItIsUpAndAsksForAProbe()
+    {
+        _context.Availability = Up;
+        PolicyDecision d = await AskAsync("info@suempresa.test");
+        Assert.Equal(450, d.Code);
+        Assert.StartsWith("4.7.1", d.Text, StringComparison.Ordinal);
+        Assert.Equal(1, _context.ProbeRequests);
+        _context.Availability = PrimaryAvailability.Unknown;
+        Assert.Equal(451, (await AskAsync("info@suempresa.test")).Code);
+        _context.Availability = Down;
+        Assert.Equal("DUNNO", (await AskAsync("info@suempresa.test")).Action);
+    }
+
+    [Fact]
+    public async Task AStaticTenantRefusesUnlistedAddressesWith550AndAcceptsAtAnyTimeWhenTheRuleIsOff()
+    {
+        _context.Availability = Up;
+        Assert.Equal("DUNNO", (await AskAsync("ana@otra.test")).Action);
+        Assert.Equal(550, (await AskAsync("nadie@otra.test")).Code);
+        Assert.Empty(RcptsAtPrimary());
+    }
+
+    [Fact]
+    public async Task LearnsWhileUpAndAcceptsOnlyLearnedAddressesDuringTheOutage()
+    {
+        _context.Availability = Up;
+        Assert.Equal(450, (await AskAsync("valid@suempresa.test")).Code);
+        PolicyDecision refused = await AskAsync("nadie@suempresa.test");
+        Assert.Equal(550, refused.Code);
+        Assert.Contains("unknown at the primary", refused.Text, StringComparison.Ordinal);
+        Assert.Equal(2, RcptsAtPrimary().Count);
+        // Cached: asking again does not call the primary.
+        Assert.Equal(550, (await AskAsync("nadie@suempresa.test")).Code);
+        Assert.Equal(2, RcptsAtPrimary().Count);
+
+        _context.Availability = Down;
+        Assert.Equal("DUNNO", (await AskAsync("valid@suempresa.test")).Action);
+        Assert.Contains("valid@suempresa.test:::::::", File.ReadAllText(_context.Settings.DynamicUsersPath), StringComparison.Ordinal);
+        foreach (string other in new[] { "nadie@suempresa.test", "nuevo@suempresa.test" })
+        {
+            PolicyDecision d = await AskAsync(other);
+            Assert.Equal(450, d.Code);
+            Assert.StartsWith("4.1.1", d.Text, StringComparison.Ordinal);
+        }
+        Assert.Equal(2, RcptsAtPrimary().Count);
+
+        // A restart (a new policy over the same journal) still knows what was learned.
+        using var again = new FrontDoorPolicy(_context, _journal, TimeProvider.System, NullLogger.Instance);
+        await _journal.FlushAsync();
+        PolicyDecision afterRestart = await again.DecideAsync(new PolicyRequest(new Dictionary<string, string>
+        {
+            ["protocol_state"] = "RCPT",
+            ["recipient"] = "valid@suempresa.test",
+        }), CancellationToken.None);
+        Assert.Equal("DUNNO", afterRestart.Action);
+    }
+
+    [Fact]
+    public async Task APrimaryWithoutAVerdictCachesNothingAndDefers()
+    {
+        _context.Availability = Up;
+        _context.Settings = _context.Settings with { Tenants = [_context.Settings.Tenants[0] with { AcceptOnlyWhilePrimaryDown = false }, _context.Settings.Tenants[1]] };
+        PolicyDecision d = await AskAsync("later@suempresa.test");
+        Assert.Equal(450, d.Code);
+        Assert.StartsWith("4.1.1", d.Text, StringComparison.Ordinal);
+        Assert.Single(RcptsAtPrimary());
+        // Nothing cached: the next RCPT asks the primary again.
+        Assert.Equal(450, (await AskAsync("later@suempresa.test")).Code);
+        Assert.Equal(2, RcptsAtPrimary().Count);
+    }
+
+    [Fact]
+    public async Task AcceptsAddressesFromTheAdminsFileAndRereadsItWhenItChanges()
+    {
+        _context.Availability = Down;
+        Assert.Equal(450, (await AskAsync("lista@suempresa.test")).Code);
+        await File.WriteAllTextAsync(RecipientsFile, "# synced\nlista@suempresa.test\nforeign@example.net\nnot an address\n");
+        await Task.Delay(1100);
+        Assert.Equal("DUNNO", (await AskAsync("lista@suempresa.test")).Action);
+        await File.WriteAllTextAsync(RecipientsFile, "otra@suempresa.test\n");
+        await Task.Delay(1100);
+        Assert.Equal(450, (await AskAsync("lista@suempresa.test")).Code);
+        Assert.Equal("DUNNO", (await AskAsync("otra@suempresa.test")).Action);
+    }
+
+    [Fact]
+    public async Task NeverTakesMoreThanThePrimaryAdvertisedAtRcptOrAtTheEndOfData()
+    {
+        _context.Availability = Down;
+        _context.Size = new AdvertisedSize(true, 5000);
+        Assert.Equal(552, (await AskAsync("info@suempresa.test", size: 6000)).Code);
+        Assert.Equal("DUNNO", (await AskAsync("info@suempresa.test", size: 0, instance: "T1")).Action);
+        Assert.Equal(552, (await AskAsync("", state: "END-OF-MESSAGE", size: 6000, instance: "T1")).Code);
+        Assert.Equal("DUNNO", (await AskAsync("info@suempresa.test", size: 0, instance: "T2")).Action);
+        Assert.Equal("DUNNO", (await AskAsync("", state: "END-OF-MESSAGE", size: 4000, instance: "T2")).Action);
+        // No SIZE at the last probe: the configured limit (1 MiB) only.
+        _context.Size = new AdvertisedSize(true, null);
+        Assert.Equal("DUNNO", (await AskAsync("info@suempresa.test", size: 6000)).Action);
+        Assert.Equal(552, (await AskAsync("info@suempresa.test", size: 2_000_000)).Code);
+    }
+
+    [Fact]
+    public async Task DefersWith452OverTheAllocationTheShareTheFloorOrAQuota()
+    {
+        _context.Availability = Down;
+        _context.Use = new StorageUse(999_000, 0, 1L << 40, new Dictionary<string, long>());
+        Assert.Equal("DUNNO", (await AskAsync("ana@otra.test", size: 500)).Action);
+        Assert.Equal(452, (await AskAsync("ana@otra.test", size: 2000)).Code);
+        _context.Use = new StorageUse(1_000_000, 0, 1L << 40, new Dictionary<string, long>());
+        Assert.Equal(452, (await AskAsync("ana@otra.test")).Code);
+
+        _context.Use = new StorageUse(9_000, 9_000, 1L << 40, new Dictionary<string, long>());
+        Assert.Equal(452, (await AskAsync("ana@otra.test", size: 2000)).Code);
+        Assert.Equal("DUNNO", (await AskAsync("info@suempresa.test", size: 2000)).Action);
+        // At the end of data: the real size times the tenant's recipients.
+        Assert.Equal("DUNNO", (await AskAsync("ana@otra.test", instance: "E1")).Action);
+        Assert.Equal(452, (await AskAsync("", state: "END-OF-MESSAGE", size: 1500, instance: "E1")).Code);
+
+        _context.Use = new StorageUse(0, 0, 500, new Dictionary<string, long>());
+        Assert.Equal(452, (await AskAsync("info@suempresa.test")).Code);
+
+        _context.Use = new StorageUse(4_000, 4_000, 1L << 40, new Dictionary<string, long> { ["llena@otra.test"] = 4_000 });
+        Assert.Equal("DUNNO", (await AskAsync("llena@otra.test", size: 500)).Action);
+        PolicyDecision full = await AskAsync("llena@otra.test", size: 1500);
+        Assert.Equal(452, full.Code);
+        Assert.StartsWith("4.2.2", full.Text, StringComparison.Ordinal);
+    }
+
+    private sealed class FakeContext(RespaldoSettings settings) : IFrontDoorContext
+    {
+        public RespaldoSettings Settings { get; set; } = settings;
+
+        public PrimaryAvailability Availability { get; set; } = PrimaryAvailability.Unknown;
+
+        public AdvertisedSize Size { get; set; } = AdvertisedSize.NeverProbed;
+
+        public StorageUse Use { get; set; } = new(0, 0, 1L << 40, new Dictionary<string, long>());
+
+        public int ProbeRequests { get; private set; }
+
+        public TenantView? Tenant(string tenantId) => new(Availability, Size, () => ProbeRequests++);
+
+        public Task<StorageUse?> MeasureAsync(string tenantId, CancellationToken cancellationToken) => Task.FromResult<StorageUse?>(Use);
+    }
+}

@@ -52,7 +52,15 @@ public sealed class ReloadScriptTests(ServiceLab lab) : IClassFixture<ServiceLab
             Assert.Contains("postfix/virtual_mailboxes", changed.Output, StringComparison.Ordinal);
             Assert.Contains("postfix: reloaded", changed.Output, StringComparison.Ordinal);
             Assert.Contains("dovecot: reloaded", changed.Output, StringComparison.Ordinal);
-            await ServiceLab.WaitUntilAsync(async () => await RcptAsync("nuevo@suempresa.test") == 250, TimeSpan.FromSeconds(20), "Postfix to accept the new mailbox");
+            int rcpt = 0;
+            try
+            {
+                await ServiceLab.WaitUntilAsync(async () => (rcpt = await RcptAsync("nuevo@suempresa.test")) == 250, TimeSpan.FromSeconds(60), "Postfix to accept the new mailbox");
+            }
+            catch (TimeoutException e)
+            {
+                throw new TimeoutException($"RCPT TO:<nuevo@suempresa.test> still answers {rcpt}\n{ControllerLog}", e);
+            }
             await ServiceLab.WaitUntilAsync(() => Task.FromResult(ControllerLog.Contains("reloading", StringComparison.Ordinal) && ControllerLog.Contains("reloaded: 1 tenant(s)", StringComparison.Ordinal)),
                 TimeSpan.FromSeconds(20), "the daemon to reload on SIGHUP");
 

@@ -99,7 +99,7 @@ public class ServiceLab : IAsyncLifetime
     {
         (string host, int port) = Split(this["BACKUP_SMTP"]);
         Lab.SmtpReply reply = new(0, "");
-        for (int attempt = 0; attempt < 10; attempt++)
+        for (int attempt = 0; attempt < 30; attempt++)
         {
             await using (SmtpTestClient client = await SmtpTestClient.ConnectAsync(host, port))
             {

@@ -182,9 +182,12 @@ public sealed class UnderSystemdTests(PermissiveBusLab lab) : IClassFixture<Perm
                 l.StartsWith("<3>", StringComparison.Ordinal) && l.Contains("refused, keeping the running configuration", StringComparison.Ordinal))),
                 TimeSpan.FromSeconds(10), "the refused reload logged at error priority");
             Assert.False(daemon.HasExited);
-            ProcessRunner.Result still = await lab.CtlAsync("queue", "--json");
-            Assert.True(still.ExitCode == 0, still.ToString());
-            Assert.Equal(3, JsonNode.Parse(still.Output)!.AsArray().Count);
+            // The running configuration goes on serving: the 3 messages still wait, the bus answers.
+            await ServiceLab.WaitUntilAsync(async () =>
+            {
+                ProcessRunner.Result q = await lab.CtlAsync("queue", "--json");
+                return q.ExitCode == 0 && JsonNode.Parse(q.Output)!.AsArray().Count == 3;
+            }, TimeSpan.FromSeconds(30), "the 3 messages still waiting under the old configuration");
 
             await File.WriteAllTextAsync(config, validConfig);
             mark = notify.Lines.Count;

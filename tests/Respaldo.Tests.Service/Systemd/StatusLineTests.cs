@@ -59,3 +59,16 @@ public sealed class StatusLineTests
         Assert.Equal("nothing waiting; watching 0 tenant(s) — reload refused at 11:59 (2 error(s), see the log)", line);
     }
 }
+
+public sealed class SystemdNotifierTests
+{
+    [Fact]
+    public void MonotonicMicrosecondsIsTheSystemsMonotonicClock()
+    {
+        // /proc/uptime counts CLOCK_BOOTTIME; without a suspend it equals CLOCK_MONOTONIC.
+        double uptime = double.Parse(File.ReadAllText("/proc/uptime").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        long micros = SystemdNotifier.MonotonicMicroseconds();
+        Assert.True(micros > 0);
+        Assert.InRange(micros / 1e6, 0, uptime + 1);
+    }
+}

@@ -84,7 +84,13 @@ internal sealed partial class SystemdNotifier : IDisposable
     /// expects; older managers ignore MONOTONIC_USEC. READY=1 must follow when done.
     /// </summary>
     public void Reloading() => Notify(string.Create(CultureInfo.InvariantCulture,
-        $"RELOADING=1\nMONOTONIC_USEC={Stopwatch.GetTimestamp() * 1_000_000 / Stopwatch.Frequency}"));
+        $"RELOADING=1\nMONOTONIC_USEC={MonotonicMicroseconds()}"));
+
+    /// <summary>
+    /// CLOCK_MONOTONIC in microseconds (Stopwatch's timestamp on Linux). Note: multiplying the
+    /// nanosecond timestamp by 10^6 first overflows a long after 2.5 hours of uptime.
+    /// </summary>
+    internal static long MonotonicMicroseconds() => (long)Stopwatch.GetElapsedTime(0).TotalMicroseconds;
 
     public void Dispose() => _socket?.Dispose();
 

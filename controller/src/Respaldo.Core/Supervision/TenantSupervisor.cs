@@ -11,7 +11,8 @@ namespace Respaldo.Supervision;
 /// The customer's three steps for one tenant, over and over:
 /// (1) while its mailboxes are empty, rest — no probes, no listings, just wait for an arrival;
 /// (2) while mail waits, probe the primary — every few seconds, backing off to the ceiling
-///     during a long outage;
+///     during a long outage (while it refuses connections outright, a free TCP check of its
+///     port keeps running every few seconds, so its return is noticed at once);
 /// (3) when a probe says "up", hand every due message over.
 /// "Hand over now" skips the waits: probe at once and send everything, retry delays ignored.
 /// </summary>
@@ -158,7 +159,20 @@ public sealed partial class TenantSupervisor : IDisposable
             }
             if (!now && _state.Status == PrimaryStatus.Down && clock < _nextProbe)
             {
-                // Step 2 while down: the next probe is scheduled; new mail does not hurry it.
+                // Step 2 while down: the next probe is scheduled; new mail does not hurry it. But
+                // while the primary refused even the TCP connection, watch its port every fast
+                // interval: the probe follows as soon as it opens (the back-off limits SMTP
+                // sessions, not this free check; the primary's return is noticed within seconds).
+                if (_state.LastProbe?.Stage == Smtp.SmtpStage.Connect)
+                {
+                    DateTimeOffset check = clock + _context.Settings.Controller.ProbeInterval;
+                    await WaitAsync(null, check < _nextProbe ? check : _nextProbe, cancellationToken);
+                    if (_context.Time.GetUtcNow() < _nextProbe && await AnyHostAcceptsAsync(cancellationToken))
+                    {
+                        _nextProbe = _context.Time.GetUtcNow();
+                    }
+                    continue;
+                }
                 await WaitAsync(null, _nextProbe, cancellationToken);
                 continue;
             }
@@ -229,6 +243,19 @@ public sealed partial class TenantSupervisor : IDisposable
     /// </summary>
     private HostPort? RecentlyWorkingHost(DateTimeOffset now) =>
         _state.Status == PrimaryStatus.Up && _lastWorking is { } w && now - w.At < _context.Settings.Controller.ProbeInterval ? w.Host : null;
+
+    private async Task<bool> AnyHostAcceptsAsync(CancellationToken cancellationToken)
+    {
+        TimeSpan timeout = TimeSpan.FromSeconds(Math.Min(5, _context.Settings.Controller.CommandTimeout.TotalSeconds));
+        foreach (HostPort host in Tenant.Primary.Hosts)
+        {
+            if (await Smtp.SmtpConnection.AcceptsConnectionsAsync(host, timeout, cancellationToken))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 
     private async Task<IReadOnlyList<ProbeResult>> ProbeAsync(CancellationToken cancellationToken)
     {

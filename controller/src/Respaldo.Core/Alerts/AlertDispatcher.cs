@@ -194,15 +194,15 @@ public sealed partial class AlertDispatcher : IDisposable
 
     public void Dispose() => _signal.Dispose();
 
-    [LoggerMessage(EventId = 1501, Level = LogLevel.Information, Message = "tenant {Tenant}: alert {Kind} ({Key}): {Subject}")]
+    [LoggerMessage(EventId = 1701, Level = LogLevel.Information, Message = "tenant {Tenant}: alert {Kind} ({Key}): {Subject}")]
     private static partial void LogAlert(ILogger logger, string tenant, string kind, string key, string subject);
 
-    [LoggerMessage(EventId = 1502, Level = LogLevel.Information, Message = "tenant {Tenant}: alert {Kind} ({Key}) sent by {Channel} (attempt {Attempt})")]
+    [LoggerMessage(EventId = 1702, Level = LogLevel.Information, Message = "tenant {Tenant}: alert {Kind} ({Key}) sent by {Channel} (attempt {Attempt})")]
     private static partial void LogSent(ILogger logger, string tenant, string kind, string key, string channel, int attempt);
 
-    [LoggerMessage(EventId = 1503, Level = LogLevel.Warning, Message = "tenant {Tenant}: alert {Kind} ({Key}) by {Channel} failed (attempt {Attempt}): {Reason}; {Next}")]
+    [LoggerMessage(EventId = 1703, Level = LogLevel.Warning, Message = "tenant {Tenant}: alert {Kind} ({Key}) by {Channel} failed (attempt {Attempt}): {Reason}; {Next}")]
     private static partial void LogFailed(ILogger logger, string tenant, string kind, string key, string channel, int attempt, string reason, string next);
 
-    [LoggerMessage(EventId = 1504, Level = LogLevel.Error, Message = "alert {Key}: the journal did not record a delivery attempt: {Reason}")]
+    [LoggerMessage(EventId = 1704, Level = LogLevel.Error, Message = "alert {Key}: the journal did not record a delivery attempt: {Reason}")]
     private static partial void LogNotRecorded(ILogger logger, string key, string reason);
 }

@@ -46,23 +46,51 @@ public sealed partial class MailboxWatcher : IDisposable
     {
         // Note: watch first, then scan, so nothing that arrives during the scan is missed.
         StartWatching();
+        Heartbeat?.Beat(ScanAllowance);
         FullScan();
         _ready.TrySetResult();
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
-                await _rescanRequested.WaitAsync(_rescanInterval, cancellationToken);
+                await WaitForRescanAsync(cancellationToken);
             }
             catch (OperationCanceledException)
             {
                 break;
             }
+            Heartbeat?.Beat(ScanAllowance);
             if (_watcher is null)
             {
                 StartWatching();
             }
             FullScan();
+        }
+    }
+
+    /// <summary>Proof of life for the systemd watchdog (set by the supervisor); beats while waiting and before each scan.</summary>
+    public Supervision.Heartbeat? Heartbeat { get; set; }
+
+    // Note: a full scan of many thousands of maildirs on a slow disk takes minutes, not hours.
+    private static readonly TimeSpan ScanAllowance = TimeSpan.FromMinutes(15);
+
+    /// <summary>Waits for a requested rescan or the rescan interval, beating every few seconds meanwhile.</summary>
+    private async Task WaitForRescanAsync(CancellationToken cancellationToken)
+    {
+        TimeSpan beat = Supervision.TenantSupervisor.BeatInterval;
+        DateTime until = DateTime.UtcNow + _rescanInterval;
+        while (true)
+        {
+            TimeSpan left = until - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero)
+            {
+                return;
+            }
+            Heartbeat?.Beat(beat + TimeSpan.FromSeconds(25));
+            if (await _rescanRequested.WaitAsync(left < beat ? left : beat, cancellationToken))
+            {
+                return;
+            }
         }
     }
 

@@ -37,10 +37,20 @@ public sealed partial class TenantSupervisor : IDisposable
         Tenant = tenant;
         _context = context;
         _prober = prober;
+        Heartbeat = new Heartbeat($"tenant {tenant.Id}", context.Time);
         RestoreFrontDoorView();
     }
 
     public Tenant Tenant { get; }
+
+    /// <summary>
+    /// Proof that this tenant's loop goes around (the systemd watchdog reads it). Waits wake
+    /// at least every <see cref="Heartbeat"/> interval to beat; a hand-over beats per settled message.
+    /// </summary>
+    public Heartbeat Heartbeat { get; }
+
+    /// <summary>The longest an idle wait lasts before the loop goes around and beats again.</summary>
+    public static TimeSpan BeatInterval { get; } = TimeSpan.FromSeconds(5);
 
     public PrimaryState State => _state;
 
@@ -107,8 +117,21 @@ public sealed partial class TenantSupervisor : IDisposable
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
+        try
+        {
+            await LoopAsync(cancellationToken);
+        }
+        finally
+        {
+            Heartbeat.Stop();
+        }
+    }
+
+    private async Task LoopAsync(CancellationToken cancellationToken)
+    {
         while (!cancellationToken.IsCancellationRequested)
         {
+            Heartbeat.Beat(IdleAllowance);
             Task arrival = _context.Index.NextArrival(Tenant.Id);
             bool now = Interlocked.Exchange(ref _handOverNow, 0) == 1;
             DateTimeOffset clock = _context.Time.GetUtcNow();
@@ -171,7 +194,7 @@ public sealed partial class TenantSupervisor : IDisposable
             // Step 3.
             var run = new HandOverRun(Tenant, host, due, _context);
             _current = run.Progress;
-            HandOverProgress progress = await run.ExecuteAsync(cancellationToken);
+            HandOverProgress progress = await BeatWhileAsync(run.ExecuteAsync(cancellationToken), run.Progress);
             _current = null;
             _last = progress;
             if (progress.PrimaryLost)
@@ -184,6 +207,33 @@ public sealed partial class TenantSupervisor : IDisposable
                 _lastWorking = (host, _context.Time.GetUtcNow());
             }
         }
+    }
+
+    // Note: a wait beats every BeatInterval; the margin covers a busy thread pool, not a hang.
+    private static readonly TimeSpan IdleAllowance = BeatInterval + TimeSpan.FromSeconds(25);
+
+    /// <summary>One SMTP conversation: each of its steps is bounded by commandTimeoutSeconds.</summary>
+    private TimeSpan ProbeAllowance =>
+        (_context.Settings.Controller.CommandTimeout * 6 * Math.Max(1, Tenant.Primary.Hosts.Count)) + IdleAllowance;
+
+    /// <summary>One message on one connection: connect, envelope, data (dataTimeoutSeconds), journal commit.</summary>
+    private TimeSpan MessageAllowance =>
+        (_context.Settings.Controller.CommandTimeout * 6) + _context.Settings.Controller.DataTimeout + IdleAllowance;
+
+    /// <summary>Beats while a hand-over runs, each time a message is settled: a run that settles nothing for longer than one message may take is stuck.</summary>
+    private async Task<HandOverProgress> BeatWhileAsync(Task<HandOverProgress> running, HandOverProgress progress)
+    {
+        int seen = -1;
+        while (!running.IsCompleted)
+        {
+            if (progress.Done != seen)
+            {
+                seen = progress.Done;
+                Heartbeat.Beat(MessageAllowance);
+            }
+            await Task.WhenAny(running, Task.Delay(BeatInterval, _context.Time));
+        }
+        return await running;
     }
 
     /// <summary>
@@ -209,6 +259,7 @@ public sealed partial class TenantSupervisor : IDisposable
 
     private async Task<IReadOnlyList<ProbeResult>> ProbeAsync(CancellationToken cancellationToken)
     {
+        Heartbeat.Beat(ProbeAllowance);
         IReadOnlyList<ProbeResult> results = await _prober.ProbeAsync(Tenant, cancellationToken);
         _probedOnce = true;
         foreach (ProbeResult r in results)
@@ -294,7 +345,9 @@ public sealed partial class TenantSupervisor : IDisposable
     private async Task WaitAsync(Task? arrival, DateTimeOffset? until, CancellationToken cancellationToken)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var tasks = new List<Task> { _wake.WaitAsync(cts.Token) };
+        // Note: waking every BeatInterval is harmless (the loop re-reads the index and waits
+        // again) and proves to the watchdog that the loop still goes around.
+        var tasks = new List<Task> { _wake.WaitAsync(cts.Token), Task.Delay(BeatInterval, _context.Time, cts.Token) };
         if (arrival is not null)
         {
             tasks.Add(arrival);

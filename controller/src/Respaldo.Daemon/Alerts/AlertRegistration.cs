@@ -98,10 +98,10 @@ internal sealed partial class AlertService(RespaldoRuntime runtime, AlertDispatc
         }
     }
 
-    [LoggerMessage(EventId = 1500, Level = LogLevel.Information, Message = "alerts: listening to controller events; {Resumed} delivery(ies) resumed from the journal")]
+    [LoggerMessage(EventId = 1700, Level = LogLevel.Information, Message = "alerts: listening to controller events; {Resumed} delivery(ies) resumed from the journal")]
     private static partial void LogStarted(ILogger logger, int resumed);
 
-    [LoggerMessage(EventId = 1509, Level = LogLevel.Debug, Message = "alerts: tenant {Tenant}: {Event}")]
+    [LoggerMessage(EventId = 1709, Level = LogLevel.Debug, Message = "alerts: tenant {Tenant}: {Event}")]
     private static partial void LogEvent(ILogger logger, string tenant, string @event);
 
     private void Submit(IReadOnlyList<Alert> alerts)
@@ -121,7 +121,7 @@ internal sealed partial class AlertService(RespaldoRuntime runtime, AlertDispatc
         }
     }
 
-    [LoggerMessage(EventId = 1508, Level = LogLevel.Critical, Message = "alerts: tenant {Tenant}: alert {Kind} could not be composed (a bug); skipped")]
+    [LoggerMessage(EventId = 1708, Level = LogLevel.Critical, Message = "alerts: tenant {Tenant}: alert {Kind} could not be composed (a bug); skipped")]
     private static partial void LogBug(ILogger logger, string tenant, string kind, Exception e);
 
     private void SampleStorage(AlertPolicy policy, DateTimeOffset now)

@@ -143,17 +143,29 @@ public sealed partial class MailboxWatcher : IDisposable
         if (Directory.Exists(path))
         {
             // Note: a new maildir (first delivery to an address) can receive its first file
-            // before inotify watches it; look inside now rather than at the next rescan.
-            foreach (string file in SafeFiles(path))
-            {
-                OnAppeared(file);
-            }
+            // before inotify watches its new/ (Dovecot creates the directories and renames the
+            // file in within microseconds). Look inside now, and again shortly, rather than
+            // leave that message to the next full rescan.
+            LookInside(path);
+            _ = Task.Delay(TimeSpan.FromSeconds(1)).ContinueWith(_ => LookInside(path), TaskScheduler.Default);
+            _ = Task.Delay(TimeSpan.FromSeconds(5)).ContinueWith(_ => LookInside(path), TaskScheduler.Default);
             return;
         }
         WaitingMessage? message = _layout.Describe(path);
         if (message is not null && File.Exists(path))
         {
             _index.Upsert(message);
+        }
+    }
+
+    private void LookInside(string directory)
+    {
+        foreach (string entry in SafeFiles(directory))
+        {
+            if (!Directory.Exists(entry))
+            {
+                OnAppeared(entry);
+            }
         }
     }
 

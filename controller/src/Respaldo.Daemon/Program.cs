@@ -8,6 +8,8 @@
 //   every stored message over to it once it accepts mail (DESIGN.md "Message life cycle").
 //   Runs as a systemd Type=notify service (deploy/systemd/respaldo.service): READY, STATUS,
 //   WATCHDOG, reload on SIGHUP; offers es.respaldo.Control1 on the system bus for respaldoctl.
+//   A webmail (/webmail) lets each mailbox with a password read and answer its mail while
+//   the primary is down, over IMAP to the local Dovecot.
 //   This file only wires the rooms together; each room registers itself.
 //
 // SECURITY
@@ -25,6 +27,7 @@ using Respaldo.Daemon.Systemd;
 using Respaldo.Daemon.Web;
 using Respaldo.Daemon.Web.Dashboard;
 using Respaldo.Daemon.Web.Metrics;
+using Respaldo.Daemon.Web.Webmail;
 
 WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
 builder.AddRespaldoLogging();
@@ -33,6 +36,7 @@ builder.AddController();
 builder.AddPolicyService();
 builder.AddWeb();
 builder.AddDashboard();
+builder.AddWebmail();
 builder.AddAlerts();
 builder.AddControlBus();
 builder.AddSystemdService();
@@ -40,5 +44,6 @@ builder.AddSystemdService();
 WebApplication app = builder.Build();
 app.MapHealth();
 app.MapDashboard();
+app.MapWebmail();
 app.MapMetricsEndpoint();
 await app.RunAsync();

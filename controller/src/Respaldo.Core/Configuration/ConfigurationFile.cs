@@ -137,6 +137,20 @@ public sealed class TenantSection
     /// <summary>Answer RCPT with 4xx "use the primary" while the primary is up (default true).</summary>
     public bool? AcceptOnlyWhilePrimaryDown { get; set; }
     public RecipientsSection? Recipients { get; set; }
+    /// <summary>The webmail's name, logo and colours for this tenant.</summary>
+    public BrandingSection? Branding { get; set; }
+}
+
+public sealed class BrandingSection
+{
+    /// <summary>The name shown in the webmail (default: the tenant's name).</summary>
+    public string? Name { get; set; }
+    /// <summary>An https:// URL of the logo.</summary>
+    public string? LogoUrl { get; set; }
+    /// <summary>#rrggbb of the top bar and buttons.</summary>
+    public string? PrimaryColor { get; set; }
+    /// <summary>#rrggbb of the page background.</summary>
+    public string? BackgroundColor { get; set; }
 }
 
 /// <summary>Valid recipients besides the listed mailboxes: learned from the primary, or from a file the admin syncs.</summary>

@@ -135,8 +135,26 @@ public sealed record Tenant
 
     public RecipientSettings Recipients { get; init; } = RecipientSettings.Static;
 
+    /// <summary>How the webmail presents itself to this tenant's users.</summary>
+    public TenantBranding? Branding { get; init; }
+
+    /// <summary>The branding, or the defaults made from the tenant's name.</summary>
+    public TenantBranding Brand => Branding ?? TenantBranding.Default(Name);
+
     /// <summary>True when <paramref name="domain"/> (lower case, no trailing dot) is one of this tenant's.</summary>
     public bool ServesDomain(string domain) => Domains.Any(d => d.Matches(domain));
+}
+
+/// <summary>
+/// The webmail's look for one tenant: the name users know, a logo (https URL) and two colours
+/// (#rrggbb): the bar and buttons, and the page's background.
+/// </summary>
+public sealed record TenantBranding(string Name, Uri? LogoUrl, string PrimaryColor, string BackgroundColor)
+{
+    public const string DefaultPrimary = "#1f4e79";
+    public const string DefaultBackground = "#f5f7fa";
+
+    public static TenantBranding Default(string name) => new(name, null, DefaultPrimary, DefaultBackground);
 }
 
 public enum TlsPolicy

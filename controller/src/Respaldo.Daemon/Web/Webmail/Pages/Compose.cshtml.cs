@@ -1,0 +1,235 @@
+using System.Text;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using Microsoft.AspNetCore.Mvc;
+using MimeKit;
+using Respaldo.Supervision;
+using Respaldo.Webmail;
+
+namespace Respaldo.Daemon.Web.Webmail.Pages;
+
+/// <summary>
+/// New message, reply, reply-all and forward, with attachments; sent through the backup's own
+/// Postfix as the logged-in mailbox (<see cref="Outbox"/>). A copy is not kept in the backup:
+/// it would be handed over to the primary's inbox as if it had been received.
+/// </summary>
+[RequestFormLimits(MultipartBodyLengthLimit = MaxUpload)]
+[RequestSizeLimit(MaxUpload)]
+public sealed partial class ComposeModel(RespaldoRuntime runtime, WebmailSessions sessions, ILogger<ComposeModel> logger) : WebmailPageModel(runtime, sessions)
+{
+    /// <summary>Largest form (text and attachments) the page takes.</summary>
+    public const long MaxUpload = 64L * 1024 * 1024;
+
+    [BindProperty]
+    public string? Mode { get; set; }
+
+    [BindProperty(Name = "v")]
+    public long Validity { get; set; }
+
+    [BindProperty(Name = "u")]
+    public long Uid { get; set; }
+
+    [BindProperty]
+    public string? To { get; set; }
+
+    [BindProperty]
+    public string? Cc { get; set; }
+
+    [BindProperty]
+    public string? Bcc { get; set; }
+
+    [BindProperty]
+    public string? Subject { get; set; }
+
+    [BindProperty]
+    public string? Body { get; set; }
+
+    public string? Error { get; private set; }
+
+    public bool Forwarding => Mode == "forward" && Original is not null;
+
+    private MimeMessage? Original { get; set; }
+
+    public string? OriginalSubject => Original?.Subject;
+
+    public async Task<IActionResult> OnGetAsync(string? mode, long v, long u, CancellationToken cancellationToken)
+    {
+        Mode = mode is "reply" or "replyall" or "forward" ? mode : null;
+        Validity = v;
+        Uid = u;
+        if (Mode is null)
+        {
+            return Page();
+        }
+        if (!await LoadOriginalAsync(cancellationToken))
+        {
+            return NotFound();
+        }
+        MimeMessage o = Original!;
+        if (Mode == "forward")
+        {
+            Subject = Replies.ForwardSubject(o.Subject);
+            return Page();
+        }
+        Subject = Replies.ReplySubject(o.Subject);
+        if (Mode == "reply")
+        {
+            To = Join(OutgoingAddresses.ReplyTarget(o));
+        }
+        else
+        {
+            (List<MailboxAddress> to, List<MailboxAddress> cc) = OutgoingAddresses.ReplyAll(o, Mailbox.Address);
+            To = Join(to);
+            Cc = Join(cc);
+        }
+        Body = "\n\n" + Quote(o);
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostAsync(List<IFormFile> files, CancellationToken cancellationToken)
+    {
+        Mode = Mode is "reply" or "replyall" or "forward" ? Mode : null;
+        if (Mode is not null && !await LoadOriginalAsync(cancellationToken))
+        {
+            return NotFound();
+        }
+        AddressProblem problem = OutgoingAddresses.TryParse(To, out List<MailboxAddress> to);
+        List<MailboxAddress> cc = [], bcc = [];
+        if (problem == AddressProblem.None)
+        {
+            problem = OutgoingAddresses.TryParse(Cc, out cc);
+        }
+        if (problem == AddressProblem.None)
+        {
+            problem = OutgoingAddresses.TryParse(Bcc, out bcc);
+        }
+        if (problem == AddressProblem.None)
+        {
+            problem = OutgoingAddresses.CheckRecipients(to, cc, bcc);
+        }
+        if (problem != AddressProblem.None)
+        {
+            Error = problem switch
+            {
+                AddressProblem.NoRecipient => "Write at least one recipient.",
+                AddressProblem.TooMany => "Too many recipients.",
+                _ => "One of the addresses is not valid.",
+            };
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            return Page();
+        }
+        MimeMessage message = await BuildAsync(to, cc, bcc, files, cancellationToken);
+        try
+        {
+            await Mailbox.SendAsync(message, Runtime.Settings.Listen.Submission, cancellationToken);
+        }
+        catch (SmtpCommandException e)
+        {
+            LogRefused(logger, Tenant.Id, Mailbox.Address, (int)e.StatusCode, e.Message);
+            Error = "The mail server refused the message: " + e.Message;
+            Response.StatusCode = StatusCodes.Status502BadGateway;
+            return Page();
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or SmtpProtocolException or AuthenticationException)
+        {
+            LogFailed(logger, Tenant.Id, Mailbox.Address, e.GetBaseException().Message);
+            Error = "The message could not be sent now. Try again in a minute.";
+            Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            return Page();
+        }
+        LogSent(logger, Tenant.Id, Mailbox.Address, message.MessageId ?? "", to.Count + cc.Count + bcc.Count);
+        return LocalRedirect(WebmailAccess.BasePath + "?sent=1");
+    }
+
+    private async Task<bool> LoadOriginalAsync(CancellationToken cancellationToken)
+    {
+        if (!WebmailEndpoints.Ids(Validity, Uid, out uint v, out uint u))
+        {
+            return false;
+        }
+        Original = await Mailbox.UseAsync(inbox => MailboxView.OpenAsync(inbox, v, u, markSeen: false, cancellationToken), cancellationToken);
+        return Original is not null;
+    }
+
+    private async Task<MimeMessage> BuildAsync(List<MailboxAddress> to, List<MailboxAddress> cc, List<MailboxAddress> bcc, List<IFormFile> files, CancellationToken cancellationToken)
+    {
+        // Note: the sender is the logged-in mailbox, never a form field; Postfix checks the same
+        // (smtpd_sender_login_maps + reject_sender_login_mismatch).
+        var message = new MimeMessage();
+        message.From.Add(new MailboxAddress("", Mailbox.Address));
+        message.To.AddRange(to);
+        message.Cc.AddRange(cc);
+        message.Bcc.AddRange(bcc);
+        message.Subject = (Subject ?? "").Trim();
+        message.Date = DateTimeOffset.Now;
+        message.MessageId = MimeKit.Utils.MimeUtils.GenerateMessageId(Mailbox.Address[(Mailbox.Address.LastIndexOf('@') + 1)..]);
+        if (Original is { } o && Mode is "reply" or "replyall")
+        {
+            // Note: RFC 5322 §3.6.4: In-Reply-To is the parent's Message-ID; References is the
+            // parent's References (or In-Reply-To) followed by the parent's Message-ID.
+            if (o.MessageId is { } parent)
+            {
+                message.InReplyTo = parent;
+                foreach (string r in o.References)
+                {
+                    message.References.Add(r);
+                }
+                if (o.References.Count == 0 && o.InReplyTo is { } grand)
+                {
+                    message.References.Add(grand);
+                }
+                message.References.Add(parent);
+            }
+        }
+        var builder = new BodyBuilder { TextBody = (Body ?? "").Replace("\r\n", "\n") };
+        if (Forwarding)
+        {
+            builder.Attachments.Add(new MessagePart { Message = Original! });
+        }
+        foreach (IFormFile file in files.Where(f => f.Length > 0))
+        {
+            using var bytes = new MemoryStream();
+            await file.CopyToAsync(bytes, cancellationToken);
+            ContentType type = ContentType.TryParse(file.ContentType ?? "", out ContentType? parsed) ? parsed : new ContentType("application", "octet-stream");
+            builder.Attachments.Add(Path.GetFileName(file.FileName), bytes.ToArray(), type);
+        }
+        message.Body = builder.ToMessageBody();
+        return message;
+    }
+
+    private static string Join(IEnumerable<MailboxAddress> addresses) => string.Join(", ", addresses.Select(a => a.ToString()));
+
+    private static string Quote(MimeMessage o)
+    {
+        var text = new StringBuilder();
+        string who = o.From.Mailboxes.FirstOrDefault()?.ToString() ?? "";
+        string when = o.Date == DateTimeOffset.MinValue ? "" : Respaldo.Daemon.Web.Shared.Texts.When(o.Date) + ", ";
+        text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{when}{who}:\n");
+        string body = o.TextBody ?? (o.HtmlBody is { } html ? HtmlToText(html) : "");
+        foreach (string line in body.Replace("\r\n", "\n").Split('\n'))
+        {
+            text.Append("> ").Append(line).Append('\n');
+        }
+        return text.ToString();
+    }
+
+    private static string HtmlToText(string html)
+    {
+        var parser = new AngleSharp.Html.Parser.HtmlParser();
+        using AngleSharp.Html.Dom.IHtmlDocument doc = parser.ParseDocument(html);
+        foreach (AngleSharp.Dom.IElement hidden in doc.QuerySelectorAll("script, style, head").ToList())
+        {
+            hidden.Remove();
+        }
+        return doc.Body?.TextContent ?? "";
+    }
+
+    [LoggerMessage(EventId = 2010, Level = LogLevel.Information, Message = "webmail: {Mailbox} (tenant {Tenant}) sent {MessageId} to {Recipients} recipients")]
+    private static partial void LogSent(ILogger logger, string tenant, string mailbox, string messageId, int recipients);
+
+    [LoggerMessage(EventId = 2011, Level = LogLevel.Warning, Message = "webmail: submission refused a message of {Mailbox} (tenant {Tenant}): {Code} {Reason}")]
+    private static partial void LogRefused(ILogger logger, string tenant, string mailbox, int code, string reason);
+
+    [LoggerMessage(EventId = 2012, Level = LogLevel.Error, Message = "webmail: cannot send for {Mailbox} (tenant {Tenant}): {Reason}")]
+    private static partial void LogFailed(ILogger logger, string tenant, string mailbox, string reason);
+}

@@ -91,9 +91,14 @@ public static class MailboxView
         TextPart? text = message.BodyParts.OfType<TextPart>().FirstOrDefault(t => t.IsPlain && !t.IsAttachment);
         TextPart? html = message.BodyParts.OfType<TextPart>().FirstOrDefault(t => t.IsHtml && !t.IsAttachment);
         return message.BodyParts
-            .Where(p => p.IsAttachment || p is MessagePart || (p is MimePart && !ReferenceEquals(p, text) && !ReferenceEquals(p, html) && p is not TextPart))
+            .Where(p => p.IsAttachment || p is MessagePart || (p is MimePart && !ReferenceEquals(p, text) && !ReferenceEquals(p, html) && p is not TextPart && !IsInlineImage(p)))
             .ToList();
     }
+
+    /// <summary>An image the HTML shows by its Content-ID (RFC 2392), not offered again as a file.</summary>
+    private static bool IsInlineImage(MimeEntity part) =>
+        part.ContentId is not null && part.ContentType.MediaType.Equals("image", StringComparison.OrdinalIgnoreCase) &&
+        !part.ContentType.MediaSubtype.Contains("svg", StringComparison.OrdinalIgnoreCase);
 
     public static string FileName(MimeEntity part, int index) =>
         part switch

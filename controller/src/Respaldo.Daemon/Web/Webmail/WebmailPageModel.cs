@@ -34,7 +34,6 @@ public abstract class WebmailPageModel(RespaldoRuntime runtime, WebmailSessions 
         ViewData[WebmailLayout.Tenant] = tenant.Id;
         ViewData[WebmailLayout.Address] = session.Address;
         ViewData[WebmailLayout.Primary] = runtime.Supervisor.Find(tenant.Id)?.State.Status ?? PrimaryStatus.Unknown;
-        Response.Headers.CacheControl = "no-store";
         await next();
     }
 }
@@ -46,6 +45,10 @@ public static class WebmailLayout
     public const string Address = "webmail.address";
     public const string Primary = "webmail.primary";
     public const string Tenant = "webmail.tenant";
+
+    /// <summary>The attachment mark: a paperclip drawn inline (no icon font or emoji font needed).</summary>
+    public static readonly Microsoft.AspNetCore.Html.HtmlString Clip = new(
+        "<svg viewBox=\"0 0 24 24\" aria-hidden=\"true\"><path d=\"M21 12l-8.5 8.5a5 5 0 0 1-7-7L14 5a3.5 3.5 0 0 1 5 5l-8.5 8.5a2 2 0 0 1-3-3L15 8\"/></svg>");
 
     /// <summary>
     /// The webmail pages' policy: the shared one, plus frames from ourselves (the message frame)

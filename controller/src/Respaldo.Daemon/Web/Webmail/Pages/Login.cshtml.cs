@@ -83,7 +83,6 @@ public sealed partial class LoginModel(
             ViewData[WebmailLayout.Brand] = tenant.Brand;
             ViewData[WebmailLayout.Tenant] = tenant.Id;
         }
-        Response.Headers.CacheControl = "no-store";
     }
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "webmail: {Mailbox} (tenant {Tenant}) logged in from {Address}")]

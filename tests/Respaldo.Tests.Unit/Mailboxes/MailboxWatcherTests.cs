@@ -75,6 +75,35 @@ public sealed class MailboxWatcherTests : IDisposable
     }
 
     [Fact]
+    public async Task FollowsAMessageThroughEveryFlagRenameAsOneMessage()
+    {
+        // What the webmail causes: Dovecot moves new/X to cur/X:2, when INBOX is selected, then
+        // renames it for each flag change (\Seen, then \Flagged from another client).
+        var index = new MailboxIndex(["t"]);
+        var layout = new MaildirLayout(_root, new TenantDirectory([TenantFor("a.test")]));
+        string maildir = Path.Combine(_root, "a.test", "info");
+        const string name = "300.M3P1.host,S=27,W=28";
+        Deliver(maildir, name);
+        using var watcher = new MailboxWatcher(layout, index, _ => false, TimeSpan.FromHours(1), NullLogger.Instance);
+        using var cts = new CancellationTokenSource();
+        Task run = watcher.RunAsync(cts.Token);
+        await watcher.Ready;
+        string key = "info@a.test/" + name;
+        string previous = Path.Combine(maildir, "new", name);
+        foreach (string next in new[] { "cur/" + name + ":2,", "cur/" + name + ":2,S", "cur/" + name + ":2,FS" })
+        {
+            string path = Path.Combine(maildir, next);
+            File.Move(previous, path);
+            Assert.True(await EventuallyAsync(() => index.Find("t", key)?.Path == path), next);
+            Assert.Equal(1, index.Totals("t").Count);
+            Assert.Equal(path, MaildirLayout.Relocate(maildir, name));
+            previous = path;
+        }
+        await cts.CancelAsync();
+        await run;
+    }
+
+    [Fact]
     public async Task SeesTheFirstMessagesOfNewMailboxesWithoutARescan()
     {
         var index = new MailboxIndex(["t"]);

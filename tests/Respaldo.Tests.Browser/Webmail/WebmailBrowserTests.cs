@@ -85,6 +85,9 @@ public sealed class WebmailBrowserTests(BrowserLab lab)
 
         IPage page = await LogInAsync();
         Assert.Contains("llegarán automáticamente", await page.TextContentAsync("[data-testid=banner]"), StringComparison.Ordinal);
+        // The tenant's branding from the configuration: its name and colour in the bar.
+        Assert.Equal("Correo de Su Empresa", (await page.TextContentAsync("[data-testid=brand]"))!.Trim());
+        Assert.Equal("rgb(10, 92, 54)", await page.EvalOnSelectorAsync<string>("header.top", "h => getComputedStyle(h).backgroundColor"));
         Assert.Equal("true", await Row(page, plain).GetAttributeAsync("data-unread"));
         Assert.Equal(1, await Row(page, html).Locator("[data-testid=has-attachments]").CountAsync());
         Assert.Equal(0, await Row(page, plain).Locator("[data-testid=has-attachments]").CountAsync());
@@ -127,6 +130,49 @@ public sealed class WebmailBrowserTests(BrowserLab lab)
         await page.GotoAsync(Url + "?q=ana%40example.org");
         Assert.True(await Row(page, html).CountAsync() == 1);
         Assert.Equal(0, await Row(page, plain).CountAsync());
+
+        // Logging out ends the session on the server: the old cookie, replayed, opens nothing.
+        IReadOnlyList<BrowserContextCookiesResult> cookies = await page.Context.CookiesAsync();
+        await page.ClickAsync("[data-testid=logout]");
+        await page.WaitForURLAsync("**/webmail/login");
+        await page.Context.AddCookiesAsync(cookies.Select(c => new Cookie { Name = c.Name, Value = c.Value, Domain = c.Domain, Path = c.Path }));
+        await page.GotoAsync(Url);
+        Assert.Contains("/webmail/login", page.Url, StringComparison.Ordinal);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task APostWithoutTheAntiForgeryTokenIsRefused()
+    {
+        IPage page = await LogInAsync();
+        await page.GotoAsync(Url + "/compose");
+        IAPIResponse response = await page.Context.APIRequest.PostAsync(Url + "/compose", new APIRequestContextOptions
+        {
+            Multipart = page.Context.APIRequest.CreateFormData().Set("To", lab["ALERT_MAILBOX"]).Set("Subject", "forged").Set("Body", "x"),
+            MaxRedirects = 0,
+        });
+        Assert.Equal(400, response.Status);
+        IAPIResponse logout = await page.Context.APIRequest.PostAsync(Url + "/logout", new APIRequestContextOptions { MaxRedirects = 0 });
+        Assert.Equal(400, logout.Status);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task RepeatedFailedLoginsAreThrottled()
+    {
+        IPage page = await lab.NewPageAsync("en-GB");
+        int last = 0;
+        for (int i = 0; i < 6; i++)
+        {
+            await page.GotoAsync(Url + "/login");
+            await page.FillAsync("#address", "nadie@suempresa.test");
+            await page.FillAsync("#password", "guess-" + i);
+            IResponse response = await page.RunAndWaitForResponseAsync(
+                () => page.ClickAsync("[data-testid=login-submit]"), r => r.Request.Method == "POST" && r.Url.EndsWith("/webmail/login", StringComparison.Ordinal));
+            last = response.Status;
+        }
+        Assert.Equal(429, last);
+        Assert.Equal("Too many failed attempts. Try again later.", (await page.TextContentAsync("[data-testid=login-error]"))!.Trim());
         await page.Context.CloseAsync();
     }
 

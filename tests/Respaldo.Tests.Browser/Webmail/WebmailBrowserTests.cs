@@ -78,6 +78,7 @@ public sealed class WebmailBrowserTests(BrowserLab lab)
         byte[] attachment = new byte[70_000];
         new Random(8).NextBytes(attachment);
         await SendAsync("sender@example.org", WebmailMessages.Plain(plain, "sender@example.org", "Línea uno\nLínea dos <b>no es HTML</b>"));
+        await Task.Delay(1100); // arrival order has whole seconds
         await SendAsync("ana@example.org", WebmailMessages.HtmlWithAttachment(html,
             "<h1>Hola, <i>mundo</i></h1><p><img src=\"cid:logo@example.org\" alt=logo></p>", "informe.bin", attachment));
         await StoredAsync(plain);
@@ -173,6 +174,44 @@ public sealed class WebmailBrowserTests(BrowserLab lab)
         }
         Assert.Equal(429, last);
         Assert.Equal("Too many failed attempts. Try again later.", (await page.TextContentAsync("[data-testid=login-error]"))!.Trim());
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task PagesTheListNewestFirst()
+    {
+        await lab.RunLabAsync("primary-down");
+        string tag = TestMessages.Unique("page");
+        await using (SmtpTestClient smtp = await SmtpTestClient.ConnectAsync(lab.BackupSmtp.Host, lab.BackupSmtp.Port))
+        {
+            await smtp.CommandAsync("EHLO browser.example.org");
+            for (int i = 1; i <= 26; i++)
+            {
+                if (i is 2 or 26)
+                {
+                    // Note: the list is in arrival order (INTERNALDATE, whole seconds); the first
+                    // and the last arrive in a second of their own.
+                    await Task.Delay(1100);
+                }
+                SmtpReply reply = await smtp.SendAsync("sender@example.org", [Mailbox], WebmailMessages.Plain($"{tag} n{i:00}", "sender@example.org", "x"));
+                Assert.True(reply.Code == 250, reply.Text);
+            }
+        }
+        await StoredAsync($"{tag} n26");
+
+        IPage page = await LogInAsync();
+        await page.GotoAsync(Url + "?q=" + Uri.EscapeDataString(tag));
+        ILocator subjects = page.Locator("[data-testid=messages] tbody tr [data-testid=open]");
+        Assert.Equal(25, await subjects.CountAsync());
+        Assert.Equal($"{tag} n26", (await subjects.First.TextContentAsync())!.Trim());
+
+        await page.ClickAsync("[data-testid=older]");
+        await page.WaitForURLAsync("**/webmail?p=2*");
+        await BrowserLab.ShotAsync(page, "webmail-page-2");
+        Assert.True(await subjects.CountAsync() == 1, page.Url);
+        Assert.Equal($"{tag} n01", (await subjects.First.TextContentAsync())!.Trim());
+        Assert.Equal(1, await page.Locator("[data-testid=newer]").CountAsync());
+        Assert.Equal(0, await page.Locator("[data-testid=older]").CountAsync());
         await page.Context.CloseAsync();
     }
 

@@ -28,9 +28,14 @@ public static class MailboxView
         string? q = string.IsNullOrWhiteSpace(query) ? null : query.Trim();
         // Note: UID SEARCH on Dovecot; FROM and SUBJECT match substrings, case-insensitively (RFC 9051 §6.4.4).
         SearchQuery search = q is null ? SearchQuery.All : SearchQuery.FromContains(q).Or(SearchQuery.SubjectContains(q));
-        List<UniqueId> uids = (await inbox.SearchAsync(search, cancellationToken)).OrderBy(u => u.Id).ToList();
-        PageWindow window = PageWindow.For(page, PageSize, uids.Count);
-        IReadOnlyList<UniqueId> shown = window.Slice(uids);
+        // Note: UIDs need not follow arrival: Dovecot numbers the files it finds in new/ in
+        // directory order when several land between two looks. SORT (RFC 5256) by ARRIVAL
+        // (INTERNALDATE, the delivery time) gives the order people expect.
+        List<UniqueId> oldestFirst = inbox.Supports(FolderFeature.Sorting)
+            ? (await inbox.SortAsync(search, [OrderBy.Arrival], cancellationToken)).ToList()
+            : (await inbox.SearchAsync(search, cancellationToken)).OrderBy(u => u.Id).ToList();
+        PageWindow window = PageWindow.For(page, PageSize, oldestFirst.Count);
+        IReadOnlyList<UniqueId> shown = window.Slice(oldestFirst);
         var rows = new List<MessageRow>(shown.Count);
         if (shown.Count > 0)
         {
@@ -39,7 +44,8 @@ public static class MailboxView
                 MessageSummaryItems.UniqueId | MessageSummaryItems.Envelope | MessageSummaryItems.Flags | MessageSummaryItems.Size |
                 MessageSummaryItems.BodyStructure | MessageSummaryItems.InternalDate,
                 cancellationToken);
-            foreach (IMessageSummary s in summaries.OrderByDescending(s => s.UniqueId.Id))
+            var position = shown.Select((u, i) => (u.Id, i)).ToDictionary(p => p.Id, p => p.i);
+            foreach (IMessageSummary s in summaries.OrderBy(s => position.GetValueOrDefault(s.UniqueId.Id, int.MaxValue)))
             {
                 MailboxAddress? from = s.Envelope?.From.Mailboxes.FirstOrDefault();
                 rows.Add(new MessageRow(

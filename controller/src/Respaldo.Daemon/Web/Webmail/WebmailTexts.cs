@@ -36,8 +36,8 @@ internal sealed class WebmailTexts : ITextSource
         ["(no subject)"] = "(sin asunto)",
         ["Has attachments"] = "Tiene adjuntos",
         ["Pages"] = "Páginas",
-        ["Newer"] = "Más recientes",
-        ["Older"] = "Más antiguos",
+        ["Newer messages"] = "Más recientes",
+        ["Older messages"] = "Más antiguos",
         ["Page {0} of {1}"] = "Página {0} de {1}",
         ["Already in your usual mailbox"] = "Ya en su buzón habitual",
         ["These messages were passed on to your usual mail server ({0}) and are no longer kept here. Read them there, as always."] =

@@ -13,10 +13,11 @@ public sealed class IndexModel(RespaldoRuntime runtime, WebmailSessions sessions
 
     public bool Sent { get; private set; }
 
-    public async Task OnGetAsync(int? page, string? q, string? sent, CancellationToken cancellationToken)
+    /// <remarks>Note: the page number is "p": Razor Pages keeps the route value "page" for the page's own name.</remarks>
+    public async Task OnGetAsync(int? p, string? q, string? sent, CancellationToken cancellationToken)
     {
         Sent = sent == "1";
-        List = await Mailbox.UseAsync(inbox => MailboxView.ListAsync(inbox, page, q, cancellationToken), cancellationToken);
+        List = await Mailbox.UseAsync(inbox => MailboxView.ListAsync(inbox, p, q, cancellationToken), cancellationToken);
         HandedOver = status.HandOvers(Tenant.Id, Mailbox.Address, "delivered", 50)
             .Where(h => string.Equals(h.Mailbox, Mailbox.Address, StringComparison.Ordinal))
             .Take(10)
@@ -24,6 +25,6 @@ public sealed class IndexModel(RespaldoRuntime runtime, WebmailSessions sessions
     }
 
     public string PageLink(int page) =>
-        WebmailAccess.BasePath + "?page=" + page.ToString(System.Globalization.CultureInfo.InvariantCulture) +
+        WebmailAccess.BasePath + "?p=" + page.ToString(System.Globalization.CultureInfo.InvariantCulture) +
         (List.Query is { } q ? "&q=" + Uri.EscapeDataString(q) : "");
 }

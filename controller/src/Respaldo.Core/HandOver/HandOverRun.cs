@@ -60,7 +60,16 @@ public sealed partial class HandOverRun
         Task[] tasks = Enumerable.Range(0, workers).Select(_ => Task.Run(() => WorkAsync(connected, cancellationToken), CancellationToken.None)).ToArray();
         await Task.WhenAll(tasks);
         // Deletions wait for their journal commit; let every one finish before reporting.
-        await Task.WhenAll(_pending);
+        try
+        {
+            await Task.WhenAll(_pending);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Note: a record that failed kept its copy (a delivery) or leaves a held file that the
+            // next start records (a hold); the tenant's loop must go on either way.
+            LogJournalFailed(_context.Logger, _tenant.Id, e.GetBaseException().Message);
+        }
         if (connected[0] == 0 && Progress.Total > 0)
         {
             Progress.PrimaryLost = true;
@@ -233,4 +242,7 @@ public sealed partial class HandOverRun
 
     [LoggerMessage(EventId = 1406, Level = LogLevel.Error, Message = "tenant {Tenant} mailbox {Mailbox} message {Message}: delivered but the journal did not record it ({Reason}); the copy is kept and will be sent again")]
     private static partial void LogNotRecorded(ILogger logger, string tenant, string mailbox, string message, string reason);
+
+    [LoggerMessage(EventId = 1407, Level = LogLevel.Error, Message = "tenant {Tenant}: the journal failed to record part of this hand-over: {Reason}")]
+    private static partial void LogJournalFailed(ILogger logger, string tenant, string reason);
 }

@@ -45,7 +45,7 @@ public class LabFixture : IAsyncLifetime
 
     private Dictionary<string, string> ScriptEnvironment { get; } = [];
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         if (System.IO.Directory.Exists(Directory))
         {
@@ -67,7 +67,7 @@ public class LabFixture : IAsyncLifetime
             .ToDictionary(p => p[0], p => p[1]);
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (Environment.GetEnvironmentVariable("KEEP_LAB") == "1")
         {

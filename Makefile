@@ -5,7 +5,7 @@ SOLUTION := controller/Respaldo.slnx
 DOTNET   := dotnet
 LAB      := deploy/lab/lab
 
-.PHONY: all deps deps-test build demo test test-unit test-integration lab-down clean
+.PHONY: all deps deps-test build demo test test-unit test-integration test-service bench lab-down clean install uninstall deb
 
 all: build
 
@@ -31,6 +31,33 @@ test-unit: build
 
 test-integration: deps-test build
 	@tests/run integration
+
+test-service: deps-test build
+	@tests/run service
+
+# A Debian package (self-contained .NET, no network at install): artifacts/deb/respaldo_*.deb.
+deb: build
+	@deploy/package/build-deb
+
+# Installs onto this machine (or under DESTDIR) what the package would, then runs its
+# configure step: users, directories, example configuration, rendered Postfix/Dovecot.
+install: build
+	@deploy/package/stage "$(DESTDIR)/"
+	@if [ -z "$(DESTDIR)" ]; then deploy/package/debian/postinst configure ""; fi
+
+# Removes the program; keeps /etc/respaldo, the mail and the journal (/var/lib/respaldo).
+uninstall:
+	@deploy/package/debian/prerm remove
+	rm -rf "$(DESTDIR)/usr/lib/respaldo" "$(DESTDIR)/usr/bin/respaldoctl" "$(DESTDIR)/usr/share/doc/respaldo" \
+	    "$(DESTDIR)/lib/systemd/system/respaldo.service" "$(DESTDIR)/lib/systemd/system/respaldo-postfix.service" \
+	    "$(DESTDIR)/lib/systemd/system/respaldo-dovecot.service" "$(DESTDIR)/usr/share/dbus-1/system.d/es.respaldo.Control1.conf" \
+	    "$(DESTDIR)/usr/lib/sysusers.d/respaldo.conf" "$(DESTDIR)/usr/lib/tmpfiles.d/respaldo.conf"
+	@deploy/package/debian/postrm remove
+
+# Issue 3's benchmark (about 8 minutes; not part of 'make test'): a table of the
+# hand-over's latency, rate, memory and idle cost against Postfix's own backup-MX queue.
+bench: build
+	@tests/bench/run
 
 lab-down:
 	@$(LAB) down

@@ -4,16 +4,22 @@
 //   respaldoctl check-config [FILE]
 //   respaldoctl render [--config FILE] [--out DIR] [--templates DIR]
 //   respaldoctl passwd [--cost N]
+//   respaldoctl [--bus ADDRESS] status|queue|held [TENANT] [--json]
+//   respaldoctl [--bus ADDRESS] flush [TENANT] | probe TENANT | release ID | bounce ID | reload
 //
 // DESCRIPTION
 //   Offline commands work on the configuration file alone; they never need the daemon.
-//   Exit codes: 0 success, 1 failure (invalid configuration, I/O error), 2 usage error.
+//   Live commands talk to respaldod over its control bus (es.respaldo.Control1 on the system
+//   bus). Exit codes: 0 success, 1 failure (invalid configuration, I/O error, messages deferred
+//   or held), 2 usage error, 3 daemon not running or bus unreachable, 4 permission denied,
+//   5 no such tenant or held message, 6 primary down, 7 not available here (ExitCodes.cs).
 //
 // SECURITY
 //   Reads the configuration, which holds password hashes but no passwords; never prints
 //   a hash it did not just create. 'render' writes Postfix and Dovecot configuration and
 //   is meant to run as root (the files' owners); passwords typed to 'passwd' are never
-//   echoed or logged.
+//   echoed or logged. Anyone may read the status; flush, probe, release, bounce and reload
+//   need root or the group respaldo-admin (the bus policy and the daemon both check).
 
 using System.CommandLine;
 using Respaldo.Ctl.Commands;
@@ -23,5 +29,14 @@ var root = new RootCommand("Respaldo, the backup MX: configuration and control")
     CheckConfigCommand.Create(),
     RenderCommand.Create(),
     PasswdCommand.Create(),
+    StatusCommand.Create(),
+    QueueCommand.CreateQueue(),
+    QueueCommand.CreateHeld(),
+    FlushCommand.Create(),
+    ProbeCommand.Create(),
+    HoldCommands.CreateRelease(),
+    HoldCommands.CreateBounce(),
+    ReloadCommand.Create(),
 };
+root.Options.Add(CommonOptions.Bus);
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -1,20 +1,26 @@
 // respaldod — the Respaldo controller daemon.
 //
 // SYNOPSIS
-//   respaldod [--config FILE]
+//   respaldod [--config FILE] [--control-bus system|none|ADDRESS]
 //
 // DESCRIPTION
 //   Watches the backup mailboxes, probes each tenant's primary mail server and hands
 //   every stored message over to it once it accepts mail (DESIGN.md "Message life cycle").
+//   Runs as a systemd Type=notify service (deploy/systemd/respaldo.service): READY, STATUS,
+//   WATCHDOG, reload on SIGHUP; offers es.respaldo.Control1 on the system bus for respaldoctl.
 //   This file only wires the rooms together; each room registers itself.
 //
 // SECURITY
 //   Runs as the unprivileged mail user that owns the maildirs. It reads the configuration
 //   (password hashes, no passwords), opens outbound SMTP to the configured primaries only,
-//   and never logs message contents or credentials.
+//   and never logs message contents or credentials. State-changing control bus calls are
+//   accepted only from root and the group respaldo-admin, checked by the credentials the bus
+//   daemon reports for the caller, whatever the bus policy allows.
 
+using Respaldo.Daemon.ControlBus;
 using Respaldo.Daemon.Hosting;
 using Respaldo.Daemon.Policy;
+using Respaldo.Daemon.Systemd;
 using Respaldo.Daemon.Web;
 
 WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
@@ -23,7 +29,8 @@ builder.AddRespaldoSettings();
 builder.AddController();
 builder.AddPolicyService();
 builder.AddWeb();
-builder.Host.UseSystemd();
+builder.AddControlBus();
+builder.AddSystemdService();
 
 WebApplication app = builder.Build();
 app.MapHealth();

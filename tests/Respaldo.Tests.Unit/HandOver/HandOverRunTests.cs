@@ -9,14 +9,14 @@ using Respaldo.Tests.Smtp;
 namespace Respaldo.Tests.HandOver;
 
 /// <summary>A hand-over run against a scripted primary, when the journal cannot record what the primary took.</summary>
-public sealed class HandOverRunTests : IAsyncLifetime
+public sealed class HandOverRunTests : IAsyncDisposable
 {
     private readonly ScriptedPrimary _primary = new();
     private readonly string _dir = Directory.CreateTempSubdirectory("respaldo-run-").FullName;
-    private RespaldoSettings _settings = null!;
-    private Journal.Journal _journal = null!;
+    private readonly RespaldoSettings _settings;
+    private readonly global::Respaldo.Journal.Journal _journal;
 
-    public Task InitializeAsync()
+    public HandOverRunTests()
     {
         string json = $$"""
             {
@@ -36,11 +36,10 @@ public sealed class HandOverRunTests : IAsyncLifetime
         (RespaldoSettings? settings, IReadOnlyList<ConfigurationError> errors) = ConfigurationLoader.Parse(Encoding.UTF8.GetBytes(json), "/test.json");
         Assert.True(settings is not null, string.Join("; ", errors));
         _settings = settings;
-        _journal = Journal.Journal.Open(settings.JournalPath, NullLogger.Instance);
-        return Task.CompletedTask;
+        _journal = global::Respaldo.Journal.Journal.Open(settings.JournalPath, NullLogger.Instance);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _journal.DisposeAsync();
         await _primary.DisposeAsync();

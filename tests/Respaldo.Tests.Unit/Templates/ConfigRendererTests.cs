@@ -71,6 +71,24 @@ public sealed class ConfigRendererTests : IDisposable
     }
 
     [Fact]
+    public void RendersATenantWithMoreMailboxesThanScribansDefaultLoopLimit()
+    {
+        // Note: Scriban caps loops at 1,000 iterations unless told otherwise; the benchmark's
+        // 1,003 mailboxes found it. Ten thousand mailboxes are a supported size (issue 3).
+        RespaldoSettings settings = Load("minimal");
+        Mailbox[] many = Enumerable.Range(1, 10_000).Select(i => new Mailbox($"buzon{i:00000}@suempresa.es", null, null)).ToArray();
+        RespaldoSettings big = settings with { Tenants = [settings.Tenants[0] with { Mailboxes = many }] };
+
+        IReadOnlyList<RenderedFile> files = new ConfigRenderer(RepoPaths.Templates).Render(big, RenderedAs);
+
+        string users = files.Single(f => f.RelativePath == "dovecot/users").Content;
+        string mailboxes = files.Single(f => f.RelativePath == "postfix/virtual_mailboxes").Content;
+        Assert.Equal(10_000, users.Split('\n').Count(l => l.StartsWith("buzon", StringComparison.Ordinal)));
+        Assert.Equal(10_000, mailboxes.Split('\n').Count(l => l.StartsWith("buzon", StringComparison.Ordinal)));
+        Assert.Contains("buzon10000@suempresa.es", users, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void KeepsThePasswordFileFromOtherUsers()
     {
         ConfigRenderer.Write(new ConfigRenderer(RepoPaths.Templates).Render(Load("multi-tenant"), _out), _out);

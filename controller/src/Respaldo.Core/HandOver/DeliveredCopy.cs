@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Mono.Unix.Native;
 using Respaldo.Mailboxes;
 
 namespace Respaldo.HandOver;
@@ -18,19 +19,16 @@ public static class DeliveredCopy
         string? path = message.Path;
         for (int attempt = 0; attempt < 3 && path is not null; attempt++)
         {
-            long size;
-            try
+            // Note: unlink(2) directly: one system call that says whether the file was there
+            // (File.Delete is silent about a missing file and would need a stat to tell).
+            if (Syscall.unlink(path) == 0)
             {
-                size = new FileInfo(path).Length;
-                File.Delete(path);
-                if (!File.Exists(path))
-                {
-                    NoteQuota(message.MaildirPath, size);
-                    return true;
-                }
+                NoteQuota(message.MaildirPath, message.Size);
+                return true;
             }
-            catch (FileNotFoundException)
+            if (Stdlib.GetLastError() != Errno.ENOENT)
             {
+                throw new IOException($"cannot delete {path}: {Stdlib.strerror(Stdlib.GetLastError())}");
             }
             path = MaildirLayout.Relocate(message.MaildirPath, message.BaseName);
         }
@@ -39,20 +37,22 @@ public static class DeliveredCopy
 
     private static void NoteQuota(string maildir, long size)
     {
-        string quota = Path.Combine(maildir, "maildirsize");
-        if (!File.Exists(quota))
+        // Note: O_APPEND writes of one short line are atomic with Dovecot's own appends; a
+        // mailbox without quota has no maildirsize, and none is created here.
+        int fd = Syscall.open(Path.Combine(maildir, "maildirsize"), OpenFlags.O_WRONLY | OpenFlags.O_APPEND | OpenFlags.O_CLOEXEC);
+        if (fd < 0)
         {
             return;
         }
+        using var stream = new Mono.Unix.UnixStream(fd, ownsHandle: true);
+        byte[] line = Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"-{size} -1\n"));
         try
         {
-            // Note: O_APPEND writes of one short line are atomic with Dovecot's own appends.
-            using var stream = new FileStream(quota, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
-            stream.Write(Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"-{size} -1\n")));
+            stream.Write(line, 0, line.Length);
         }
-        catch (IOException)
+        catch (Mono.Unix.UnixIOException)
         {
-            // Note: Dovecot recalculates a stale maildirsize by itself; the quota is advisory here.
+            // A failed write leaves the quota stale; Dovecot recalculates a stale maildirsize itself.
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using Microsoft.Win32.SafeHandles;
 using Respaldo.Mailboxes;
 using Respaldo.Smtp;
 
@@ -22,107 +23,109 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
 
     public async Task<(HandOverResult Result, Envelope? Envelope)> SendAsync(WaitingMessage message, CancellationToken cancellationToken)
     {
-        FileStream? file = OpenMessage(message);
+        using SafeFileHandle? file = OpenMessage(message);
         if (file is null)
         {
             return (HandOverResult.Vanished, null);
         }
-        await using (file)
+        byte[]? whole = null;
+        Envelope? envelope = null;
+        try
         {
-            byte[]? whole = null;
-            Envelope? envelope = null;
-            try
+            // Note: small messages (nearly all) are read once, synchronously, into a pooled buffer:
+            // no thread-pool hop per read; Linux has no asynchronous file reads to wait for anyway.
+            long length = RandomAccess.GetLength(file);
+            TraceHeaders.Result trace;
+            var facts = new MessageFacts.Builder();
+            if (length <= InMemoryLimit)
             {
-                long length = file.Length;
-                int headLength = (int)Math.Min(length, ChunkSize);
-                byte[] head = ArrayPool<byte>.Shared.Rent(Math.Max(headLength, 1));
-                TraceHeaders.Result trace;
+                whole = ArrayPool<byte>.Shared.Rent((int)Math.Max(length, 1));
+                int read = ReadFully(file, whole.AsSpan(0, (int)length), 0);
+                length = read;
+                trace = TraceHeaders.Parse(whole.AsSpan(0, (int)Math.Min(length, ChunkSize)));
+                facts.Add(whole.AsSpan(trace.Length, (int)(length - trace.Length)));
+            }
+            else
+            {
+                byte[] chunk = ArrayPool<byte>.Shared.Rent(ChunkSize);
                 try
                 {
-                    await file.ReadExactlyAsync(head.AsMemory(0, headLength), cancellationToken);
-                    trace = TraceHeaders.Parse(head.AsSpan(0, headLength));
+                    int headLength = ReadFully(file, chunk.AsSpan(0, ChunkSize), 0);
+                    trace = TraceHeaders.Parse(chunk.AsSpan(0, headLength));
+                    // Facts first: SIZE= and BODY= go into MAIL FROM, before any data.
+                    long offset = trace.Length;
+                    int n;
+                    while ((n = await RandomAccess.ReadAsync(file, chunk.AsMemory(0, ChunkSize), offset, cancellationToken)) > 0)
+                    {
+                        facts.Add(chunk.AsSpan(0, n));
+                        offset += n;
+                    }
                 }
                 finally
                 {
-                    ArrayPool<byte>.Shared.Return(head);
+                    ArrayPool<byte>.Shared.Return(chunk);
                 }
-                if (trace.Sender is null)
-                {
-                    return (Held(SmtpStage.MailFrom, "no Return-Path trace header at the top: the envelope is unknown, so it cannot be handed over"), null);
-                }
-                envelope = new Envelope(trace.Sender, trace.Recipient ?? message.Mailbox);
-                if (!IsSafeAddress(envelope.Sender, allowEmpty: true) || !IsSafeAddress(envelope.Recipient, allowEmpty: false))
-                {
-                    return (Held(SmtpStage.MailFrom, "the trace headers name an address that cannot be written in an SMTP command"), envelope);
-                }
-
-                // Facts first: SIZE= and BODY= go into MAIL FROM, before any data.
-                var facts = new MessageFacts.Builder();
-                file.Position = trace.Length;
-                long bodyLength = length - trace.Length;
-                if (bodyLength <= InMemoryLimit)
-                {
-                    whole = ArrayPool<byte>.Shared.Rent((int)Math.Max(bodyLength, 1));
-                    await file.ReadExactlyAsync(whole.AsMemory(0, (int)bodyLength), cancellationToken);
-                    facts.Add(whole.AsSpan(0, (int)bodyLength));
-                }
-                else
-                {
-                    byte[] chunk = ArrayPool<byte>.Shared.Rent(ChunkSize);
-                    try
-                    {
-                        int n;
-                        while ((n = await file.ReadAsync(chunk.AsMemory(0, ChunkSize), cancellationToken)) > 0)
-                        {
-                            facts.Add(chunk.AsSpan(0, n));
-                        }
-                    }
-                    finally
-                    {
-                        ArrayPool<byte>.Shared.Return(chunk);
-                    }
-                }
-                MessageFacts f = facts.Build();
-                if (CannotGoAsItIs(envelope, f) is { } why)
-                {
-                    return (Held(SmtpStage.MailFrom, why), envelope);
-                }
-
-                HandOverResult? refused = await EnvelopeAsync(envelope, f, cancellationToken);
-                if (refused is not null)
-                {
-                    return (refused, envelope);
-                }
-                await WriteDataAsync(file, trace.Length, whole, bodyLength, cancellationToken);
-                SmtpReply final = await connection.ReadReplyAsync(SmtpStage.EndOfData, dataTimeout, cancellationToken);
-                return (Classify(SmtpStage.EndOfData, final, delivered: final.Code is >= 200 and < 300), envelope);
             }
-            catch (SmtpSessionException e)
+            if (trace.Sender is null)
             {
-                // Note: a broken or stalled connection: the primary may or may not have the message
-                // (a drop after the final dot). Keep the copy: a possible duplicate, never a loss.
-                // The envelope, when known, goes into the journal with the attempt.
-                return (new HandOverResult(HandOverOutcome.Deferred, e.Stage, e.Reply, e.Message) { SessionLost = true }, envelope);
+                return (Held(SmtpStage.MailFrom, "no Return-Path trace header at the top: the envelope is unknown, so it cannot be handed over"), null);
             }
-            finally
+            envelope = new Envelope(trace.Sender, trace.Recipient ?? message.Mailbox);
+            if (!IsSafeAddress(envelope.Sender, allowEmpty: true) || !IsSafeAddress(envelope.Recipient, allowEmpty: false))
             {
-                if (whole is not null)
-                {
-                    ArrayPool<byte>.Shared.Return(whole);
-                }
+                return (Held(SmtpStage.MailFrom, "the trace headers name an address that cannot be written in an SMTP command"), envelope);
+            }
+            MessageFacts f = facts.Build();
+            if (CannotGoAsItIs(envelope, f) is { } why)
+            {
+                return (Held(SmtpStage.MailFrom, why), envelope);
+            }
+
+            HandOverResult? refused = await EnvelopeAsync(envelope, f, cancellationToken);
+            if (refused is not null)
+            {
+                return (refused, envelope);
+            }
+            await WriteDataAsync(file, trace.Length, whole, length, cancellationToken);
+            SmtpReply final = await connection.ReadReplyAsync(SmtpStage.EndOfData, dataTimeout, cancellationToken);
+            return (Classify(SmtpStage.EndOfData, final, delivered: final.Code is >= 200 and < 300), envelope);
+        }
+        catch (SmtpSessionException e)
+        {
+            // Note: a broken or stalled connection: the primary may or may not have the message
+            // (a drop after the final dot). Keep the copy: a possible duplicate, never a loss.
+            // The envelope, when known, goes into the journal with the attempt.
+            return (new HandOverResult(HandOverOutcome.Deferred, e.Stage, e.Reply, e.Message) { SessionLost = true }, envelope);
+        }
+        finally
+        {
+            if (whole is not null)
+            {
+                ArrayPool<byte>.Shared.Return(whole);
             }
         }
     }
 
+    private static int ReadFully(SafeFileHandle file, Span<byte> buffer, long offset)
+    {
+        int total = 0;
+        int n;
+        while (total < buffer.Length && (n = RandomAccess.Read(file, buffer[total..], offset + total)) > 0)
+        {
+            total += n;
+        }
+        return total;
+    }
+
     /// <summary>Opens the message where it was seen, or where Dovecot moved it; null when it is gone.</summary>
-    private static FileStream? OpenMessage(WaitingMessage message)
+    private static SafeFileHandle? OpenMessage(WaitingMessage message)
     {
         string? path = message.Path;
         for (int attempt = 0; attempt < 3 && path is not null; attempt++)
         {
             try
             {
-                return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0, FileOptions.SequentialScan | FileOptions.Asynchronous);
+                return File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
             }
             catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
             {
@@ -227,28 +230,30 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
         return null;
     }
 
-    private async Task WriteDataAsync(FileStream file, long offset, byte[]? whole, long bodyLength, CancellationToken cancellationToken)
+    private async Task WriteDataAsync(SafeFileHandle file, long offset, byte[]? whole, long length, CancellationToken cancellationToken)
     {
         var encoder = new WireEncoder();
-        byte[] input = whole ?? ArrayPool<byte>.Shared.Rent(ChunkSize);
         byte[] output = ArrayPool<byte>.Shared.Rent(WireEncoder.MaxOutput(ChunkSize) + 8);
+        byte[]? input = whole is null ? ArrayPool<byte>.Shared.Rent(ChunkSize) : null;
         try
         {
             if (whole is not null)
             {
-                for (long done = 0; done < bodyLength; done += ChunkSize)
+                for (long done = offset; done < length; done += ChunkSize)
                 {
-                    int n = (int)Math.Min(ChunkSize, bodyLength - done);
+                    int n = (int)Math.Min(ChunkSize, length - done);
                     int encoded = encoder.Encode(whole.AsSpan((int)done, n), output);
                     await connection.WriteAsync(output.AsMemory(0, encoded), SmtpStage.EndOfData, cancellationToken);
                 }
             }
             else
             {
-                file.Position = offset;
+                // Note: a large message is streamed chunk by chunk, never loaded whole (peak memory
+                // stays near two chunks whatever its size).
                 int n;
-                while ((n = await file.ReadAsync(input.AsMemory(0, ChunkSize), cancellationToken)) > 0)
+                while ((n = await RandomAccess.ReadAsync(file, input.AsMemory(0, ChunkSize), offset, cancellationToken)) > 0)
                 {
+                    offset += n;
                     int encoded = encoder.Encode(input.AsSpan(0, n), output);
                     await connection.WriteAsync(output.AsMemory(0, encoded), SmtpStage.EndOfData, cancellationToken);
                 }
@@ -259,7 +264,7 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
         }
         finally
         {
-            if (whole is null)
+            if (input is not null)
             {
                 ArrayPool<byte>.Shared.Return(input);
             }

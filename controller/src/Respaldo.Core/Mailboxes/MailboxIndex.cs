@@ -77,8 +77,8 @@ public sealed class MailboxIndex
     }
 
     /// <summary>
-    /// Makes one mailbox's entries exactly <paramref name="found"/> (a full scan's view):
-    /// new ones are added (and announced), vanished ones dropped.
+    /// Makes one mailbox's entries match <paramref name="found"/> (a full scan's view):
+    /// new ones are added (and announced), vanished ones (no longer on disk) dropped.
     /// </summary>
     public void ReplaceMailbox(string tenantId, string mailbox, IReadOnlyCollection<WaitingMessage> found)
     {
@@ -92,6 +92,12 @@ public sealed class MailboxIndex
             var keep = new HashSet<string>(found.Select(m => m.Key), StringComparer.Ordinal);
             foreach (WaitingMessage old in tenant.Messages.Values.Where(m => m.Mailbox == mailbox && !keep.Contains(m.Key)).ToList())
             {
+                // Note: the scan listed this mailbox a moment ago; a message that arrived since
+                // was added by inotify and is missing from the listing. Drop only what is gone.
+                if (File.Exists(old.Path))
+                {
+                    continue;
+                }
                 tenant.Messages.Remove(old.Key);
                 tenant.Bytes -= old.Size;
             }

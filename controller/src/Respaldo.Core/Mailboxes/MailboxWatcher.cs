@@ -46,23 +46,51 @@ public sealed partial class MailboxWatcher : IDisposable
     {
         // Note: watch first, then scan, so nothing that arrives during the scan is missed.
         StartWatching();
+        Heartbeat?.Beat(ScanAllowance);
         FullScan();
         _ready.TrySetResult();
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
-                await _rescanRequested.WaitAsync(_rescanInterval, cancellationToken);
+                await WaitForRescanAsync(cancellationToken);
             }
             catch (OperationCanceledException)
             {
                 break;
             }
+            Heartbeat?.Beat(ScanAllowance);
             if (_watcher is null)
             {
                 StartWatching();
             }
             FullScan();
+        }
+    }
+
+    /// <summary>Proof of life for the systemd watchdog (set by the supervisor); beats while waiting and before each scan.</summary>
+    public Supervision.Heartbeat? Heartbeat { get; set; }
+
+    // Note: a full scan of many thousands of maildirs on a slow disk takes minutes, not hours.
+    private static readonly TimeSpan ScanAllowance = TimeSpan.FromMinutes(15);
+
+    /// <summary>Waits for a requested rescan or the rescan interval, beating every few seconds meanwhile.</summary>
+    private async Task WaitForRescanAsync(CancellationToken cancellationToken)
+    {
+        TimeSpan beat = Supervision.TenantSupervisor.BeatInterval;
+        DateTime until = DateTime.UtcNow + _rescanInterval;
+        while (true)
+        {
+            TimeSpan left = until - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero)
+            {
+                return;
+            }
+            Heartbeat?.Beat(beat + TimeSpan.FromSeconds(25));
+            if (await _rescanRequested.WaitAsync(left < beat ? left : beat, cancellationToken))
+            {
+                return;
+            }
         }
     }
 
@@ -115,17 +143,29 @@ public sealed partial class MailboxWatcher : IDisposable
         if (Directory.Exists(path))
         {
             // Note: a new maildir (first delivery to an address) can receive its first file
-            // before inotify watches it; look inside now rather than at the next rescan.
-            foreach (string file in SafeFiles(path))
-            {
-                OnAppeared(file);
-            }
+            // before inotify watches its new/ (Dovecot creates the directories and renames the
+            // file in within microseconds). Look inside now, and again shortly, rather than
+            // leave that message to the next full rescan.
+            LookInside(path);
+            _ = Task.Delay(TimeSpan.FromSeconds(1)).ContinueWith(_ => LookInside(path), TaskScheduler.Default);
+            _ = Task.Delay(TimeSpan.FromSeconds(5)).ContinueWith(_ => LookInside(path), TaskScheduler.Default);
             return;
         }
         WaitingMessage? message = _layout.Describe(path);
         if (message is not null && File.Exists(path))
         {
             _index.Upsert(message);
+        }
+    }
+
+    private void LookInside(string directory)
+    {
+        foreach (string entry in SafeFiles(directory))
+        {
+            if (!Directory.Exists(entry))
+            {
+                OnAppeared(entry);
+            }
         }
     }
 

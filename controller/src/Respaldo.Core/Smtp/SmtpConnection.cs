@@ -76,6 +76,25 @@ public sealed class SmtpConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Whether anything accepts TCP connections at <paramref name="endpoint"/> now. Not a probe:
+    /// no SMTP is spoken, the connection is closed at once. While a primary refuses connections
+    /// outright this costs it nothing, so it can run every few seconds during a long outage and
+    /// let the real probe (rate-limited) follow the moment the port opens.
+    /// </summary>
+    public static async Task<bool> AcceptsConnectionsAsync(HostPort endpoint, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using Socket socket = await ConnectSocketAsync(endpoint, timeout, cancellationToken);
+            return true;
+        }
+        catch (SmtpSessionException)
+        {
+            return false;
+        }
+    }
+
     private static async Task<Socket> ConnectSocketAsync(HostPort endpoint, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

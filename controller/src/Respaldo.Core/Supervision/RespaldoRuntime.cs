@@ -68,6 +68,16 @@ public sealed partial class RespaldoRuntime : IDisposable
                 {
                     // Stopped for a reload or for shutdown.
                 }
+                // Note: no reload may cancel this iteration's token once it is disposed.
+                await _swap.WaitAsync(CancellationToken.None);
+                _running = null;
+                _swap.Release();
+                if (!ReferenceEquals(current, _supervisor))
+                {
+                    // Note: replaced by a reload, and only now are its loops over: disposing it
+                    // earlier pulled semaphores from under loops still unwinding.
+                    current.Dispose();
+                }
             }
             if (cancellationToken.IsCancellationRequested)
             {
@@ -109,8 +119,11 @@ public sealed partial class RespaldoRuntime : IDisposable
             {
                 await running.CancelAsync();
             }
+            else
+            {
+                old.Dispose();
+            }
             signal.TrySetResult();
-            old.Dispose();
         }
         finally
         {

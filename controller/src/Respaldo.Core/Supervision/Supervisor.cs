@@ -28,6 +28,7 @@ public sealed partial class Supervisor : IDisposable
         var prober = new PrimaryProber(settings.Hostname, settings.Controller.CommandTimeout, time);
         _tenants = settings.Tenants.ToDictionary(t => t.Id, t => new TenantSupervisor(t, _context, prober), StringComparer.Ordinal);
         Watcher = new MailboxWatcher(Layout, Index, Reconcile, settings.Controller.RescanInterval, loggers.CreateLogger("Respaldo.Mailboxes"));
+        Watcher.Heartbeat = new Heartbeat("mailbox watcher", time);
         Index.Arrived += OnArrived;
         Settings = settings;
         Journal = journal;
@@ -44,6 +45,10 @@ public sealed partial class Supervisor : IDisposable
     public IReadOnlyCollection<TenantSupervisor> Tenants => _tenants.Values;
 
     public TenantSupervisor? Find(string tenantId) => _tenants.GetValueOrDefault(tenantId);
+
+    /// <summary>Every loop's proof of life: the systemd watchdog pings only while none is overdue.</summary>
+    public IEnumerable<Heartbeat> Heartbeats =>
+        _tenants.Values.Select(t => t.Heartbeat).Append(Watcher.Heartbeat!);
 
     /// <summary>Runs the watcher and every tenant's loop until cancelled; the first failure of any stops them all.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)

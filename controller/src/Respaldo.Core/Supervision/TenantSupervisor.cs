@@ -11,7 +11,8 @@ namespace Respaldo.Supervision;
 /// The customer's three steps for one tenant, over and over:
 /// (1) while its mailboxes are empty, rest — no probes, no listings, just wait for an arrival;
 /// (2) while mail waits, probe the primary — every few seconds, backing off to the ceiling
-///     during a long outage;
+///     during a long outage (while it refuses connections outright, a free TCP check of its
+///     port keeps running every few seconds, so its return is noticed at once);
 /// (3) when a probe says "up", hand every due message over.
 /// "Hand over now" skips the waits: probe at once and send everything, retry delays ignored.
 /// </summary>
@@ -36,10 +37,20 @@ public sealed partial class TenantSupervisor : IDisposable
         Tenant = tenant;
         _context = context;
         _prober = prober;
+        Heartbeat = new Heartbeat($"tenant {tenant.Id}", context.Time);
         RestoreFrontDoorView();
     }
 
     public Tenant Tenant { get; }
+
+    /// <summary>
+    /// Proof that this tenant's loop goes around (the systemd watchdog reads it). Waits wake
+    /// at least every <see cref="Heartbeat"/> interval to beat; a hand-over beats per settled message.
+    /// </summary>
+    public Heartbeat Heartbeat { get; }
+
+    /// <summary>The longest an idle wait lasts before the loop goes around and beats again.</summary>
+    public static TimeSpan BeatInterval { get; } = TimeSpan.FromSeconds(5);
 
     public PrimaryState State => _state;
 
@@ -106,8 +117,21 @@ public sealed partial class TenantSupervisor : IDisposable
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
+        try
+        {
+            await LoopAsync(cancellationToken);
+        }
+        finally
+        {
+            Heartbeat.Stop();
+        }
+    }
+
+    private async Task LoopAsync(CancellationToken cancellationToken)
+    {
         while (!cancellationToken.IsCancellationRequested)
         {
+            Heartbeat.Beat(IdleAllowance);
             Task arrival = _context.Index.NextArrival(Tenant.Id);
             bool now = Interlocked.Exchange(ref _handOverNow, 0) == 1;
             DateTimeOffset clock = _context.Time.GetUtcNow();
@@ -135,7 +159,20 @@ public sealed partial class TenantSupervisor : IDisposable
             }
             if (!now && _state.Status == PrimaryStatus.Down && clock < _nextProbe)
             {
-                // Step 2 while down: the next probe is scheduled; new mail does not hurry it.
+                // Step 2 while down: the next probe is scheduled; new mail does not hurry it. But
+                // while the primary refused even the TCP connection, watch its port every fast
+                // interval: the probe follows as soon as it opens (the back-off limits SMTP
+                // sessions, not this free check; the primary's return is noticed within seconds).
+                if (_state.LastProbe?.Stage == Smtp.SmtpStage.Connect)
+                {
+                    DateTimeOffset check = clock + _context.Settings.Controller.ProbeInterval;
+                    await WaitAsync(null, check < _nextProbe ? check : _nextProbe, cancellationToken);
+                    if (_context.Time.GetUtcNow() < _nextProbe && await AnyHostAcceptsAsync(cancellationToken))
+                    {
+                        _nextProbe = _context.Time.GetUtcNow();
+                    }
+                    continue;
+                }
                 await WaitAsync(null, _nextProbe, cancellationToken);
                 continue;
             }
@@ -157,7 +194,7 @@ public sealed partial class TenantSupervisor : IDisposable
             // Step 3.
             var run = new HandOverRun(Tenant, host, due, _context);
             _current = run.Progress;
-            HandOverProgress progress = await run.ExecuteAsync(cancellationToken);
+            HandOverProgress progress = await BeatWhileAsync(run.ExecuteAsync(cancellationToken), run.Progress);
             _current = null;
             _last = progress;
             if (progress.PrimaryLost)
@@ -172,6 +209,33 @@ public sealed partial class TenantSupervisor : IDisposable
         }
     }
 
+    // Note: a wait beats every BeatInterval; the margin covers a busy thread pool, not a hang.
+    private static readonly TimeSpan IdleAllowance = BeatInterval + TimeSpan.FromSeconds(25);
+
+    /// <summary>One SMTP conversation: each of its steps is bounded by commandTimeoutSeconds.</summary>
+    private TimeSpan ProbeAllowance =>
+        (_context.Settings.Controller.CommandTimeout * 6 * Math.Max(1, Tenant.Primary.Hosts.Count)) + IdleAllowance;
+
+    /// <summary>One message on one connection: connect, envelope, data (dataTimeoutSeconds), journal commit.</summary>
+    private TimeSpan MessageAllowance =>
+        (_context.Settings.Controller.CommandTimeout * 6) + _context.Settings.Controller.DataTimeout + IdleAllowance;
+
+    /// <summary>Beats while a hand-over runs, each time a message is settled: a run that settles nothing for longer than one message may take is stuck.</summary>
+    private async Task<HandOverProgress> BeatWhileAsync(Task<HandOverProgress> running, HandOverProgress progress)
+    {
+        int seen = -1;
+        while (!running.IsCompleted)
+        {
+            if (progress.Done != seen)
+            {
+                seen = progress.Done;
+                Heartbeat.Beat(MessageAllowance);
+            }
+            await Task.WhenAny(running, Task.Delay(BeatInterval, _context.Time));
+        }
+        return await running;
+    }
+
     /// <summary>
     /// The host that took mail moments ago, if any: while mail keeps arriving and the primary
     /// keeps taking it, a hand-over that just succeeded is a better probe than a probe, and
@@ -180,8 +244,22 @@ public sealed partial class TenantSupervisor : IDisposable
     private HostPort? RecentlyWorkingHost(DateTimeOffset now) =>
         _state.Status == PrimaryStatus.Up && _lastWorking is { } w && now - w.At < _context.Settings.Controller.ProbeInterval ? w.Host : null;
 
+    private async Task<bool> AnyHostAcceptsAsync(CancellationToken cancellationToken)
+    {
+        TimeSpan timeout = TimeSpan.FromSeconds(Math.Min(5, _context.Settings.Controller.CommandTimeout.TotalSeconds));
+        foreach (HostPort host in Tenant.Primary.Hosts)
+        {
+            if (await Smtp.SmtpConnection.AcceptsConnectionsAsync(host, timeout, cancellationToken))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private async Task<IReadOnlyList<ProbeResult>> ProbeAsync(CancellationToken cancellationToken)
     {
+        Heartbeat.Beat(ProbeAllowance);
         IReadOnlyList<ProbeResult> results = await _prober.ProbeAsync(Tenant, cancellationToken);
         _probedOnce = true;
         foreach (ProbeResult r in results)
@@ -265,7 +343,9 @@ public sealed partial class TenantSupervisor : IDisposable
     private async Task WaitAsync(Task? arrival, DateTimeOffset? until, CancellationToken cancellationToken)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var tasks = new List<Task> { _wake.WaitAsync(cts.Token) };
+        // Note: waking every BeatInterval is harmless (the loop re-reads the index and waits
+        // again) and proves to the watchdog that the loop still goes around.
+        var tasks = new List<Task> { _wake.WaitAsync(cts.Token), Task.Delay(BeatInterval, _context.Time, cts.Token) };
         if (arrival is not null)
         {
             tasks.Add(arrival);

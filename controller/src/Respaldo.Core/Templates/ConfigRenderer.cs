@@ -90,6 +90,10 @@ public sealed class ConfigRenderer
             EnableRelaxedMemberAccess = false,
             // Note: config files are line-oriented; a template must not grow a trailing blank.
             NewLine = "\n",
+            // Note: Scriban stops any loop after 1,000 iterations by default, a guard for
+            // untrusted templates; ours iterate over the configuration's own lists, and a
+            // tenant may have thousands of mailboxes.
+            LoopLimit = 0,
         };
         context.PushGlobal(globals);
         try

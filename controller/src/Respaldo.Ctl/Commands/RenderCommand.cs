@@ -25,7 +25,11 @@ internal static class RenderCommand
         {
             Description = "templates directory (default: $RESPALDO_TEMPLATES, beside the program, /usr/share/respaldo/postfix-templates)",
         };
-        var command = new Command("render", "render Postfix and Dovecot configuration from the templates") { config, output, templates };
+        var reload = new Option<bool>("--reload")
+        {
+            Description = "then reload Postfix and/or Dovecot, each only if its files changed and it is running",
+        };
+        var command = new Command("render", "render Postfix and Dovecot configuration from the templates") { config, output, templates, reload };
         command.SetAction(result =>
         {
             string path = ConfigurationLoader.ResolvePath(result.GetValue(config));
@@ -53,7 +57,7 @@ internal static class RenderCommand
                 {
                     Console.WriteLine($"unchanged {Path.Combine(outDirectory, f)}");
                 }
-                return ExitCodes.Success;
+                return result.GetValue(reload) ? MailServices.ReloadChanged(written, outDirectory) : ExitCodes.Success;
             }
             catch (Exception e) when (e is TemplateException or IOException or UnauthorizedAccessException)
             {

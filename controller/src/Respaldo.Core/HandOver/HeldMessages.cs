@@ -1,0 +1,129 @@
+using Microsoft.Data.Sqlite;
+using Respaldo.Bounces;
+using Respaldo.Supervision;
+
+namespace Respaldo.HandOver;
+
+/// <summary>One message in the hold area, as the journal's holds table records it.</summary>
+public sealed record HeldMessage(
+    long Id, string TenantId, string Mailbox, string Message, long Size, string? Sender, string? Recipient,
+    string Path, string Reason, int? Code, DateTimeOffset HeldAt);
+
+/// <summary>What became of a release or a bounce.</summary>
+public enum HoldDecision
+{
+    Released,
+    Bounced,
+    /// <summary>Bounced without a notification: the message had the null sender (RFC 3464 §2).</summary>
+    BouncedSilently,
+}
+
+/// <summary>A hold id the journal does not know, or one already released or bounced.</summary>
+public sealed class NotHeldException : Exception
+{
+    public NotHeldException() { }
+
+    public NotHeldException(string message) : base(message) { }
+
+    public NotHeldException(string message, Exception inner) : base(message, inner) { }
+}
+
+/// <summary>
+/// The admin's decisions about held messages (respaldoctl release/bounce, the dashboard's
+/// retry/bounce): release puts the file back into its mailbox's new/ for another hand-over;
+/// bounce tells the sender with a DSN and then removes the file. The journal row changes only
+/// after the file has moved, so a crash in between leaves a message that is still findable.
+/// </summary>
+public sealed class HeldMessages(RespaldoRuntime runtime, IBounceSender bounces, TimeProvider time)
+{
+    private static readonly SemaphoreSlim OneDecisionAtATime = new(1, 1);
+
+    /// <summary>Messages held now, oldest first; <paramref name="tenantId"/> null or "" for all tenants.</summary>
+    public IReadOnlyList<HeldMessage> List(string? tenantId) => runtime.Journal.Query(
+        "SELECT id, tenant, mailbox, message, size, sender, recipient, path, reason, code, at FROM holds " +
+        "WHERE state = 'held' AND ($tenant = '' OR tenant = $tenant) ORDER BY at, id",
+        c => c.Parameters.AddWithValue("$tenant", tenantId ?? ""),
+        Read);
+
+    public HeldMessage? Find(long id) => runtime.Journal.Query(
+        "SELECT id, tenant, mailbox, message, size, sender, recipient, path, reason, code, at FROM holds WHERE id = $id AND state = 'held'",
+        c => c.Parameters.AddWithValue("$id", id),
+        Read).FirstOrDefault();
+
+    /// <summary>Moves the held file back into its mailbox (new/); the watcher picks it up and the next hand-over sends it.</summary>
+    public async Task<string> ReleaseAsync(long id, CancellationToken cancellationToken)
+    {
+        await OneDecisionAtATime.WaitAsync(cancellationToken);
+        try
+        {
+            HeldMessage held = Find(id) ?? throw new NotHeldException($"no held message with id {id}");
+            if (!File.Exists(held.Path))
+            {
+                throw new NotHeldException($"held message {id} is no longer at {held.Path}");
+            }
+            string maildir = runtime.Supervisor.Layout.MaildirOf(held.Mailbox);
+            string path = HoldArea.Release(held.Path, maildir);
+            await runtime.Journal.ResolveHoldAsync(id, "released");
+            return path;
+        }
+        finally
+        {
+            OneDecisionAtATime.Release();
+        }
+    }
+
+    /// <summary>
+    /// Sends the sender a DSN through the local Postfix, then removes the held file and marks it
+    /// bounced. When the DSN cannot be sent, nothing changes (the message stays held). Returns
+    /// whom it told, or null for a null-sender message (bounced without a notification).
+    /// </summary>
+    public async Task<(HoldDecision Decision, string? Notified)> BounceAsync(long id, CancellationToken cancellationToken)
+    {
+        await OneDecisionAtATime.WaitAsync(cancellationToken);
+        try
+        {
+            HeldMessage held = Find(id) ?? throw new NotHeldException($"no held message with id {id}");
+            if (!File.Exists(held.Path))
+            {
+                throw new NotHeldException($"held message {id} is no longer at {held.Path}");
+            }
+            byte[] head = await ReadHeadAsync(held.Path, cancellationToken);
+            DateTimeOffset arrived = File.GetLastWriteTimeUtc(held.Path);
+            var report = new BounceReport(held.Sender ?? "", held.Recipient ?? held.Mailbox, runtime.Settings.Hostname,
+                runtime.Supervisor.Find(held.TenantId)?.Tenant.Primary.Hosts is { Count: > 0 } hosts ? hosts[0].Host : null, held.Code, held.Reason,
+                arrived, time.GetUtcNow());
+            MimeKit.MimeMessage? dsn = DeliveryStatusNotification.Build(report, head);
+            if (dsn is not null)
+            {
+                await bounces.SendAsync(report.Sender, dsn, cancellationToken);
+            }
+            // Note: the DSN is queued at the local Postfix before the copy goes; a crash here
+            // leaves the message held (the admin may bounce twice), never gone untold.
+            File.Delete(held.Path);
+            Storage.AtomicFile.SyncDirectory(System.IO.Path.GetDirectoryName(held.Path)!);
+            await runtime.Journal.ResolveHoldAsync(id, "bounced");
+            return (dsn is null ? HoldDecision.BouncedSilently : HoldDecision.Bounced, dsn is null ? null : report.Sender);
+        }
+        finally
+        {
+            OneDecisionAtATime.Release();
+        }
+    }
+
+    private static async Task<byte[]> ReadHeadAsync(string path, CancellationToken cancellationToken)
+    {
+        // Note: the header section of a message is at most a few hundred kilobytes in practice;
+        // the DSN quotes headers only.
+        const int Limit = 256 * 1024;
+        await using FileStream stream = File.OpenRead(path);
+        byte[] buffer = new byte[Math.Min(Limit, stream.Length)];
+        int read = await stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken);
+        return buffer[..read];
+    }
+
+    private static HeldMessage Read(SqliteDataReader r) => new(
+        r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt64(4),
+        r.IsDBNull(5) ? null : r.GetString(5), r.IsDBNull(6) ? null : r.GetString(6),
+        r.GetString(7), r.GetString(8), r.IsDBNull(9) ? null : r.GetInt32(9),
+        DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(10)));
+}

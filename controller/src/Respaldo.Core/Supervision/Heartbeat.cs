@@ -1,0 +1,41 @@
+namespace Respaldo.Supervision;
+
+/// <summary>
+/// A loop's proof of life for the systemd watchdog. The loop calls <see cref="Beat"/> each
+/// time it goes around, saying how long it may legitimately take until the next beat (a wait
+/// it will wake from, an SMTP command bounded by its timeout). The watchdog stops pinging when
+/// a beat is overdue: the loop is stuck, and systemd restarts the daemon (WatchdogSec=).
+/// </summary>
+public sealed class Heartbeat(string name, TimeProvider time)
+{
+    private long _deadlineTicks = long.MaxValue;
+
+    /// <summary>What beats: "tenant suempresa", "mailbox watcher".</summary>
+    public string Name { get; } = name;
+
+    /// <summary>When the next beat is due; <see cref="DateTimeOffset.MaxValue"/> before the first one.</summary>
+    public DateTimeOffset Deadline
+    {
+        get
+        {
+            long ticks = Interlocked.Read(ref _deadlineTicks);
+            return ticks == long.MaxValue ? DateTimeOffset.MaxValue : new DateTimeOffset(ticks, TimeSpan.Zero);
+        }
+    }
+
+    /// <summary>Alive now; the next beat comes within <paramref name="allowance"/>.</summary>
+    public void Beat(TimeSpan allowance)
+    {
+        DateTimeOffset deadline = time.GetUtcNow() + allowance;
+        Interlocked.Exchange(ref _deadlineTicks, deadline.UtcTicks);
+    }
+
+    /// <summary>The loop ended on purpose (shutdown, reload): it no longer owes a beat.</summary>
+    public void Stop() => Interlocked.Exchange(ref _deadlineTicks, long.MaxValue);
+
+    public bool IsOverdue(DateTimeOffset now) => now > Deadline;
+
+    /// <summary>The names of the overdue heartbeats among <paramref name="beats"/>; empty when all are alive.</summary>
+    public static IReadOnlyList<string> Overdue(IEnumerable<Heartbeat> beats, DateTimeOffset now) =>
+        beats.Where(b => b.IsOverdue(now)).Select(b => b.Name).ToList();
+}

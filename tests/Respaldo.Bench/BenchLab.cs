@@ -1,0 +1,141 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using Respaldo.Tests;
+using Respaldo.Tests.Lab;
+
+namespace Respaldo.Bench;
+
+/// <summary>
+/// The benchmark's own lab: <c>deploy/lab/lab</c> in its own directory and on its own ports,
+/// so it never meets the lead's lab or a test lab. Postfix, Dovecot, the controller and the
+/// primary are the lab's; this class only drives the script and reads what it reports.
+/// </summary>
+public sealed class BenchLab
+{
+    private readonly Dictionary<string, string> _scriptEnvironment;
+
+    private BenchLab(string directory, int portBase)
+    {
+        Directory = directory;
+        PortBase = portBase;
+        _scriptEnvironment = new Dictionary<string, string>
+        {
+            ["LAB_DIR"] = directory,
+            ["LAB_PORT_BASE"] = portBase.ToString(CultureInfo.InvariantCulture),
+        };
+    }
+
+    public string Directory { get; }
+
+    public int PortBase { get; }
+
+    public IReadOnlyDictionary<string, string> Env { get; private set; } = new Dictionary<string, string>();
+
+    public string this[string key] => Env.TryGetValue(key, out string? v) ? v : throw new KeyNotFoundException($"lab env has no {key}");
+
+    public IPEndPoint BackupSmtp => Parse(this["BACKUP_SMTP"]);
+
+    public IPEndPoint PrimarySmtp => Parse(this["PRIMARY_SMTP"]);
+
+    /// <summary>A port the lab does not use (+24 LMTP, +25 backup, +26 primary, +43 IMAP, +80 web): the relay-mode Postfix.</summary>
+    public int RelayPort => PortBase + 27;
+
+    public int ControllerPid => int.Parse(File.ReadAllText(this["CONTROLLER_PIDFILE"]).Trim(), CultureInfo.InvariantCulture);
+
+    public static BenchLab Create(BenchOptions options)
+    {
+        int portBase = options.PortBase ?? FreePortBase();
+        if (!Offsets.All(o => IsFree(portBase + o)))
+        {
+            throw new InvalidOperationException($"ports {portBase}+{string.Join(",+", Offsets)} are not all free: choose another BENCH_PORT_BASE");
+        }
+        return new BenchLab(Path.GetFullPath(options.LabDirectory), portBase);
+    }
+
+    private static readonly int[] Offsets = [24, 25, 26, 27, 43, 80];
+
+    public async Task<ProcessRunner.Result> RunAsync(string command, bool check = true)
+    {
+        string script = Path.Combine(RepoPaths.Root, "deploy", "lab", "lab");
+        ProcessRunner.Result result = await ProcessRunner.RunAsync(script, [command], _scriptEnvironment, timeout: TimeSpan.FromMinutes(2));
+        if (check && result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"lab {command} failed: {result}");
+        }
+        if (command is "up" or "config")
+        {
+            ProcessRunner.Result env = await ProcessRunner.RunAsync(script, ["env"], _scriptEnvironment);
+            Env = env.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(l => l.Split('=', 2))
+                .ToDictionary(p => p[0], p => p[1]);
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Adds <paramref name="count"/> mailboxes to the lab's first tenant ('lab config' wrote the
+    /// file; 'lab up' keeps a file that exists).
+    /// </summary>
+    public IReadOnlyList<string> AddMailboxes(int count)
+    {
+        string path = this["CONFIG"];
+        JsonNode root = JsonNode.Parse(File.ReadAllText(path)) ?? throw new InvalidOperationException($"{path} is empty");
+        JsonObject tenant = root["tenants"]![0]!.AsObject();
+        string domain = tenant["domains"]![0]!.GetValue<string>();
+        JsonArray mailboxes = tenant["mailboxes"]!.AsArray();
+        var added = new List<string>(count);
+        for (int i = 1; i <= count; i++)
+        {
+            string address = string.Create(CultureInfo.InvariantCulture, $"buzon{i:0000}@{domain}");
+            mailboxes.Add(new JsonObject { ["address"] = address });
+            added.Add(address);
+        }
+        File.WriteAllText(path, root.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        return added;
+    }
+
+    /// <summary>The mailboxes of the lab's tenant that receive the benchmark's mail.</summary>
+    public IReadOnlyList<string> SampleMailboxes()
+    {
+        JsonNode root = JsonNode.Parse(File.ReadAllText(this["CONFIG"]))!;
+        return root["tenants"]![0]!["mailboxes"]!.AsArray()
+            .Select(m => m!["address"]!.GetValue<string>())
+            .Where(a => !a.StartsWith("buzon", StringComparison.Ordinal))
+            .ToList();
+    }
+
+    private static IPEndPoint Parse(string hostPort)
+    {
+        int colon = hostPort.LastIndexOf(':');
+        return new IPEndPoint(IPAddress.Parse(hostPort[..colon]), int.Parse(hostPort[(colon + 1)..], CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>A base whose lab ports are all free right now.</summary>
+    private static int FreePortBase()
+    {
+        for (int b = 13000; b < 30000; b += 100)
+        {
+            if (Offsets.All(o => IsFree(b + o)))
+            {
+                return b;
+            }
+        }
+        throw new InvalidOperationException("no free port range for the benchmark's lab");
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}

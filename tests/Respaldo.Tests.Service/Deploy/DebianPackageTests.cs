@@ -1,0 +1,121 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Respaldo.Tests.Lab;
+
+namespace Respaldo.Tests.Service.Deploy;
+
+/// <summary>
+/// 'make deb' (deploy/package/build-deb) builds a package that installs, upgrades, removes and
+/// purges cleanly on this machine with dpkg, keeps the mail and the journal throughout, and
+/// whose unit systemd-analyze rates at 2.5 or lower. The machine is left as it was found:
+/// users, groups and directories the package created are removed at the end.
+/// </summary>
+public sealed class DebianPackageTests
+{
+    private const double MaximumExposure = 2.5;
+
+    private static Task<ProcessRunner.Result> Run(string file, params string[] args) =>
+        ProcessRunner.RunAsync(file, args, timeout: TimeSpan.FromMinutes(8));
+
+    private static async Task<bool> Exists(string database, string key) => (await Run("getent", database, key)).ExitCode == 0;
+
+    [Fact]
+    public async Task BuildsAPackageThatInstallsUpgradesAndRemovesCleanlyKeepingMailAndJournal()
+    {
+        ProcessRunner.Result installed = await Run("dpkg-query", "-W", "-f=${Status}", "respaldo");
+        Assert.False(installed.Output.Contains("installed", StringComparison.Ordinal) && !installed.Output.Contains("not-installed", StringComparison.Ordinal),
+            "the respaldo package is installed on this machine; this test would remove it");
+        bool hadUser = await Exists("passwd", "respaldo");
+        bool hadGroup = await Exists("group", "respaldo");
+        bool hadAdminGroup = await Exists("group", "respaldo-admin");
+        bool hadState = Directory.Exists("/var/lib/respaldo");
+        bool hadConfig = Directory.Exists("/etc/respaldo");
+        string output = Directory.CreateTempSubdirectory("respaldo-deb-").FullName;
+        try
+        {
+            ProcessRunner.Result build = await ProcessRunner.RunAsync(Path.Combine(RepoPaths.Root, "deploy", "package", "build-deb"), [output],
+                new Dictionary<string, string> { ["RESPALDO_DEB_COMPRESSION"] = "gzip" }, timeout: TimeSpan.FromMinutes(8));
+            Assert.True(build.ExitCode == 0, build.ToString());
+            string deb = build.Output.Trim().Split('\n')[^1];
+            Assert.Matches(@"/respaldo_0\.1\.\d+_amd64\.deb$", deb);
+
+            ProcessRunner.Result info = await Run("dpkg-deb", "--field", deb, "Depends");
+            foreach (string dependency in new[] { "postfix", "dovecot-core", "dovecot-lmtpd", "dovecot-imapd" })
+            {
+                Assert.Contains(dependency, info.Output.Split(',', StringSplitOptions.TrimEntries));
+            }
+
+            ProcessRunner.Result install = await Run("dpkg", "-i", deb);
+            Assert.True(install.ExitCode == 0, install.ToString());
+            Assert.Contains("Next steps", install.Output, StringComparison.Ordinal);
+            Assert.True(await Exists("passwd", "respaldo") && await Exists("group", "respaldo-admin"));
+            Assert.Equal("respaldo", (await Run("stat", "-c", "%U", "/var/lib/respaldo/maildirs")).Output.Trim());
+            ProcessRunner.Result check = await Run("/usr/bin/respaldoctl", "check-config");
+            Assert.True(check.ExitCode == 0, check.ToString());
+            Assert.True(File.Exists("/etc/respaldo/rendered/postfix/main.cf") && File.Exists("/etc/respaldo/rendered/dovecot/dovecot.conf"));
+            ProcessRunner.Result doveconf = await Run("doveconf", "-c", "/etc/respaldo/rendered/dovecot/dovecot.conf", "-n");
+            Assert.True(doveconf.ExitCode == 0, doveconf.ToString());
+            // The self-contained daemon runs without a .NET installation of the machine's: it
+            // starts, and refuses a missing configuration by name.
+            ProcessRunner.Result daemon = await Run("/usr/lib/respaldo/respaldod", "--config", "/nonexistent/respaldo.json");
+            Assert.NotEqual(0, daemon.ExitCode);
+            Assert.Contains("/nonexistent/respaldo.json", daemon.Output + daemon.Error, StringComparison.Ordinal);
+
+            ProcessRunner.Result security = await Run("systemd-analyze", "security", "--offline=yes", "/lib/systemd/system/respaldo.service");
+            Match figure = Regex.Match(security.Output, @"Overall exposure level for respaldo\.service: (\d+\.\d)");
+            Assert.True(figure.Success, security.ToString());
+            double exposure = double.Parse(figure.Groups[1].Value, CultureInfo.InvariantCulture);
+            Assert.True(exposure <= MaximumExposure, $"exposure {exposure} > {MaximumExposure}:\n{security.Output}");
+
+            // Mail, the journal and an edited configuration survive an upgrade and a removal.
+            string mail = "/var/lib/respaldo/maildirs/example.com/info/new/1795800000.M1P1.test,S=5";
+            Directory.CreateDirectory(Path.GetDirectoryName(mail)!);
+            await File.WriteAllTextAsync(mail, "mail\n");
+            await File.WriteAllTextAsync("/var/lib/respaldo/journal.sqlite", "journal");
+            await File.AppendAllTextAsync("/etc/respaldo/respaldo.json", "// edited by the admin\n");
+            ProcessRunner.Result upgrade = await Run("dpkg", "-i", deb);
+            Assert.True(upgrade.ExitCode == 0, upgrade.ToString());
+            Assert.EndsWith("// edited by the admin\n", await File.ReadAllTextAsync("/etc/respaldo/respaldo.json"), StringComparison.Ordinal);
+            Assert.True(File.Exists(mail));
+
+            ProcessRunner.Result remove = await Run("dpkg", "-r", "respaldo");
+            Assert.True(remove.ExitCode == 0, remove.ToString());
+            foreach (string gone in new[] { "/usr/lib/respaldo", "/usr/bin/respaldoctl", "/lib/systemd/system/respaldo.service", "/usr/share/dbus-1/system.d/es.respaldo.Control1.conf" })
+            {
+                Assert.False(Path.Exists(gone), $"{gone} is still there after dpkg -r");
+            }
+            Assert.True(File.Exists(mail) && File.Exists("/var/lib/respaldo/journal.sqlite") && File.Exists("/etc/respaldo/respaldo.json"));
+
+            ProcessRunner.Result purge = await Run("dpkg", "--purge", "respaldo");
+            Assert.True(purge.ExitCode == 0, purge.ToString());
+            Assert.False(Directory.Exists("/etc/respaldo"));
+            Assert.True(File.Exists(mail), "purge removed the mail");
+            Assert.DoesNotContain("respaldo", (await Run("dpkg-query", "-W", "-f=${Package}\n")).Output.Split('\n'));
+        }
+        finally
+        {
+            await Run("dpkg", "--purge", "respaldo");
+            if (!hadState)
+            {
+                Directory.Delete("/var/lib/respaldo", recursive: true);
+            }
+            if (!hadConfig && Directory.Exists("/etc/respaldo"))
+            {
+                Directory.Delete("/etc/respaldo", recursive: true);
+            }
+            if (!hadUser)
+            {
+                await Run("userdel", "respaldo");
+            }
+            if (!hadGroup && await Exists("group", "respaldo"))
+            {
+                await Run("groupdel", "respaldo");
+            }
+            if (!hadAdminGroup)
+            {
+                await Run("groupdel", "respaldo-admin");
+            }
+            Directory.Delete(output, recursive: true);
+        }
+    }
+}

@@ -212,10 +212,14 @@ public sealed class FaultyPrimary : IAsyncDisposable
             {
                 return (new FaultPlan(_down), false);
             }
-            if (_forced.First is { } first && AtConnection(first.Value.Plan))
+            // Note: the first fault at connection level, even behind faults still waiting for their message.
+            for (LinkedListNode<(FaultPlan Plan, string? Sender)>? n = _forced.First; n is not null; n = n.Next)
             {
-                _forced.RemoveFirst();
-                return (first.Value.Plan, true);
+                if (AtConnection(n.Value.Plan))
+                {
+                    _forced.Remove(n);
+                    return (n.Value.Plan, true);
+                }
             }
             if (!_faults)
             {

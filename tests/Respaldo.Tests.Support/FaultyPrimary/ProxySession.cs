@@ -174,12 +174,16 @@ internal sealed class ProxySession
                 case "MAIL":
                     _transaction++;
                     _sender = Address(line);
-                    if (_plan.Kind == FaultKind.None && _owner.ClaimForMail(_sender) is { } claimed)
+                    // Note: a session whose fault already struck (a 451 at MAIL leaves it open) carries
+                    // on with more messages; a forced fault for one of them must still find it, or it
+                    // waits for a session that never comes (the hand-over keeps its connections).
+                    if ((_plan.Kind == FaultKind.None || _triggered) && _owner.ClaimForMail(_sender) is { } claimed)
                     {
                         // A forced fault in a transaction goes to this message.
                         _plan = claimed.Plan with { Transaction = _transaction };
                         _forcedSender = claimed.Sender;
                         _forced = true;
+                        _triggered = false;
                     }
                     _recipient = "";
                     if (!await CommandFaultAsync(FaultPoint.Mail, line, ct).ConfigureAwait(false))

@@ -6,11 +6,13 @@ using Respaldo.Tests.ChaosLab;
 namespace Respaldo.Tests.FullDisk;
 
 /// <summary>
-/// A chaos lab whose maildirs live on a small file system of their own: a tmpfs of
-/// <see cref="SizeMiB"/> MiB mounted by the test on the lab's maildir root before the lab starts
-/// (needs root, as the lab does). The storage allocation stays large, so what fills up is the
-/// disk itself; the floor the front door keeps free (storage.minimumFree) is
-/// <see cref="MinimumFreeMiB"/> MiB. Unmounted once the lab is down.
+/// A chaos lab whose state directory (maildirs, hold area, journal: one file system, as
+/// /var/lib/respaldo is on a server) is a small file system of its own: a tmpfs of
+/// <see cref="SizeMiB"/> MiB mounted by the test before the lab starts (needs root, as the lab
+/// does). The storage allocation stays large, so what fills up is the disk itself; the floor
+/// the front door keeps free (storage.minimumFree) is <see cref="MinimumFreeMiB"/> MiB, and it
+/// is what leaves the journal room to record the hand-over that frees the disk. Unmounted once
+/// the lab is down.
 /// </summary>
 public sealed class FullDiskLabFixture : ChaosLabFixture
 {
@@ -23,7 +25,7 @@ public sealed class FullDiskLabFixture : ChaosLabFixture
     {
     }
 
-    public string MaildirRoot => Path.Combine(Directory, "state", "maildirs");
+    public string StateRoot => Path.Combine(Directory, "state");
 
     protected override void ConfigureMore(JsonObject config)
     {
@@ -32,8 +34,8 @@ public sealed class FullDiskLabFixture : ChaosLabFixture
             ["allocation"] = "4GiB",
             ["minimumFree"] = string.Create(CultureInfo.InvariantCulture, $"{MinimumFreeMiB}MiB"),
         };
-        System.IO.Directory.CreateDirectory(MaildirRoot);
-        Run("mount", "-t", "tmpfs", "-o", string.Create(CultureInfo.InvariantCulture, $"size={SizeMiB}m,mode=0755"), "respaldo-fulldisk", MaildirRoot);
+        System.IO.Directory.CreateDirectory(StateRoot);
+        Run("mount", "-t", "tmpfs", "-o", string.Create(CultureInfo.InvariantCulture, $"size={SizeMiB}m,mode=0755"), "respaldo-fulldisk", StateRoot);
         _mounted = true;
     }
 
@@ -43,9 +45,9 @@ public sealed class FullDiskLabFixture : ChaosLabFixture
         {
             // Dovecot and the controller keep files open on it: everything stops first.
             await RunLabAsync("down", check: false);
-            if (Run("umount", MaildirRoot) != 0)
+            if (Run("umount", StateRoot) != 0)
             {
-                Run("umount", "-l", MaildirRoot);
+                Run("umount", "-l", StateRoot);
             }
             _mounted = false;
         }

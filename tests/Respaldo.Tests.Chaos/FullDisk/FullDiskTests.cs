@@ -8,7 +8,7 @@ using Xunit.Abstractions;
 namespace Respaldo.Tests.FullDisk;
 
 /// <summary>
-/// Issue 4's full disk: the maildirs on a 40 MiB tmpfs, the primary down, 1 MiB messages until
+/// Issue 4's full disk: the state directory (maildirs and journal) on a 40 MiB tmpfs, the primary down, 1 MiB messages until
 /// the disk is full. The backup must then answer 452 (never 250 and lose it, never 5xx), keep
 /// every message it accepted intact, and take mail again once the hand-over has freed the space.
 /// </summary>
@@ -26,9 +26,11 @@ public sealed class FullDiskTests(FullDiskLabFixture lab, ITestOutputHelper outp
         var primary = new MaildirCensus(lab["PRIMARY_MAILDIRS"]);
         var backup = new MaildirCensus(lab["BACKUP_MAILDIRS"]);
         var held = new MaildirCensus(lab["HOLD_DIR"], maildirsOnly: false);
-        Assert.Equal(lab.MaildirRoot, lab["BACKUP_MAILDIRS"]);
+        string maildirs = lab["BACKUP_MAILDIRS"];
+        Assert.Equal(Path.Combine(lab.StateRoot, "maildirs"), maildirs);
+        Assert.Equal(lab.StateRoot, Path.GetDirectoryName(lab["JOURNAL"]));
         long limit = (FullDiskLabFixture.SizeMiB + 1L) << 20;
-        Assert.True(new DriveInfo(lab.MaildirRoot).TotalSize <= limit, "the maildirs are not on the small file system");
+        Assert.True(new DriveInfo(maildirs).TotalSize <= limit, "the maildirs are not on the small file system");
 
         // The primary is down; 1 MiB messages, one after the other, until the backup says no.
         proxy.Down(FaultKind.RefuseConnections);
@@ -51,7 +53,7 @@ public sealed class FullDiskTests(FullDiskLabFixture lab, ITestOutputHelper outp
                 }
             }
             Assert.True(full is not null, $"{accepted.Count} MiB accepted on a {FullDiskLabFixture.SizeMiB} MiB file system and never refused");
-            long free = new DriveInfo(lab.MaildirRoot).AvailableFreeSpace;
+            long free = new DriveInfo(maildirs).AvailableFreeSpace;
             output.WriteLine($"full after {accepted.Count} messages of 1 MiB: {full}; {free / 1024} KiB free on the maildirs' file system");
             Assert.True(full.Last.Code == 452 && full.Last.Text.Contains("4.3.1", StringComparison.Ordinal), $"expected 452 4.3.1, got {full}");
             Assert.True(free < (FullDiskLabFixture.MinimumFreeMiB << 20) + MessageSize, $"refused with {free} bytes free: not the disk that was full");
@@ -95,7 +97,7 @@ public sealed class FullDiskTests(FullDiskLabFixture lab, ITestOutputHelper outp
         int lost = accepted.Keys.Count(k => atPrimary.All(c => c.Key != k));
         int heldCount = held.Scan(accepted.ContainsKey).Count;
         string figures = string.Join('\n',
-            $"full disk: maildirs on a {FullDiskLabFixture.SizeMiB} MiB tmpfs, storage.minimumFree {FullDiskLabFixture.MinimumFreeMiB} MiB",
+            $"full disk: state directory (maildirs, journal) on a {FullDiskLabFixture.SizeMiB} MiB tmpfs, storage.minimumFree {FullDiskLabFixture.MinimumFreeMiB} MiB",
             $"  accepted    {accepted.Count - 1} messages of 1 MiB, then: {full!.Last.OneLine} (at {full.Last.Stage}), and 3 more refused alike",
             $"  kept        all {accepted.Count - 1} intact at the backup while full (content hash checked)",
             $"  after       hand-over emptied the disk; the next message: {after.Last.OneLine}",

@@ -234,8 +234,9 @@ internal sealed class ProxySession
                 return true;
             case FaultKind.Stall:
                 Took();
-                await WriteUpstreamAsync(line, ct).ConfigureAwait(false);
+                // Note: stalled before the command goes on, so that no reply of the primary's slips through.
                 Stall();
+                await WriteUpstreamAsync(line, ct).ConfigureAwait(false);
                 return true;
             case FaultKind.TransientReply:
                 Took();

@@ -5,7 +5,7 @@ SOLUTION := controller/Respaldo.slnx
 DOTNET   := dotnet
 LAB      := deploy/lab/lab
 
-.PHONY: all deps deps-test build demo test test-unit test-integration test-service test-chaos chaos bench lab-down clean install uninstall deb
+.PHONY: all deps deps-test build demo test test-unit test-integration test-browser test-service test-chaos chaos bench lab-down clean install uninstall deb
 
 all: build
 
@@ -31,6 +31,9 @@ test-unit: build
 
 test-integration: deps-test build
 	@tests/run integration
+
+test-browser: deps-test build
+	@tests/run browser
 
 test-service: deps-test build
 	@tests/run service

@@ -54,7 +54,7 @@ public sealed class BenchLab
         return new BenchLab(Path.GetFullPath(options.LabDirectory), portBase);
     }
 
-    private static readonly int[] Offsets = [24, 25, 26, 27, 43, 80];
+    private static readonly int[] Offsets = [24, 25, 26, 27, 29, 43, 80, 87];
 
     public async Task<ProcessRunner.Result> RunAsync(string command, bool check = true)
     {

@@ -4,6 +4,7 @@
 //   respaldoctl check-config [FILE]
 //   respaldoctl render [--config FILE] [--out DIR] [--templates DIR]
 //   respaldoctl passwd [--cost N]
+//   respaldoctl api-token NAME
 //   respaldoctl [--bus ADDRESS] status|queue|held [TENANT] [--json]
 //   respaldoctl [--bus ADDRESS] flush [TENANT] | probe TENANT | release ID | bounce ID | reload
 //
@@ -37,6 +38,7 @@ var root = new RootCommand("Respaldo, the backup MX: configuration and control")
     HoldCommands.CreateRelease(),
     HoldCommands.CreateBounce(),
     ReloadCommand.Create(),
+    ApiTokenCommand.Create(),
 };
 root.Options.Add(CommonOptions.Bus);
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -17,11 +17,14 @@
 //   accepted only from root and the group respaldo-admin, checked by the credentials the bus
 //   daemon reports for the caller, whatever the bus policy allows.
 
+using Respaldo.Daemon.Alerts;
 using Respaldo.Daemon.ControlBus;
 using Respaldo.Daemon.Hosting;
 using Respaldo.Daemon.Policy;
 using Respaldo.Daemon.Systemd;
 using Respaldo.Daemon.Web;
+using Respaldo.Daemon.Web.Dashboard;
+using Respaldo.Daemon.Web.Metrics;
 
 WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
 builder.AddRespaldoLogging();
@@ -29,9 +32,13 @@ builder.AddRespaldoSettings();
 builder.AddController();
 builder.AddPolicyService();
 builder.AddWeb();
+builder.AddDashboard();
+builder.AddAlerts();
 builder.AddControlBus();
 builder.AddSystemdService();
 
 WebApplication app = builder.Build();
 app.MapHealth();
+app.MapDashboard();
+app.MapMetricsEndpoint();
 await app.RunAsync();

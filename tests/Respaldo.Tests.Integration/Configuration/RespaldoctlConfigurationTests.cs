@@ -15,7 +15,7 @@ public sealed class RespaldoctlConfigurationTests(LabFixture lab) : IDisposable
     {
         ProcessRunner.Result result = await lab.RespaldoctlAsync("check-config", lab["CONFIG"]);
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Contains("OK (1 tenant(s), 2 domain(s), 3 mailbox(es))", result.Output, StringComparison.Ordinal);
+        Assert.Contains("OK (2 tenant(s), 3 domain(s), 5 mailbox(es))", result.Output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -43,7 +43,8 @@ public sealed class RespaldoctlTests(ServiceLab lab) : IClassFixture<ServiceLab>
     {
         ProcessRunner.Result status = await lab.CtlAsync("status", "--json");
         Assert.True(status.ExitCode == 0, status.ToString());
-        JsonNode tenant = Json(status)["tenants"]![0]!;
+        // Note: the lab has two tenants; the list is in the daemon's order.
+        JsonNode tenant = Json(status)["tenants"]!.AsArray().Single(t => (string?)t!["id"] == lab.TenantId)!;
         Assert.Equal(lab.TenantId, (string?)tenant["id"]);
         Assert.Equal(lab["PRIMARY_SMTP"], (string?)tenant["primary"]);
         Assert.Equal(lab["CONFIG"], (string?)Json(status)["daemon"]!["config"]);

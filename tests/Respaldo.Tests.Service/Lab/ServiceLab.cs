@@ -132,6 +132,9 @@ public class ServiceLab : IAsyncLifetime
         .ToList();
 
     /// <summary>Edits the lab's configuration file (JSON with comments is not used by the lab).</summary>
+    /// <summary>How many tenants the lab's configuration file has now (the daemon logs it on a reload).</summary>
+    public int TenantCount => JsonNode.Parse(File.ReadAllText(this["CONFIG"]))!["tenants"]!.AsArray().Count;
+
     public void EditConfig(Action<JsonObject> edit)
     {
         JsonObject config = JsonNode.Parse(File.ReadAllText(this["CONFIG"]))!.AsObject();

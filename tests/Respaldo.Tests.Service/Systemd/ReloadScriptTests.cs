@@ -61,7 +61,7 @@ public sealed class ReloadScriptTests(ServiceLab lab) : IClassFixture<ServiceLab
             {
                 throw new TimeoutException($"RCPT TO:<nuevo@suempresa.test> still answers {rcpt}\n{ControllerLog}", e);
             }
-            await ServiceLab.WaitUntilAsync(() => Task.FromResult(ControllerLog.Contains("reloading", StringComparison.Ordinal) && ControllerLog.Contains("reloaded: 1 tenant(s)", StringComparison.Ordinal)),
+            await ServiceLab.WaitUntilAsync(() => Task.FromResult(ControllerLog.Contains("reloading", StringComparison.Ordinal) && ControllerLog.Contains($"reloaded: {lab.TenantCount} tenant(s)", StringComparison.Ordinal)),
                 TimeSpan.FromSeconds(20), "the daemon to reload on SIGHUP");
 
             string rendered = await File.ReadAllTextAsync(Path.Combine(lab["RENDERED"], "postfix", "virtual_mailboxes"));

@@ -167,7 +167,7 @@ public sealed class UnderSystemdTests(PermissiveBusLab lab) : IClassFixture<Perm
             int reloading = await notify.WaitForAsync(l => l.StartsWith("RELOADING=1", StringComparison.Ordinal), mark, TimeSpan.FromSeconds(30), "RELOADING=1");
             Assert.Matches(@"^MONOTONIC_USEC=\d+$", notify.Lines[reloading + 1].Line);
             await notify.WaitForAsync(l => l == "READY=1", reloading, TimeSpan.FromSeconds(30), "READY=1 after the reload");
-            await ServiceLab.WaitUntilAsync(() => Task.FromResult(daemon.Log.Contains("reloaded: 1 tenant(s)", StringComparison.Ordinal)), TimeSpan.FromSeconds(10), "the reload logged");
+            await ServiceLab.WaitUntilAsync(() => Task.FromResult(daemon.Log.Contains($"reloaded: {lab.TenantCount} tenant(s)", StringComparison.Ordinal)), TimeSpan.FromSeconds(10), "the reload logged");
 
             // SIGHUP with an invalid one: still RELOADING/READY, the old configuration stays, the
             // log says why at error priority, the status line says so.

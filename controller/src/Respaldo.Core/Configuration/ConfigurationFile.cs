@@ -72,6 +72,8 @@ public sealed class ListenSection
     public List<string?>? Smtp { get; set; }
     public string? Lmtp { get; set; }
     public string? Imap { get; set; }
+    /// <summary>Loopback-only authenticated submission (alerts, webmail) into the backup's Postfix.</summary>
+    public string? Submission { get; set; }
 }
 
 public sealed class PostfixSection
@@ -83,6 +85,8 @@ public sealed class PostfixSection
     public string? InetProtocols { get; set; }
     /// <summary>Lab and offline machines: never ask DNS (no resolver there).</summary>
     public bool? DisableDns { get; set; }
+    /// <summary>Next hop for mail leaving the backup (alerts, bounces): "[host]:port"; none means DNS MX.</summary>
+    public string? RelayHost { get; set; }
 }
 
 public sealed class DovecotSection
@@ -98,6 +102,17 @@ public sealed class WebSection
     public string? CertificateFile { get; set; }
     public string? KeyFile { get; set; }
     public List<UserSection?>? Admins { get; set; }
+    /// <summary>Idle minutes before a dashboard session expires.</summary>
+    public double? SessionMinutes { get; set; }
+    /// <summary>Provider-level tokens for the JSON status API (see every tenant).</summary>
+    public List<ApiTokenSection?>? ApiTokens { get; set; }
+}
+
+/// <summary>A token for the JSON status API: its name and the SHA-256 (hex) of its value; the value itself is never stored.</summary>
+public sealed class ApiTokenSection
+{
+    public string? Name { get; set; }
+    public string? Sha256 { get; set; }
 }
 
 public sealed class UserSection
@@ -115,6 +130,8 @@ public sealed class TenantSection
     public List<MailboxSection?>? Mailboxes { get; set; }
     public AlertsSection? Alerts { get; set; }
     public List<UserSection?>? DashboardUsers { get; set; }
+    /// <summary>Tokens for the JSON status API limited to this tenant.</summary>
+    public List<ApiTokenSection?>? ApiTokens { get; set; }
     /// <summary>This tenant's share of the storage allocation.</summary>
     public SizeValue? StorageShare { get; set; }
     /// <summary>Answer RCPT with 4xx "use the primary" while the primary is up (default true).</summary>
@@ -158,6 +175,8 @@ public sealed class AlertsSection
 {
     public List<string?>? Emails { get; set; }
     public string? Webhook { get; set; }
+    /// <summary>After the first arrival of an outage, at most one digest per this many seconds.</summary>
+    public double? DigestIntervalSeconds { get; set; }
 }
 
 /// <summary>

@@ -143,7 +143,8 @@ public static partial class ConfigurationValidator
         }
         HostPort lmtp = LoopbackEndpoint(section?.Lmtp, "127.0.0.1:24", "listen.lmtp", error);
         HostPort imap = LoopbackEndpoint(section?.Imap, "127.0.0.1:143", "listen.imap", error);
-        return new ListenSettings(smtp, lmtp, imap);
+        HostPort submission = LoopbackEndpoint(section?.Submission, "127.0.0.1:587", "listen.submission", error);
+        return new ListenSettings(smtp, lmtp, imap) { Submission = submission };
     }
 
     /// <summary>LMTP and IMAP carry unauthenticated delivery and plain logins: loopback only.</summary>
@@ -168,12 +169,28 @@ public static partial class ConfigurationValidator
         {
             error("postfix.inetProtocols", $"\"{protocols}\" must be all, ipv4 or ipv6");
         }
+        string? relayHost = null;
+        if (section?.RelayHost is { } relay)
+        {
+            // Note: Postfix's relayhost syntax: "[host]:port" skips the MX lookup (the lab, a
+            // smarthost); "host:port" looks up MX records of host.
+            string inner = relay.StartsWith('[') ? relay.Replace("[", "", StringComparison.Ordinal).Replace("]", "", StringComparison.Ordinal) : relay;
+            if (!HostPort.TryParse(inner, SmtpPort, out HostPort hop, out string message) || hop.IsWildcard)
+            {
+                error("postfix.relayHost", hop.IsWildcard ? "\"*\" is not a host" : message);
+            }
+            else
+            {
+                relayHost = relay.Trim();
+            }
+        }
         return new PostfixSettings(
             AbsolutePath(section?.QueueDirectory, "/var/spool/postfix", "postfix.queueDirectory", error),
             AbsolutePath(section?.DataDirectory, "/var/lib/postfix", "postfix.dataDirectory", error),
             OptionalAbsolutePath(section?.LogFile, "postfix.logFile", error),
             protocols,
-            section?.DisableDns ?? false);
+            section?.DisableDns ?? false)
+        { RelayHost = relayHost };
     }
 
     private static DovecotSettings ValidateDovecot(DovecotSection? section, Action<string, string> error) =>
@@ -205,7 +222,20 @@ public static partial class ConfigurationValidator
                 "certificateFile and keyFile go together: give both to serve HTTPS, or neither");
         }
         IReadOnlyList<UserAccount> admins = Users(section?.Admins, "web.admins", error);
-        return new WebSettings(listen, cert, key, admins);
+        TimeSpan session = TimeSpan.FromMinutes(30);
+        if (section?.SessionMinutes is { } minutes)
+        {
+            if (double.IsNaN(minutes) || minutes < 1 || minutes > 7 * 24 * 60)
+            {
+                error("web.sessionMinutes", $"{minutes} must be from 1 to 10080 minutes");
+            }
+            else
+            {
+                session = TimeSpan.FromMinutes(minutes);
+            }
+        }
+        IReadOnlyList<ApiToken> tokens = ApiTokens(section?.ApiTokens, "web.apiTokens", error);
+        return new WebSettings(listen, cert, key, admins) { SessionTimeout = session, ApiTokens = tokens };
     }
 
     private static ControllerSettings ValidateController(ControllerSection? section, Action<string, string> error)
@@ -437,6 +467,19 @@ public static partial class ConfigurationValidator
         }
 
         IReadOnlyList<UserAccount> users = Users(t.DashboardUsers, $"{path}.dashboardUsers", Error);
+        IReadOnlyList<ApiToken> tokens = ApiTokens(t.ApiTokens, $"{path}.apiTokens", Error);
+        TimeSpan digest = TimeSpan.FromMinutes(15);
+        if (t.Alerts?.DigestIntervalSeconds is { } digestSeconds)
+        {
+            if (double.IsNaN(digestSeconds) || digestSeconds < 1 || digestSeconds > 86400)
+            {
+                Error($"{path}.alerts.digestIntervalSeconds", $"{digestSeconds} must be from 1 to 86400 seconds");
+            }
+            else
+            {
+                digest = TimeSpan.FromSeconds(digestSeconds);
+            }
+        }
         long? share = null;
         if (t.StorageShare is not null)
         {
@@ -464,6 +507,8 @@ public static partial class ConfigurationValidator
             AlertWebhook = webhook,
             DashboardUsers = users,
             StorageShare = share,
+            AlertDigestInterval = digest,
+            ApiTokens = tokens,
             AcceptOnlyWhilePrimaryDown = t.AcceptOnlyWhilePrimaryDown ?? true,
             Recipients = recipients,
         };
@@ -628,6 +673,33 @@ public static partial class ConfigurationValidator
         }
         return users;
     }
+
+    private static IReadOnlyList<ApiToken> ApiTokens(List<ApiTokenSection?>? list, string path, Action<string, string> error)
+    {
+        var tokens = new List<ApiToken>();
+        for (int i = 0; i < (list?.Count ?? 0); i++)
+        {
+            string p = $"{path}[{i}]";
+            ApiTokenSection? t = list![i];
+            string name = t?.Name?.Trim() ?? "";
+            string hash = t?.Sha256?.Trim().ToLowerInvariant() ?? "";
+            if (!UserName().IsMatch(name))
+            {
+                error($"{p}.name", $"\"{t?.Name}\" must be 1-64 letters, digits, '.', '_' or '-'");
+            }
+            // Note: tokens are 256 random bits, so a plain SHA-256 is enough (no bcrypt: it would
+            // cost a quarter second per API call); never echo the value.
+            if (!Sha256Hex().IsMatch(hash))
+            {
+                error($"{p}.sha256", "must be 64 hex digits (make a token with: respaldoctl api-token NAME)");
+            }
+            tokens.Add(new ApiToken(name, hash));
+        }
+        return tokens;
+    }
+
+    [GeneratedRegex("^[0-9a-f]{64}$", RegexOptions.CultureInvariant)]
+    private static partial Regex Sha256Hex();
 
     private static string? PasswordHash(string? text, string path, Action<string, string> error)
     {

@@ -75,14 +75,22 @@ public sealed record ControllerSettings(
         TimeSpan.FromSeconds(60), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(10));
 }
 
-public sealed record ListenSettings(IReadOnlyList<HostPort> Smtp, HostPort Lmtp, HostPort Imap);
+public sealed record ListenSettings(IReadOnlyList<HostPort> Smtp, HostPort Lmtp, HostPort Imap)
+{
+    /// <summary>Authenticated submission for the controller's alerts and the webmail (loopback only).</summary>
+    public HostPort Submission { get; init; } = new("127.0.0.1", 587);
+}
 
 public sealed record PostfixSettings(
     string QueueDirectory,
     string DataDirectory,
     string? LogFile,
     string InetProtocols,
-    bool DisableDns);
+    bool DisableDns)
+{
+    /// <summary>Postfix's relayhost for mail leaving the backup; null means DNS MX (production).</summary>
+    public string? RelayHost { get; init; }
+}
 
 public sealed record DovecotSettings(string BaseDirectory, string StateDirectory, string? LogFile);
 
@@ -90,9 +98,19 @@ public sealed record WebSettings(
     IReadOnlyList<HostPort> Listen,
     string? CertificateFile,
     string? KeyFile,
-    IReadOnlyList<UserAccount> Admins);
+    IReadOnlyList<UserAccount> Admins)
+{
+    /// <summary>A dashboard session ends after this long without a request.</summary>
+    public TimeSpan SessionTimeout { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Provider-level API tokens (every tenant).</summary>
+    public IReadOnlyList<ApiToken> ApiTokens { get; init; } = [];
+}
 
 public sealed record UserAccount(string User, string PasswordHash);
+
+/// <summary>A status API token: a name for logs and the SHA-256 (lower-case hex) of its value.</summary>
+public sealed record ApiToken(string Name, string Sha256);
 
 public sealed record Tenant
 {
@@ -105,6 +123,12 @@ public sealed record Tenant
     public Uri? AlertWebhook { get; init; }
     public required IReadOnlyList<UserAccount> DashboardUsers { get; init; }
     public long? StorageShare { get; init; }
+
+    /// <summary>After the first arrival alert of an outage, at most one digest per interval.</summary>
+    public TimeSpan AlertDigestInterval { get; init; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>API tokens limited to this tenant.</summary>
+    public IReadOnlyList<ApiToken> ApiTokens { get; init; } = [];
 
     /// <summary>While the primary is up, RCPT gets 4xx "use the primary MX" (default on).</summary>
     public bool AcceptOnlyWhilePrimaryDown { get; init; } = true;

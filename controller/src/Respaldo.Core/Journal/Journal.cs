@@ -16,7 +16,7 @@ namespace Respaldo.Journal;
 /// </summary>
 public sealed partial class Journal : IAsyncDisposable
 {
-    private const int SchemaVersion = 2;
+    private const int SchemaVersion = 3;
     private const int MaxGroup = 1000;
 
     private readonly string _connectionString;
@@ -80,9 +80,37 @@ public sealed partial class Journal : IAsyncDisposable
             return;
         }
         using SqliteTransaction tx = connection.BeginTransaction();
-        using SqliteCommand create = connection.CreateCommand();
-        create.Transaction = tx;
-        create.CommandText = """
+        // Note: one step per schema version, applied in order inside one transaction, so a
+        // journal of any older version ends at SchemaVersion or is left untouched.
+        if (current < 1)
+        {
+            Run(connection, tx, SchemaV1);
+        }
+        if (current < 2)
+        {
+            MigrateRecipients(connection, tx);
+        }
+        if (current < 3)
+        {
+            MigrateAlerts(connection, tx);
+        }
+        using SqliteCommand setVersion = connection.CreateCommand();
+        setVersion.Transaction = tx;
+        setVersion.CommandText = $"PRAGMA user_version = {SchemaVersion}";
+        setVersion.ExecuteNonQuery();
+        tx.Commit();
+    }
+
+    private static void Run(SqliteConnection connection, SqliteTransaction tx, string sql)
+    {
+        using SqliteCommand command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Version 1: probes, arrivals, hand-overs, holds.</summary>
+    private const string SchemaV1 = """
             CREATE TABLE IF NOT EXISTS probes (
                 id INTEGER PRIMARY KEY,
                 at INTEGER NOT NULL,            -- unix milliseconds
@@ -144,18 +172,6 @@ public sealed partial class Journal : IAsyncDisposable
             CREATE INDEX IF NOT EXISTS holds_tenant_state ON holds (tenant, state);
             CREATE INDEX IF NOT EXISTS holds_message ON holds (mailbox, message);
             """;
-        create.ExecuteNonQuery();
-        // Note: one step per schema version, each in its own file: parallel work merges by adding a line.
-        if (current < 2)
-        {
-            MigrateRecipients(connection, tx);
-        }
-        using SqliteCommand setVersion = connection.CreateCommand();
-        setVersion.Transaction = tx;
-        setVersion.CommandText = $"PRAGMA user_version = {SchemaVersion}";
-        setVersion.ExecuteNonQuery();
-        tx.Commit();
-    }
 
     private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
 

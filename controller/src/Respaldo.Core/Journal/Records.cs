@@ -23,3 +23,7 @@ public sealed record HandOverRecord(
 /// <summary>A copy moved to the hold area, and why.</summary>
 public sealed record HoldRecord(
     string TenantId, string Mailbox, string Message, long Size, string? Sender, string? Recipient, string Path, string Reason, int? Code);
+
+/// <summary>An alert as recorded: what was said, and each channel's state (none | pending | sent | failed).</summary>
+public sealed record AlertRecord(
+    string Key, DateTimeOffset At, string TenantId, string Kind, string Subject, string Body, string Payload, string EmailState, string WebhookState);

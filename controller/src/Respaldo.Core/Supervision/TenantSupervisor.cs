@@ -27,6 +27,7 @@ public sealed partial class TenantSupervisor : IDisposable
     private volatile PrimaryAvailability _availability = PrimaryAvailability.Unknown;
     private volatile AdvertisedSize _advertisedSize = AdvertisedSize.NeverProbed;
     private DateTimeOffset _nextProbe = DateTimeOffset.MinValue;
+    private DateTimeOffset _nextPortCheck = DateTimeOffset.MinValue;
     private volatile PrimaryState _state = PrimaryState.Unknown;
     private volatile HandOverProgress? _current;
     private volatile HandOverProgress? _last;
@@ -165,11 +166,17 @@ public sealed partial class TenantSupervisor : IDisposable
                 // sessions, not this free check; the primary's return is noticed within seconds).
                 if (_state.LastProbe?.Stage == Smtp.SmtpStage.Connect)
                 {
-                    DateTimeOffset check = clock + _context.Settings.Controller.ProbeInterval;
-                    await WaitAsync(null, check < _nextProbe ? check : _nextProbe, cancellationToken);
-                    if (_context.Time.GetUtcNow() < _nextProbe && await AnyHostAcceptsAsync(cancellationToken))
+                    // Note: the loop also wakes every BeatInterval (watchdog) and for "hand over
+                    // now"; the port is checked only when its own time has come.
+                    await WaitAsync(null, _nextPortCheck < _nextProbe ? _nextPortCheck : _nextProbe, cancellationToken);
+                    DateTimeOffset woke = _context.Time.GetUtcNow();
+                    if (woke >= _nextPortCheck && woke < _nextProbe)
                     {
-                        _nextProbe = _context.Time.GetUtcNow();
+                        _nextPortCheck = woke + _context.Settings.Controller.ProbeInterval;
+                        if (await AnyHostAcceptsAsync(cancellationToken))
+                        {
+                            _nextProbe = _context.Time.GetUtcNow();
+                        }
                     }
                     continue;
                 }
@@ -184,6 +191,7 @@ public sealed partial class TenantSupervisor : IDisposable
                 ProbeResult? up = probes.FirstOrDefault(p => p.Up);
                 if (up is null)
                 {
+                    _nextPortCheck = _context.Time.GetUtcNow() + _context.Settings.Controller.ProbeInterval;
                     _nextProbe = _context.Time.GetUtcNow() + ProbeSchedule.Next(_state.ConsecutiveFailures,
                         _context.Settings.Controller.ProbeInterval, _context.Settings.Controller.ProbeIntervalMax);
                     continue;
@@ -277,8 +285,10 @@ public sealed partial class TenantSupervisor : IDisposable
             {
                 _context.Events.Raise(new PrimaryCameUp(Tenant.Id, r.At, r.Host.ToString(), before.Status == PrimaryStatus.Down ? before.Since : null));
             }
-            else if (!r.Up && before.Status == PrimaryStatus.Up)
+            else if (!r.Up && before.Status != PrimaryStatus.Down)
             {
+                // Note: from Unknown too: the first probe after a start (or after mail arrived
+                // while nothing was known) that finds the primary down is the outage's start.
                 _context.Events.Raise(new PrimaryWentDown(Tenant.Id, r.At, r.Host.ToString(), r.Reason));
             }
         }

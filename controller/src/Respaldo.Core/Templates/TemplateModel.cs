@@ -23,6 +23,9 @@ public sealed record TemplateModel(
     bool AnyDynamicRecipients,
     string DynamicUsersFile)
 {
+    /// <summary>The controller's own submission login (alerts, bounces).</summary>
+    public required ServiceAccountModel ServiceAccount { get; init; }
+
     public static TemplateModel From(RespaldoSettings s, string outputDirectory, string header)
     {
         string Host(HostPort e) => e.Host;
@@ -41,7 +44,8 @@ public sealed record TemplateModel(
                 s.Postfix.LogFile,
                 s.Postfix.LogFile is null ? null : Path.GetDirectoryName(s.Postfix.LogFile),
                 s.Postfix.InetProtocols,
-                s.Postfix.DisableDns),
+                s.Postfix.DisableDns)
+            { RelayHost = s.Postfix.RelayHost },
             new DovecotModel(
                 Path.Combine(outputDirectory, "dovecot"),
                 s.Dovecot.BaseDirectory,
@@ -54,7 +58,8 @@ public sealed record TemplateModel(
                 s.Listen.Lmtp.Port,
                 Host(s.Listen.Imap),
                 s.Listen.Imap.Port,
-                string.Join(", ", new[] { Host(s.Listen.Lmtp), Host(s.Listen.Imap) }.Distinct())),
+                string.Join(", ", new[] { Host(s.Listen.Lmtp), Host(s.Listen.Imap) }.Distinct()))
+            { Submission = s.Listen.Submission.ToString() },
             s.Tenants.Select(t => new TenantModel(
                 t.Id,
                 t.Name,
@@ -63,7 +68,10 @@ public sealed record TemplateModel(
                 t.Recipients.IsDynamic)).ToList(),
             new IntakeModel(s.Intake.PolicySocket, s.Intake.CertificateFile, s.Intake.KeyFile),
             s.Tenants.Any(t => t.Recipients.IsDynamic),
-            s.DynamicUsersPath);
+            s.DynamicUsersPath)
+        {
+            ServiceAccount = new ServiceAccountModel(Security.ServiceCredential.User, Security.ServiceCredential.PasswdPath(s)),
+        };
     }
 
     /// <summary>A regexp(5) pattern for every address of a domain: one '@', a local part, then the domain (or a subdomain).</summary>
@@ -82,12 +90,24 @@ public sealed record TemplateModel(
 }
 
 public sealed record PostfixModel(
-    string ConfigDirectory, string QueueDirectory, string DataDirectory, string? LogFile, string? LogDirectory, string InetProtocols, bool DisableDns);
+    string ConfigDirectory, string QueueDirectory, string DataDirectory, string? LogFile, string? LogDirectory, string InetProtocols, bool DisableDns)
+{
+    public string? RelayHost { get; init; }
+}
 
-public sealed record DovecotModel(string ConfigDirectory, string BaseDirectory, string StateDirectory, string? LogFile);
+public sealed record DovecotModel(string ConfigDirectory, string BaseDirectory, string StateDirectory, string? LogFile)
+{
+    /// <summary>Dovecot's SASL socket for Postfix's submission service.</summary>
+    public string AuthSocket => Path.Combine(BaseDirectory, "auth-postfix");
+}
 
 public sealed record ListenModel(
-    IReadOnlyList<string> Smtp, string Lmtp, string LmtpHost, int LmtpPort, string ImapHost, int ImapPort, string DovecotAddresses);
+    IReadOnlyList<string> Smtp, string Lmtp, string LmtpHost, int LmtpPort, string ImapHost, int ImapPort, string DovecotAddresses)
+{
+    public required string Submission { get; init; }
+}
+
+public sealed record ServiceAccountModel(string User, string PasswdFile);
 
 public sealed record TenantModel(string Id, string Name, IReadOnlyList<DomainModel> Domains, IReadOnlyList<MailboxModel> Mailboxes, bool DynamicRecipients);
 

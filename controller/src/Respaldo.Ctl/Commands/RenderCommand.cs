@@ -49,6 +49,17 @@ internal static class RenderCommand
                 var renderer = new ConfigRenderer(result.GetValue(templates) ?? ConfigRenderer.DefaultTemplatesDirectory());
                 IReadOnlyList<RenderedFile> files = renderer.Render(settings, outDirectory);
                 RenderResult written = ConfigRenderer.Write(files, outDirectory);
+                uint? authGroup = DovecotGroup();
+                if (authGroup is { } g)
+                {
+                    // Note: Dovecot's auth process runs as user dovecot (default_internal_user):
+                    // the password-hash file must be readable by its group, by nobody else.
+                    _ = Mono.Unix.Native.Syscall.chown(Path.Combine(outDirectory, "dovecot", "passwd"), 0, g);
+                }
+                if (Security.ServiceCredential.EnsureCreated(settings, MailUserOwner(settings.MailUser), authGroup))
+                {
+                    Console.WriteLine($"wrote     {Security.ServiceCredential.PasswdPath(settings)} (the controller's submission login)");
+                }
                 foreach (string f in written.Changed)
                 {
                     Console.WriteLine($"wrote     {Path.Combine(outDirectory, f)}");
@@ -66,5 +77,27 @@ internal static class RenderCommand
             }
         });
         return command;
+    }
+
+    /// <summary>The group of Dovecot's unprivileged processes when running as root; null otherwise.</summary>
+    private static uint? DovecotGroup()
+    {
+        if (Mono.Unix.Native.Syscall.getuid() != 0)
+        {
+            return null;
+        }
+        Mono.Unix.Native.Group? entry = Mono.Unix.Native.Syscall.getgrnam("dovecot");
+        return entry?.gr_gid;
+    }
+
+    /// <summary>The mail user's uid and gid when running as root (the daemon runs as that user); null otherwise.</summary>
+    private static (uint, uint)? MailUserOwner(string user)
+    {
+        if (Mono.Unix.Native.Syscall.getuid() != 0)
+        {
+            return null;
+        }
+        Mono.Unix.Native.Passwd? entry = Mono.Unix.Native.Syscall.getpwnam(user);
+        return entry is null ? null : (entry.pw_uid, entry.pw_gid);
     }
 }

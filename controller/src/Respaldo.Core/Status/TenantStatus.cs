@@ -1,0 +1,50 @@
+using Respaldo.HandOver;
+using Respaldo.Primary;
+
+namespace Respaldo.Status;
+
+/// <summary>One tenant at a glance: what the dashboard's overview, the JSON API and /metrics all show.</summary>
+public sealed record TenantStatus(
+    string TenantId,
+    string Name,
+    PrimaryStatus Primary,
+    DateTimeOffset? PrimarySince,
+    ProbeRow? LastProbe,
+    int Waiting,
+    long WaitingBytes,
+    int ReceivedToday,
+    int ReceivedThisOutage,
+    int HandedOverToday,
+    int HandedOverTotal,
+    IReadOnlyList<HoldRow> Held,
+    long HeldBytes,
+    StorageStatus Storage,
+    HandOverProgress? Current,
+    HandOverProgress? Last);
+
+public sealed record StorageStatus(long Used, long Limit, long DiskTotal, long DiskFree, long MinimumFree)
+{
+    public double Fraction => Limit <= 0 ? 0 : (double)Used / Limit;
+    public bool DiskLow => DiskTotal > 0 && DiskFree < MinimumFree;
+}
+
+public sealed record ProbeRow(long Id, DateTimeOffset At, string Host, bool Up, string Stage, int? Code, string Reply, double LatencyMs, bool Tls);
+
+public sealed record HandOverRow(
+    long Id, DateTimeOffset At, string Mailbox, string Message, long Size, string? Sender, string? Recipient, string Host,
+    string Outcome, int? Code, string Reply, int Attempt, double DurationMs);
+
+public sealed record HoldRow(
+    long Id, DateTimeOffset At, string Mailbox, string Message, long Size, string? Sender, string? Recipient, string Path, string Reason, int? Code, string State);
+
+public sealed record AlertRow(
+    long Id, DateTimeOffset At, string Kind, string Subject, string EmailState, int EmailAttempts, string? EmailError,
+    string WebhookState, int WebhookAttempts, string? WebhookError);
+
+public sealed record MailboxStatus(string Address, int Count, long Bytes, long? Quota);
+
+/// <summary>A chart's data: messages waiting at the end of each bucket, and the primary's state in it (null: no probe yet).</summary>
+public sealed record ChartSeries(DateTimeOffset Start, TimeSpan Bucket, IReadOnlyList<int> Waiting, IReadOnlyList<bool?> PrimaryUp);
+
+/// <summary>Probe counts per outcome and total latency, for /metrics counters.</summary>
+public sealed record ProbeTotals(long Up, long Down, double LatencySecondsSum);

@@ -1,0 +1,23 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Respaldo.Configuration;
+using Respaldo.Status;
+
+namespace Respaldo.Daemon.Web.Dashboard.Pages;
+
+/// <summary>The start page: a tenant's user goes straight to its overview; an admin sees every tenant.</summary>
+public sealed class IndexModel(StatusReader status) : PageModel
+{
+    public IReadOnlyList<TenantStatus> Tenants { get; private set; } = [];
+
+    public IActionResult OnGet()
+    {
+        IReadOnlyList<Tenant> visible = DashboardAccess.Visible(User, status.Runtime.Settings);
+        if (!DashboardAccess.IsAdmin(User) && visible.Count == 1)
+        {
+            return Redirect($"/t/{visible[0].Id}");
+        }
+        Tenants = visible.Select(t => status.Read(t.Id)).OfType<TenantStatus>().ToList();
+        return Page();
+    }
+}

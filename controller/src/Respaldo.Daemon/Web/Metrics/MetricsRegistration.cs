@@ -1,0 +1,87 @@
+using System.Net;
+using Prometheus;
+using Respaldo.Configuration;
+using Respaldo.Daemon.Web.Dashboard;
+using Respaldo.Primary;
+using Respaldo.Status;
+using Respaldo.Supervision;
+
+namespace Respaldo.Daemon.Web.Metrics;
+
+/// <summary>
+/// /metrics for Prometheus: series named respaldo_*, labelled by tenant, refreshed from the same
+/// <see cref="StatusReader"/> the dashboard uses at every scrape (so both always agree).
+/// Counters come from the journal, so they survive restarts. Open to loopback clients;
+/// from anywhere else a provider-level API token is required (the series name every tenant).
+/// </summary>
+internal static class MetricsRegistration
+{
+    private static readonly string[] Outcomes = ["delivered", "deferred", "held"];
+
+    public static WebApplication MapMetricsEndpoint(this WebApplication app)
+    {
+        CollectorRegistry registry = Prometheus.Metrics.NewCustomRegistry();
+        MetricFactory f = Prometheus.Metrics.WithCustomRegistry(registry);
+        string[] tenant = ["tenant"];
+        Gauge waiting = f.CreateGauge("respaldo_messages_waiting", "Messages waiting at the backup for the primary.", tenant);
+        Gauge waitingBytes = f.CreateGauge("respaldo_bytes_waiting", "Bytes waiting at the backup for the primary.", tenant);
+        Gauge held = f.CreateGauge("respaldo_messages_held", "Messages held after a permanent refusal, awaiting a decision.", tenant);
+        Gauge up = f.CreateGauge("respaldo_primary_up", "1 when the primary accepted mail at the last probe, 0 when it did not or is not known.", tenant);
+        Gauge storageUsed = f.CreateGauge("respaldo_storage_used_bytes", "Storage used by the tenant's mail at the backup (waiting + held).", tenant);
+        Gauge storageLimit = f.CreateGauge("respaldo_storage_allocation_bytes", "The tenant's storage allocation.", tenant);
+        Gauge diskFree = f.CreateGauge("respaldo_disk_free_bytes", "Free space on the state directory's filesystem.");
+        Counter handovers = f.CreateCounter("respaldo_handovers_total", "Hand-over attempts by outcome (delivered, deferred, held).", ["tenant", "outcome"]);
+        Counter probes = f.CreateCounter("respaldo_probes_total", "Probes of the primary by result (up, down).", ["tenant", "result"]);
+        Counter latency = f.CreateCounter("respaldo_probe_latency_seconds_total", "Sum of probe latencies; divide by respaldo_probes_total for the mean.", tenant);
+        Gauge lastLatency = f.CreateGauge("respaldo_probe_last_latency_seconds", "Latency of the last probe.", tenant);
+        Counter received = f.CreateCounter("respaldo_messages_received_total", "Messages stored at the backup.", tenant);
+
+        StatusReader status = app.Services.GetRequiredService<StatusReader>();
+        RespaldoRuntime runtime = app.Services.GetRequiredService<RespaldoRuntime>();
+        registry.AddBeforeCollectCallback(() =>
+        {
+            foreach (Tenant t in runtime.Settings.Tenants)
+            {
+                if (status.Read(t.Id) is not { } s)
+                {
+                    continue;
+                }
+                waiting.WithLabels(t.Id).Set(s.Waiting);
+                waitingBytes.WithLabels(t.Id).Set(s.WaitingBytes);
+                held.WithLabels(t.Id).Set(s.Held.Count);
+                up.WithLabels(t.Id).Set(s.Primary == PrimaryStatus.Up ? 1 : 0);
+                storageUsed.WithLabels(t.Id).Set(s.Storage.Used);
+                storageLimit.WithLabels(t.Id).Set(s.Storage.Limit);
+                diskFree.Set(s.Storage.DiskFree);
+                IReadOnlyDictionary<string, long> outcomes = status.HandOverTotals(t.Id);
+                foreach (string outcome in Outcomes)
+                {
+                    handovers.WithLabels(t.Id, outcome).IncTo(outcomes.GetValueOrDefault(outcome));
+                }
+                ProbeTotals p = status.ProbeTotals(t.Id);
+                probes.WithLabels(t.Id, "up").IncTo(p.Up);
+                probes.WithLabels(t.Id, "down").IncTo(p.Down);
+                latency.WithLabels(t.Id).IncTo(p.LatencySecondsSum);
+                lastLatency.WithLabels(t.Id).Set((s.LastProbe?.LatencyMs ?? 0) / 1000);
+                received.WithLabels(t.Id).IncTo(status.ReceivedTotal(t.Id));
+            }
+        });
+        app.Use(async (http, next) =>
+        {
+            if (http.Request.Path.Equals("/metrics", StringComparison.Ordinal)
+                && !(http.Connection.RemoteIpAddress is { } ip && IPAddress.IsLoopback(ip)))
+            {
+                Microsoft.AspNetCore.Authentication.AuthenticateResult auth =
+                    await Microsoft.AspNetCore.Authentication.AuthenticationHttpContextExtensions.AuthenticateAsync(http, DashboardAccess.TokenScheme);
+                if (!auth.Succeeded || !DashboardAccess.IsAdmin(auth.Principal!))
+                {
+                    http.Response.StatusCode = StatusCodes.Status403Forbidden;
+                    return;
+                }
+            }
+            await next(http);
+        });
+        app.MapMetrics("/metrics", registry);
+        return app;
+    }
+}

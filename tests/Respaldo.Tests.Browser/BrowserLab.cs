@@ -1,0 +1,85 @@
+using Microsoft.Playwright;
+using Respaldo.Tests.Lab;
+
+namespace Respaldo.Tests;
+
+/// <summary>
+/// A private lab plus one headless Chromium: Debian's /usr/bin/chromium driven by Playwright
+/// (nothing is downloaded; the flags keep it from reaching any network but the loopback).
+/// Screenshots go to test-results/screenshots/ at the repository root, kept as artefacts.
+/// </summary>
+public sealed class BrowserLab : LabFixture
+{
+    public const string Chromium = "/usr/bin/chromium";
+
+    private static readonly string[] Flags =
+    [
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run",
+    ];
+
+    public BrowserLab()
+        : base("browser", new Dictionary<string, string>(), configured: false)
+    {
+    }
+
+    public IPlaywright Playwright { get; private set; } = null!;
+
+    public IBrowser Browser { get; private set; } = null!;
+
+    public static string Screenshots { get; } = Path.Combine(RepoPaths.Root, "test-results", "screenshots");
+
+    public override async Task InitializeAsync()
+    {
+        if (!File.Exists(Chromium))
+        {
+            throw new InvalidOperationException($"{Chromium} is missing: run 'deploy/install-deps test' (Debian's chromium package)");
+        }
+        System.IO.Directory.CreateDirectory(Screenshots);
+        await base.InitializeAsync();
+        Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        Browser = await Playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = Chromium, Headless = true, Args = Flags });
+    }
+
+    public override async Task DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.CloseAsync();
+        }
+        Playwright?.Dispose();
+        await base.DisposeAsync();
+    }
+
+    /// <summary>A fresh browser context (its own cookies), in the given language.</summary>
+    public async Task<IPage> NewPageAsync(string language = "es-ES")
+    {
+        IBrowserContext context = await Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            Locale = language,
+            ExtraHTTPHeaders = new Dictionary<string, string> { ["Accept-Language"] = language },
+            ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
+        });
+        IPage page = await context.NewPageAsync();
+        page.SetDefaultTimeout(30_000);
+        return page;
+    }
+
+    public async Task LogInAsync(IPage page, string? user = null)
+    {
+        await page.GotoAsync(this["DASHBOARD_URL"] + "/login");
+        await page.FillAsync("#user", user ?? this["DASHBOARD_USER"]);
+        await page.FillAsync("#password", this["DASHBOARD_PASSWORD"]);
+        await page.ClickAsync("[data-testid=login-submit]");
+        await page.WaitForURLAsync($"**/t/{this["DASHBOARD_TENANT"]}");
+    }
+
+    public static Task ShotAsync(IPage page, string name) =>
+        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Screenshots, name + ".png"), FullPage = true });
+}
+
+[CollectionDefinition(Name)]
+public sealed class BrowserCollection : ICollectionFixture<BrowserLab>
+{
+    public const string Name = "browser lab";
+}

@@ -229,6 +229,9 @@ internal sealed class ProxySession
         {
             case FaultKind.DropAfterMail or FaultKind.DropAfterRcpt:
                 Took();
+                // Note: silenced first: the primary's reply to this command has no slot, and would
+                // otherwise reach the client as an unsolicited line before the cut.
+                _stalled = true;
                 await WriteUpstreamAsync(line, ct).ConfigureAwait(false);
                 Cut($"dropped after {point}");
                 return true;

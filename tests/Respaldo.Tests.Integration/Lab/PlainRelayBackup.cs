@@ -5,7 +5,9 @@ namespace Respaldo.Tests.Lab;
 /// <summary>
 /// A plain Postfix backup MX, the classic kind: relay_domains for the tenant's domains and a
 /// transport to the primary. It is the reference the hand-over is compared with: what the
-/// primary stores from it is what "unaltered" means.
+/// primary stores from it is what "unaltered" means. Its intake is hardened against SMTP
+/// smuggling as Respaldo's is (smtpd_forbid_bare_newline), so that the two read the same
+/// message out of the same bytes.
 /// </summary>
 public sealed class PlainRelayBackup : IAsyncDisposable
 {
@@ -51,6 +53,8 @@ public sealed class PlainRelayBackup : IAsyncDisposable
             smtpd_relay_restrictions = reject_unauth_destination
             local_header_rewrite_clients =
             smtputf8_enable = yes
+            smtpd_forbid_bare_newline = normalize
+            smtpd_forbid_bare_newline_exclusions =
             message_size_limit = 62914560
             smtp_dns_support_level = disabled
             smtp_host_lookup = native

@@ -108,9 +108,11 @@ public sealed class MessageSenderTests : IAsyncDisposable
     public async Task DefersWhenTheConnectionDropsRightAfterTheFinalDot()
     {
         _primary.OnMessage = _ => null;
-        (HandOverResult result, _) = await SendAsync(Store(Trace + Body));
+        (HandOverResult result, Envelope? envelope) = await SendAsync(Store(Trace + Body));
         Assert.Equal((HandOverOutcome.Deferred, SmtpStage.EndOfData), (result.Outcome, result.Stage));
         Assert.True(result.SessionLost);
+        // The journal's row for this attempt names the envelope like any other (it was null: found by the chaos tier).
+        Assert.Equal(new Envelope("sender@example.org", "info@suempresa.test"), envelope);
     }
 
     [Fact]

@@ -21,15 +21,14 @@ public sealed class LoginThrottleTests
         var throttle = new LoginThrottle(clock);
         for (int i = 0; i < 5; i++)
         {
-            Assert.False(throttle.IsBlocked("Juan", A, out _));
-            throttle.Failed("juan", i % 2 == 0 ? A : B);
+            Assert.True(throttle.TryBegin(i == 0 ? "Juan" : "juan", i % 2 == 0 ? A : B, out _));
             clock.Now += TimeSpan.FromMinutes(1);
         }
-        Assert.True(throttle.IsBlocked("juan", IPAddress.Parse("198.51.100.7"), out TimeSpan wait));
+        Assert.False(throttle.TryBegin("juan", IPAddress.Parse("198.51.100.7"), out TimeSpan wait));
         Assert.Equal(TimeSpan.FromMinutes(10), wait);
-        Assert.False(throttle.IsBlocked("ana", A, out _));
+        Assert.True(throttle.TryBegin("ana", A, out _));
         clock.Now += wait;
-        Assert.False(throttle.IsBlocked("juan", A, out _));
+        Assert.True(throttle.TryBegin("juan", A, out _));
     }
 
     [Fact]
@@ -39,23 +38,69 @@ public sealed class LoginThrottleTests
         var throttle = new LoginThrottle(clock);
         for (int i = 0; i < 20; i++)
         {
-            Assert.False(throttle.IsBlocked($"user{i}", A, out _));
-            throttle.Failed($"user{i}", A);
+            Assert.True(throttle.TryBegin($"user{i}", A, out _));
         }
-        Assert.True(throttle.IsBlocked("someone-new", A, out _));
-        Assert.False(throttle.IsBlocked("someone-new", B, out _));
+        Assert.False(throttle.TryBegin("someone-new", A, out _));
+        Assert.True(throttle.TryBegin("someone-new", B, out _));
     }
 
     [Fact]
-    public void ASuccessClearsTheUsersFailures()
+    public void AnIpv6ClientCountsByItsSlash64()
     {
         var throttle = new LoginThrottle(new Clock(DateTimeOffset.UnixEpoch));
+        for (int i = 0; i < 20; i++)
+        {
+            Assert.True(throttle.TryBegin($"user{i}", IPAddress.Parse($"2001:db8:1:2::{i + 1:x}"), out _));
+        }
+        Assert.False(throttle.TryBegin("other", IPAddress.Parse("2001:db8:1:2:ffff::1"), out _));
+        Assert.True(throttle.TryBegin("other", IPAddress.Parse("2001:db8:1:3::1"), out _));
+    }
+
+    [Fact]
+    public void ParallelAttemptsCannotTestMoreGuessesThanTheLimit()
+    {
+        var throttle = new LoginThrottle(new Clock(DateTimeOffset.UnixEpoch));
+        int admitted = 0;
+        Parallel.For(0, 200, i =>
+        {
+            if (throttle.TryBegin("admin", IPAddress.Parse($"198.51.100.{i % 250 + 1}"), out _))
+            {
+                Interlocked.Increment(ref admitted);
+            }
+        });
+        Assert.Equal(throttle.MaxPerUser, admitted);
+    }
+
+    [Fact]
+    public void ASuccessClearsTheUsersFailuresAndIsNotCountedForTheAddress()
+    {
+        var throttle = new LoginThrottle(new Clock(DateTimeOffset.UnixEpoch)) { MaxPerAddress = 5 };
         for (int i = 0; i < 4; i++)
         {
-            throttle.Failed("juan", A);
+            Assert.True(throttle.TryBegin("juan", A, out _));
         }
-        throttle.Succeeded("juan");
-        throttle.Failed("juan", A);
-        Assert.False(throttle.IsBlocked("juan", A, out _));
+        Assert.True(throttle.TryBegin("juan", A, out _));
+        throttle.Succeeded("juan", A);
+        Assert.True(throttle.TryBegin("juan", A, out _));
+        Assert.False(throttle.TryBegin("juan", A, out _));
+    }
+
+    [Fact]
+    public void ForgetsNamesWhoseFailuresAgedOut()
+    {
+        var clock = new Clock(DateTimeOffset.UnixEpoch);
+        var throttle = new LoginThrottle(clock) { MaxPerAddress = int.MaxValue };
+        for (int i = 0; i < 1000; i++)
+        {
+            throttle.TryBegin($"random{i}", A, out _);
+        }
+        Assert.True(throttle.Tracked > 1000);
+        clock.Now += TimeSpan.FromHours(1);
+        for (int i = 0; i < 300; i++)
+        {
+            throttle.TryBegin("juan", B, out _);
+            throttle.Succeeded("juan", B);
+        }
+        Assert.True(throttle.Tracked < 10, $"{throttle.Tracked} keys kept");
     }
 }

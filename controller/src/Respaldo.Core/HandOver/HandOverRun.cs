@@ -60,7 +60,16 @@ public sealed partial class HandOverRun
         Task[] tasks = Enumerable.Range(0, workers).Select(_ => Task.Run(() => WorkAsync(connected, cancellationToken), CancellationToken.None)).ToArray();
         await Task.WhenAll(tasks);
         // Deletions wait for their journal commit; let every one finish before reporting.
-        await Task.WhenAll(_pending);
+        try
+        {
+            await Task.WhenAll(_pending);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Note: a record that failed kept its copy (a delivery) or leaves a held file that the
+            // next start records (a hold); the tenant's loop must go on either way.
+            LogJournalFailed(_context.Logger, _tenant.Id, e.GetBaseException().Message);
+        }
         if (connected[0] == 0 && Progress.Total > 0)
         {
             Progress.PrimaryLost = true;
@@ -190,8 +199,14 @@ public sealed partial class HandOverRun
     {
         if (!recorded.IsCompletedSuccessfully)
         {
-            // Note: without a durable record the copy stays; the next run sends it again.
-            LogNotRecorded(_context.Logger, _tenant.Id, message.Mailbox, message.BaseName, recorded.Exception?.GetBaseException().Message ?? "cancelled");
+            // Note: without a durable record the copy stays and is sent again later (a duplicate,
+            // never a loss). Not at once: a journal that cannot write (disk full) would make every
+            // pass deliver another copy, hundreds a minute (found by the chaos tier's full disk).
+            // The copy waits its retry, and this run stops: no delivery it makes can be recorded.
+            string why = recorded.Exception?.GetBaseException().Message ?? "cancelled";
+            _context.Retries.Deferred(message.Key, _context.Time.GetUtcNow());
+            Stop($"the journal cannot record deliveries: {why}", primaryLost: false);
+            LogNotRecorded(_context.Logger, _tenant.Id, message.Mailbox, message.BaseName, why);
             return;
         }
         DeliveredCopy.Delete(message);
@@ -231,6 +246,9 @@ public sealed partial class HandOverRun
     [LoggerMessage(EventId = 1405, Level = LogLevel.Warning, Message = "tenant {Tenant} mailbox {Mailbox} message {Message}: held: {Reason}")]
     private static partial void LogHeld(ILogger logger, string tenant, string mailbox, string message, string reason);
 
-    [LoggerMessage(EventId = 1406, Level = LogLevel.Error, Message = "tenant {Tenant} mailbox {Mailbox} message {Message}: delivered but the journal did not record it ({Reason}); the copy is kept and will be sent again")]
+    [LoggerMessage(EventId = 1406, Level = LogLevel.Error, Message = "tenant {Tenant} mailbox {Mailbox} message {Message}: delivered but the journal did not record it ({Reason}); the copy is kept and will be sent again after its retry delay")]
     private static partial void LogNotRecorded(ILogger logger, string tenant, string mailbox, string message, string reason);
+
+    [LoggerMessage(EventId = 1407, Level = LogLevel.Error, Message = "tenant {Tenant}: the journal failed to record part of this hand-over: {Reason}")]
+    private static partial void LogJournalFailed(ILogger logger, string tenant, string reason);
 }

@@ -36,7 +36,8 @@ public sealed class NotHeldException : Exception
 /// </summary>
 public sealed class HeldMessages(RespaldoRuntime runtime, IBounceSender bounces, TimeProvider time)
 {
-    private static readonly SemaphoreSlim OneDecisionAtATime = new(1, 1);
+    /// <summary>One decision about held messages at a time, whoever takes it (control bus, dashboard).</summary>
+    internal static readonly SemaphoreSlim OneDecisionAtATime = new(1, 1);
 
     /// <summary>Messages held now, oldest first; <paramref name="tenantId"/> null or "" for all tenants.</summary>
     public IReadOnlyList<HeldMessage> List(string? tenantId) => runtime.Journal.Query(

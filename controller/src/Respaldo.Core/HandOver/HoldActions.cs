@@ -21,8 +21,17 @@ public static class HoldActions
 {
     public static async Task RetryAsync(HeldCopy held, string maildir, Journal.Journal journal)
     {
-        HoldArea.Release(held.Path, maildir);
-        await journal.ResolveHoldAsync(held.Id, "released");
+        await HeldMessages.OneDecisionAtATime.WaitAsync();
+        try
+        {
+            StillHeld(held, journal);
+            HoldArea.Release(held.Path, maildir);
+            await journal.ResolveHoldAsync(held.Id, "released");
+        }
+        finally
+        {
+            HeldMessages.OneDecisionAtATime.Release();
+        }
     }
 
     public static async Task BounceAsync(HeldCopy held, RespaldoSettings settings, Journal.Journal journal, CancellationToken cancellationToken)
@@ -32,6 +41,35 @@ public static class HoldActions
             // Note: RFC 5321 §4.5.5: a message with the null sender is never bounced (no loops).
             throw new InvalidOperationException("the message has the null sender: there is nobody to bounce it to");
         }
+        if (!MailboxAddress.TryParse(held.Sender, out MailboxAddress? to))
+        {
+            throw new InvalidOperationException($"the sender '{held.Sender}' cannot be written as an address: there is nobody to bounce it to");
+        }
+        // Note: the same lock as respaldoctl's release/bounce: a double click, two admins, or a
+        // retry racing a bounce must not send two notifications or bounce a released message.
+        await HeldMessages.OneDecisionAtATime.WaitAsync(cancellationToken);
+        try
+        {
+            StillHeld(held, journal);
+            await BounceLockedAsync(held, to, settings, journal, cancellationToken);
+        }
+        finally
+        {
+            HeldMessages.OneDecisionAtATime.Release();
+        }
+    }
+
+    private static void StillHeld(HeldCopy held, Journal.Journal journal)
+    {
+        bool held_ = journal.Query("SELECT 1 FROM holds WHERE id = $id AND state = 'held'", c => c.Parameters.AddWithValue("$id", held.Id), r => r.GetInt64(0)).Count > 0;
+        if (!held_ || !File.Exists(held.Path))
+        {
+            throw new InvalidOperationException($"held message {held.Id} was already released or bounced");
+        }
+    }
+
+    private static async Task BounceLockedAsync(HeldCopy held, MailboxAddress to, RespaldoSettings settings, Journal.Journal journal, CancellationToken cancellationToken)
+    {
         ServiceCredential credential = ServiceCredential.Load(settings)
             ?? throw new InvalidOperationException($"no submission credential at {ServiceCredential.PasswordPath(settings)}: run 'respaldoctl render'");
         MimeMessage dsn = BuildNotification(held, settings, ReadHeaders(held.Path));
@@ -39,7 +77,7 @@ public static class HoldActions
         {
             await client.ConnectAsync(settings.Listen.Submission.Host, settings.Listen.Submission.Port, SecureSocketOptions.None, cancellationToken);
             await client.AuthenticateAsync(credential.UserName, credential.Password, cancellationToken);
-            await client.SendAsync(dsn, new MailboxAddress(string.Empty, string.Empty), [MailboxAddress.Parse(held.Sender)], cancellationToken);
+            await client.SendAsync(dsn, new MailboxAddress(string.Empty, string.Empty), [to], cancellationToken);
             await client.DisconnectAsync(true, cancellationToken);
         }
         string aside = System.IO.Path.Combine(settings.StateDirectory, "bounced", held.TenantId, held.Mailbox);

@@ -29,6 +29,7 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
             return (HandOverResult.Vanished, null);
         }
         byte[]? whole = null;
+        Envelope? envelope = null;
         try
         {
             // Note: small messages (nearly all) are read once, synchronously, into a pooled buffer:
@@ -69,7 +70,7 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
             {
                 return (Held(SmtpStage.MailFrom, "no Return-Path trace header at the top: the envelope is unknown, so it cannot be handed over"), null);
             }
-            var envelope = new Envelope(trace.Sender, trace.Recipient ?? message.Mailbox);
+            envelope = new Envelope(trace.Sender, trace.Recipient ?? message.Mailbox);
             if (!IsSafeAddress(envelope.Sender, allowEmpty: true) || !IsSafeAddress(envelope.Recipient, allowEmpty: false))
             {
                 return (Held(SmtpStage.MailFrom, "the trace headers name an address that cannot be written in an SMTP command"), envelope);
@@ -93,7 +94,8 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
         {
             // Note: a broken or stalled connection: the primary may or may not have the message
             // (a drop after the final dot). Keep the copy: a possible duplicate, never a loss.
-            return (new HandOverResult(HandOverOutcome.Deferred, e.Stage, e.Reply, e.Message) { SessionLost = true }, null);
+            // The envelope, when known, goes into the journal with the attempt.
+            return (new HandOverResult(HandOverOutcome.Deferred, e.Stage, e.Reply, e.Message) { SessionLost = true }, envelope);
         }
         finally
         {

@@ -1,5 +1,5 @@
-using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Sockets;
 
 namespace Respaldo.Security;
 
@@ -7,9 +7,14 @@ namespace Respaldo.Security;
 /// Failed-login rate limit, per user name and per client address, for any login form (the
 /// dashboard's; the webmail's with its own instance). A sliding window: after
 /// <see cref="MaxPerUser"/> failures for one name, or <see cref="MaxPerAddress"/> from one
-/// address, within <see cref="Window"/>, further attempts are refused without checking the
-/// password (so a guess cannot even be tested) until old failures age out. A success clears
-/// the user's count, not the address's.
+/// address (an IPv6 client counts by its /64), within <see cref="Window"/>, further attempts
+/// are refused without checking the password until old failures age out.
+/// <para>
+/// An attempt is counted as a failure the moment it begins (<see cref="TryBegin"/>), before the
+/// slow password check, and <see cref="Succeeded"/> takes it back: so parallel requests cannot
+/// test more guesses than the limit (a check-then-count design lets every request that started
+/// before the fifth failure was counted through).
+/// </para>
 /// </summary>
 public sealed class LoginThrottle(TimeProvider time)
 {
@@ -17,60 +22,124 @@ public sealed class LoginThrottle(TimeProvider time)
     public int MaxPerAddress { get; init; } = 20;
     public TimeSpan Window { get; init; } = TimeSpan.FromMinutes(15);
 
-    private readonly ConcurrentDictionary<string, Queue<DateTimeOffset>> _failures = new(StringComparer.Ordinal);
+    // Note: one lock for all: logins are rare, and the check and the count must be one step.
+    private readonly Dictionary<string, List<DateTimeOffset>> _failures = new(StringComparer.Ordinal);
+    private int _sinceSweep;
 
     private static string UserKey(string user) => "u:" + user.Trim().ToLowerInvariant();
 
-    private static string AddressKey(IPAddress? address) => "a:" + (address?.MapToIPv6().ToString() ?? "?");
-
-    /// <summary>True when this attempt must be refused; <paramref name="retryAfter"/> says for how long.</summary>
-    public bool IsBlocked(string user, IPAddress? address, out TimeSpan retryAfter)
+    private static string AddressKey(IPAddress? address)
     {
-        DateTimeOffset now = time.GetUtcNow();
-        TimeSpan u = Blocked(UserKey(user), MaxPerUser, now);
-        TimeSpan a = Blocked(AddressKey(address), MaxPerAddress, now);
-        retryAfter = u > a ? u : a;
-        return retryAfter > TimeSpan.Zero;
+        if (address is null)
+        {
+            return "a:?";
+        }
+        IPAddress a = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+        if (a.AddressFamily == AddressFamily.InterNetworkV6)
+        {
+            // Note: one client usually holds a whole /64; counting single addresses would give
+            // it an endless supply of fresh ones.
+            byte[] bytes = a.GetAddressBytes();
+            Array.Clear(bytes, 8, 8);
+            return "a:" + new IPAddress(bytes) + "/64";
+        }
+        return "a:" + a;
     }
 
-    public void Failed(string user, IPAddress? address)
+    /// <summary>
+    /// Begins an attempt. Returns false (and how long to wait) when it must be refused without
+    /// checking the password; otherwise counts it as a failure until <see cref="Succeeded"/>.
+    /// </summary>
+    public bool TryBegin(string user, IPAddress? address, out TimeSpan retryAfter)
     {
         DateTimeOffset now = time.GetUtcNow();
-        foreach (string key in new[] { UserKey(user), AddressKey(address) })
+        string u = UserKey(user), a = AddressKey(address);
+        lock (_failures)
         {
-            Queue<DateTimeOffset> q = _failures.GetOrAdd(key, _ => new Queue<DateTimeOffset>());
-            lock (q)
+            SweepNow(now);
+            TimeSpan wu = Blocked(u, MaxPerUser, now);
+            TimeSpan wa = Blocked(a, MaxPerAddress, now);
+            retryAfter = wu > wa ? wu : wa;
+            if (retryAfter > TimeSpan.Zero)
             {
-                q.Enqueue(now);
-                while (q.Count > 1000)
-                {
-                    q.Dequeue();
-                }
+                return false;
+            }
+            Add(u, now);
+            Add(a, now);
+            return true;
+        }
+    }
+
+    /// <summary>The attempt begun for this user and address was right: the user's failures are cleared, the address's count loses this attempt.</summary>
+    public void Succeeded(string user, IPAddress? address)
+    {
+        lock (_failures)
+        {
+            _failures.Remove(UserKey(user));
+            if (_failures.TryGetValue(AddressKey(address), out List<DateTimeOffset>? list) && list.Count > 0)
+            {
+                list.RemoveAt(list.Count - 1);
             }
         }
     }
 
-    public void Succeeded(string user) => _failures.TryRemove(UserKey(user), out _);
+    /// <summary>How many keys are kept (for tests: names and addresses are forgotten once their failures age out).</summary>
+    public int Tracked
+    {
+        get
+        {
+            lock (_failures)
+            {
+                return _failures.Count;
+            }
+        }
+    }
+
+    private void Add(string key, DateTimeOffset now)
+    {
+        if (!_failures.TryGetValue(key, out List<DateTimeOffset>? list))
+        {
+            _failures[key] = list = [];
+        }
+        list.Add(now);
+        if (list.Count > 1000)
+        {
+            list.RemoveAt(0);
+        }
+    }
 
     private TimeSpan Blocked(string key, int max, DateTimeOffset now)
     {
-        if (!_failures.TryGetValue(key, out Queue<DateTimeOffset>? q))
+        if (!_failures.TryGetValue(key, out List<DateTimeOffset>? list))
         {
             return TimeSpan.Zero;
         }
-        lock (q)
+        list.RemoveAll(t => now - t >= Window);
+        if (list.Count == 0)
         {
-            while (q.Count > 0 && now - q.Peek() >= Window)
-            {
-                q.Dequeue();
-            }
-            if (q.Count < max)
-            {
-                return TimeSpan.Zero;
-            }
-            // The oldest failure that keeps the count at the limit must age out first.
-            DateTimeOffset oldest = q.ElementAt(q.Count - max);
-            return oldest + Window - now;
+            _failures.Remove(key);
+            return TimeSpan.Zero;
+        }
+        if (list.Count < max)
+        {
+            return TimeSpan.Zero;
+        }
+        // The oldest failure that keeps the count at the limit must age out first.
+        return list[list.Count - max] + Window - now;
+    }
+
+    // Note: names and addresses that never come back are dropped once their failures age out,
+    // so random names from many addresses cannot grow the table without end.
+    private void SweepNow(DateTimeOffset now)
+    {
+        if (++_sinceSweep < 256)
+        {
+            return;
+        }
+        _sinceSweep = 0;
+        foreach (string key in _failures.Keys.ToList())
+        {
+            Blocked(key, int.MaxValue, now);
         }
     }
 }

@@ -54,6 +54,7 @@ public sealed partial class Supervisor : IDisposable
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        await AdoptUnrecordedHoldsAsync();
         Task watcher = Watcher.RunAsync(linked.Token);
         await Task.WhenAny(Watcher.Ready, watcher);
         var loops = _tenants.Values.Select(t => t.RunAsync(linked.Token)).Append(watcher).ToList();
@@ -85,6 +86,51 @@ public sealed partial class Supervisor : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// Start-up: a file in the hold area without a "held" row was moved there just before a
+    /// crash (or its journal write failed). Nothing would ever show or send it again: record it
+    /// as held, with what its trace headers still say, so it is listed, released or bounced.
+    /// </summary>
+    private async Task AdoptUnrecordedHoldsAsync()
+    {
+        if (!Directory.Exists(Holds.Root))
+        {
+            return;
+        }
+        HashSet<string> recorded = Journal.Query("SELECT path FROM holds WHERE state = 'held'", _ => { }, r => r.GetString(0)).ToHashSet(StringComparer.Ordinal);
+        foreach (Configuration.Tenant tenant in Settings.Tenants)
+        {
+            string tenantDir = Path.Combine(Holds.Root, tenant.Id);
+            if (!Directory.Exists(tenantDir))
+            {
+                continue;
+            }
+            foreach (string mailboxDir in Directory.EnumerateDirectories(tenantDir))
+            {
+                foreach (string file in Directory.EnumerateFiles(mailboxDir))
+                {
+                    if (recorded.Contains(file))
+                    {
+                        continue;
+                    }
+                    byte[] head = new byte[8192];
+                    long size;
+                    int read;
+                    using (FileStream stream = File.OpenRead(file))
+                    {
+                        size = stream.Length;
+                        read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+                    }
+                    TraceHeaders.Result trace = TraceHeaders.Parse(head.AsSpan(0, read));
+                    string mailbox = Path.GetFileName(mailboxDir);
+                    await Journal.RecordHoldAsync(new Journal.HoldRecord(tenant.Id, mailbox, Path.GetFileName(file), size, trace.Sender, trace.Recipient ?? mailbox, file,
+                        "found in the hold area without a journal record (the controller stopped while holding it); the primary's reply is not known", null));
+                    LogAdopted(_context.Logger, tenant.Id, mailbox, Path.GetFileName(file));
+                }
+            }
+        }
+    }
+
     private void OnArrived(WaitingMessage message)
     {
         _ = Journal.RecordArrivalAsync(message.TenantId, message.Mailbox, message.BaseName, message.Size, message.Arrived);
@@ -99,6 +145,9 @@ public sealed partial class Supervisor : IDisposable
             t.Dispose();
         }
     }
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "tenant {Tenant} mailbox {Mailbox} message {Message}: found in the hold area without a journal record; recorded as held")]
+    private static partial void LogAdopted(ILogger logger, string tenant, string mailbox, string message);
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "tenant {Tenant} mailbox {Mailbox} message {Message}: already handed over before a restart; deleted without sending again")]
     private static partial void LogReconciled(ILogger logger, string tenant, string mailbox, string message);

@@ -12,6 +12,8 @@ internal static class AlertRegistration
     public static WebApplicationBuilder AddAlerts(this WebApplicationBuilder builder)
     {
         builder.Services.AddHttpClient("alerts", c => c.Timeout = TimeSpan.FromSeconds(20));
+        // Note: HttpClient's request log names the URL, and a webhook's secret is often in its path.
+        builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
         builder.Services.AddSingleton(sp =>
         {
             RespaldoRuntime runtime = sp.GetRequiredService<RespaldoRuntime>();

@@ -22,7 +22,7 @@ public static class DashboardAccess
 
     // Note: checked when the user does not exist, so a wrong name costs as long as a wrong
     // password and the login form does not tell which names exist.
-    private static readonly string DummyHash = PasswordHash.Create("not a password", 10);
+    private static readonly string DummyHash = PasswordHash.Create("not a password", PasswordHash.DefaultCost);
 
     /// <summary>The principal for a correct user and password, or null.</summary>
     public static ClaimsPrincipal? Login(RespaldoSettings settings, string user, string password)

@@ -68,7 +68,8 @@ internal static class MetricsRegistration
         });
         app.Use(async (http, next) =>
         {
-            if (http.Request.Path.Equals("/metrics", StringComparison.Ordinal)
+            // Note: routing matches /METRICS and /metrics/ too: so must this check.
+            if (http.Request.Path.StartsWithSegments("/metrics", StringComparison.OrdinalIgnoreCase)
                 && !(http.Connection.RemoteIpAddress is { } ip && IPAddress.IsLoopback(ip)))
             {
                 Microsoft.AspNetCore.Authentication.AuthenticateResult auth =

@@ -101,9 +101,27 @@ public static class WebSecurity
                 c.Response.StatusCode = StatusCodes.Status403Forbidden;
                 return Task.CompletedTask;
             };
+            // Note: IssuedUtc moves with every sliding renewal; the login time is kept apart.
+            o.Events.OnSigningIn = c =>
+            {
+                c.Properties.Items[LoginTimeItem] = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return Task.CompletedTask;
+            };
+            // Note: the live numbers poll the API every second; that must not keep a session
+            // alive forever: only pages a person opens renew it.
+            o.Events.OnCheckSlidingExpiration = c =>
+            {
+                if (IsApi(c.Request))
+                {
+                    c.ShouldRenew = false;
+                }
+                return Task.CompletedTask;
+            };
             o.Events.OnValidatePrincipal = async c =>
             {
-                bool tooOld = c.Properties.IssuedUtc is { } issued && DateTimeOffset.UtcNow - issued > TimeSpan.FromHours(12);
+                bool tooOld = !(c.Properties.Items.TryGetValue(LoginTimeItem, out string? at)
+                    && long.TryParse(at, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out long seconds)
+                    && DateTimeOffset.UtcNow - DateTimeOffset.FromUnixTimeSeconds(seconds) <= MaxSession);
                 if (tooOld || c.Principal is null || !stillValid(c.Principal, c.HttpContext))
                 {
                     c.RejectPrincipal();
@@ -112,6 +130,11 @@ public static class WebSecurity
             };
         });
     }
+
+    /// <summary>The longest a login lasts, however busy.</summary>
+    public static readonly TimeSpan MaxSession = TimeSpan.FromHours(12);
+
+    private const string LoginTimeItem = "respaldo:login";
 
     public static bool IsApi(HttpRequest request) => request.Path.StartsWithSegments("/api", StringComparison.Ordinal);
 

@@ -39,7 +39,7 @@ public sealed partial class HandOversModel(StatusReader status, ILogger<HandOver
             LogAction(logger, Tenant.Id, held.Mailbox, held.Message, "retry", User.Identity?.Name ?? "?");
             Notice = "OK";
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or InvalidOperationException)
         {
             Notice = e.Message;
             NoticeIsError = true;

@@ -24,7 +24,7 @@ public sealed partial class LoginModel(RespaldoRuntime runtime, [FromKeyedServic
         ReturnUrl = Url.IsLocalUrl(returnUrl) ? returnUrl : "/";
         UserName = user;
         string name = (user ?? "").Trim();
-        if (throttle.IsBlocked(name, HttpContext.Connection.RemoteIpAddress, out TimeSpan retryAfter))
+        if (!throttle.TryBegin(name, HttpContext.Connection.RemoteIpAddress, out TimeSpan retryAfter))
         {
             LogThrottled(logger, name, HttpContext.Connection.RemoteIpAddress?.ToString() ?? "?");
             Error = "Too many failed attempts. Try again later.";
@@ -35,13 +35,12 @@ public sealed partial class LoginModel(RespaldoRuntime runtime, [FromKeyedServic
         ClaimsPrincipal? principal = name.Length == 0 || string.IsNullOrEmpty(password) ? null : DashboardAccess.Login(runtime.Settings, name, password);
         if (principal is null)
         {
-            throttle.Failed(name, HttpContext.Connection.RemoteIpAddress);
             LogFailed(logger, name, HttpContext.Connection.RemoteIpAddress?.ToString() ?? "?");
             Error = "Wrong user or password.";
             Response.StatusCode = StatusCodes.Status401Unauthorized;
             return Page();
         }
-        throttle.Succeeded(name);
+        throttle.Succeeded(name, HttpContext.Connection.RemoteIpAddress);
         await HttpContext.SignInAsync(DashboardAccess.CookieScheme, principal, new AuthenticationProperties { IsPersistent = false });
         LogLoggedIn(logger, name);
         return LocalRedirect(ReturnUrl);

@@ -13,7 +13,7 @@ namespace Respaldo.Daemon.Web.Webmail;
 /// </summary>
 public sealed partial class WebmailSessions : IAsyncDisposable
 {
-    public static readonly TimeSpan MaxAge = TimeSpan.FromHours(12);
+    public static readonly TimeSpan MaxAge = Respaldo.Daemon.Web.Shared.WebSecurity.MaxSession;
 
     private readonly ConcurrentDictionary<string, WebmailSession> _sessions = new(StringComparer.Ordinal);
     private readonly RespaldoRuntime _runtime;

@@ -30,7 +30,9 @@ public sealed partial class LoginModel(
         Address = address;
         string given = (address ?? "").Trim();
         string client = HttpContext.Connection.RemoteIpAddress?.ToString() ?? "?";
-        if (throttle.IsBlocked(given.ToLowerInvariant(), HttpContext.Connection.RemoteIpAddress, out TimeSpan retryAfter))
+        // Note: TryBegin counts the attempt as a failure before Dovecot is asked (parallel guesses
+        // cannot exceed the limit); Succeeded takes it back.
+        if (!throttle.TryBegin(given.ToLowerInvariant(), HttpContext.Connection.RemoteIpAddress, out TimeSpan retryAfter))
         {
             LogThrottled(logger, given, client);
             Error = "Too many failed attempts. Try again later.";
@@ -61,13 +63,12 @@ public sealed partial class LoginModel(
         }
         if (imap is null)
         {
-            throttle.Failed(given.ToLowerInvariant(), HttpContext.Connection.RemoteIpAddress);
             LogFailed(logger, given, client);
             Error = "Wrong address or password.";
             Response.StatusCode = StatusCodes.Status401Unauthorized;
             return Page();
         }
-        throttle.Succeeded(given.ToLowerInvariant());
+        throttle.Succeeded(given.ToLowerInvariant(), HttpContext.Connection.RemoteIpAddress);
         WebmailSession session = sessions.Start(normalized, found!.Value.Tenant.Id, password!);
         session.Adopt(imap);
         await HttpContext.SignInAsync(WebmailAccess.CookieScheme, WebmailAccess.Principal(session), new AuthenticationProperties { IsPersistent = false });

@@ -90,7 +90,7 @@ public sealed class RespaldoctlTests(ServiceLab lab) : IClassFixture<ServiceLab>
     }
 
     [Fact]
-    public async Task AHeldMessageIsListedCannotBounceWithoutASubmissionPathAndIsReleasedAndHandedOver()
+    public async Task AHeldMessageIsListedCannotBounceWithoutTheSubmissionCredentialAndIsReleasedAndHandedOver()
     {
         await SlowAutomaticProbesAsync(maxMessagesPerSecond: null);
         string mailboxes = Path.Combine(lab["PRIMARY_POSTFIX"], "mailboxes");
@@ -118,9 +118,22 @@ public sealed class RespaldoctlTests(ServiceLab lab) : IClassFixture<ServiceLab>
             ProcessRunner.Result table = await lab.CtlAsync("held");
             Assert.Matches(new Regex($@"(?m)^\s*{id}\s+{lab.TenantId}\s+ventas@suempresa\.test\s"), table.Output);
 
-            ProcessRunner.Result bounce = await lab.CtlAsync("bounce", id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            // Without the controller's submission credential there is no way to send the DSN:
+            // the bounce is refused and the message stays held.
+            string credential = Path.Combine(lab["STATE_DIR"], "secrets", "submission.password");
+            File.Move(credential, credential + ".away");
+            ProcessRunner.Result bounce;
+            try
+            {
+                bounce = await lab.CtlAsync("bounce", id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+            finally
+            {
+                File.Move(credential + ".away", credential);
+            }
             Assert.True(bounce.ExitCode == 7, bounce.ToString());
             Assert.Contains("submission path", bounce.Error, StringComparison.Ordinal);
+            Assert.Contains(id, Json(await lab.CtlAsync("held", "--json")).AsArray().Select(h => (long)h!["id"]!));
 
             ProcessRunner.Result nobody = await lab.CtlAsAsync(RunAs.Nobody, "release", id.ToString(System.Globalization.CultureInfo.InvariantCulture));
             Assert.True(nobody.ExitCode == 4, nobody.ToString());

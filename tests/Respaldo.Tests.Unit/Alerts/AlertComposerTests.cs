@@ -36,20 +36,4 @@ public sealed class AlertComposerTests
         Assert.Contains("Handed over: 42 message(s) in 3.3 s", AlertComposer.Body(alert, Tenant), StringComparison.Ordinal);
         Assert.Equal(3.25, JsonDocument.Parse(AlertComposer.Payload(alert, Tenant)).RootElement.GetProperty("seconds").GetDouble());
     }
-
-    [Fact]
-    public void ABounceOfAHeldMessageIsADeliveryStatusReportWithTheOriginalsHeadersOnly()
-    {
-        var held = new HeldCopy(7, "suempresa", "antiguo@suempresa.test", "m1", "/x", "sender@example.org", "550 5.1.1 unknown user", 550);
-        var settings = ConfigurationLoader.Parse(System.Text.Encoding.UTF8.GetBytes(Configuration.SampleConfiguration.Create().ToJsonString()), "/x.json").Settings!;
-        var headers = new MimeKit.HeaderList { { "Subject", "hola" }, { "From", "sender@example.org" } };
-        MimeKit.MimeMessage dsn = HoldActions.BuildNotification(held, settings, headers);
-        var report = Assert.IsType<MimeKit.MultipartReport>(dsn.Body);
-        Assert.Equal("delivery-status", report.ReportType);
-        Assert.Equal("sender@example.org", dsn.To.Mailboxes.Single().Address);
-        string text = dsn.ToString();
-        Assert.Contains("Final-Recipient: rfc822; antiguo@suempresa.test", text, StringComparison.Ordinal);
-        Assert.Contains("Diagnostic-Code: smtp; 550 5.1.1 unknown user", text, StringComparison.Ordinal);
-        Assert.Contains("Subject: hola", text, StringComparison.Ordinal);
-    }
 }

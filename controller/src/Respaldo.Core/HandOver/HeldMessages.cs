@@ -31,7 +31,7 @@ public sealed class NotHeldException : Exception
 /// <summary>
 /// The admin's decisions about held messages (respaldoctl release/bounce, the dashboard's
 /// retry/bounce): release puts the file back into its mailbox's new/ for another hand-over;
-/// bounce tells the sender with a DSN and then removes the file. The journal row changes only
+/// bounce tells the sender with a DSN and then keeps the file aside in STATE/bounced/. The journal row changes only
 /// after the file has moved, so a crash in between leaves a message that is still findable.
 /// </summary>
 public sealed class HeldMessages(RespaldoRuntime runtime, IBounceSender bounces, TimeProvider time)
@@ -74,7 +74,7 @@ public sealed class HeldMessages(RespaldoRuntime runtime, IBounceSender bounces,
     }
 
     /// <summary>
-    /// Sends the sender a DSN through the local Postfix, then removes the held file and marks it
+    /// Sends the sender a DSN through the local Postfix, then moves the held file aside and marks it
     /// bounced. When the DSN cannot be sent, nothing changes (the message stays held). Returns
     /// whom it told, or null for a null-sender message (bounced without a notification).
     /// </summary>
@@ -98,9 +98,13 @@ public sealed class HeldMessages(RespaldoRuntime runtime, IBounceSender bounces,
             {
                 await bounces.SendAsync(report.Sender, dsn, cancellationToken);
             }
-            // Note: the DSN is queued at the local Postfix before the copy goes; a crash here
-            // leaves the message held (the admin may bounce twice), never gone untold.
-            File.Delete(held.Path);
+            // Note: the DSN is queued at the local Postfix before the copy moves; a crash here
+            // leaves the message held (the admin may bounce twice), never gone untold. The copy
+            // is kept aside (STATE/bounced/), not deleted: a mistaken bounce can be undone.
+            string aside = System.IO.Path.Combine(runtime.Settings.StateDirectory, "bounced", held.TenantId, held.Mailbox);
+            Directory.CreateDirectory(aside);
+            File.Move(held.Path, System.IO.Path.Combine(aside, System.IO.Path.GetFileName(held.Path)), overwrite: false);
+            Storage.AtomicFile.SyncDirectory(aside);
             Storage.AtomicFile.SyncDirectory(System.IO.Path.GetDirectoryName(held.Path)!);
             await runtime.Journal.ResolveHoldAsync(id, "bounced");
             return (dsn is null ? HoldDecision.BouncedSilently : HoldDecision.Bounced, dsn is null ? null : report.Sender);

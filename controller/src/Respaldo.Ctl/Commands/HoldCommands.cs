@@ -21,7 +21,7 @@ internal static class HoldCommands
     public static Command CreateBounce()
     {
         Argument<long> id = Id();
-        var command = new Command("bounce", "return a held message to its sender with a delivery status notification, and remove it") { id };
+        var command = new Command("bounce", "return a held message to its sender with a delivery status notification; the copy is kept in STATE/bounced/") { id };
         command.SetLiveAction(async (result, client, _) =>
         {
             string notified = await client.CallWithIdAsync("Bounce", result.GetValue(id));

@@ -5,7 +5,7 @@ using Respaldo.Status;
 namespace Respaldo.Daemon.Web.Dashboard.Pages;
 
 /// <summary>Every hand-over attempt, searchable; held messages with "retry" and "bounce to sender".</summary>
-public sealed partial class HandOversModel(StatusReader status, ILogger<HandOversModel> logger) : TenantPageModel(status)
+public sealed partial class HandOversModel(StatusReader status, HeldMessages heldMessages, ILogger<HandOversModel> logger) : TenantPageModel(status)
 {
     public const int PageSize = 100;
     public static readonly string[] Outcomes = ["delivered", "deferred", "held"];
@@ -35,11 +35,12 @@ public sealed partial class HandOversModel(StatusReader status, ILogger<HandOver
         }
         try
         {
-            await HoldActions.RetryAsync(held, Status.Runtime.Supervisor.Layout.MaildirOf(held.Mailbox), Status.Runtime.Journal);
+            // Note: the same path as respaldoctl release: one decision at a time, re-checked.
+            await heldMessages.ReleaseAsync(held.Id, HttpContext.RequestAborted);
             LogAction(logger, Tenant.Id, held.Mailbox, held.Message, "retry", User.Identity?.Name ?? "?");
             Notice = "OK";
         }
-        catch (Exception e) when (e is IOException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or NotHeldException)
         {
             Notice = e.Message;
             NoticeIsError = true;
@@ -56,12 +57,11 @@ public sealed partial class HandOversModel(StatusReader status, ILogger<HandOver
         }
         try
         {
-            await HoldActions.BounceAsync(held, Status.Runtime.Settings, Status.Runtime.Journal, cancellationToken);
+            await heldMessages.BounceAsync(held.Id, cancellationToken);
             LogAction(logger, Tenant.Id, held.Mailbox, held.Message, "bounce", User.Identity?.Name ?? "?");
             Notice = "OK";
         }
-        catch (Exception e) when (e is IOException or InvalidOperationException or MailKit.CommandException or MailKit.ProtocolException
-            or MailKit.Security.AuthenticationException or System.Net.Sockets.SocketException)
+        catch (Exception e) when (e is IOException or NotHeldException or Respaldo.Bounces.BounceNotSentException)
         {
             Notice = e.Message;
             NoticeIsError = true;
@@ -71,9 +71,7 @@ public sealed partial class HandOversModel(StatusReader status, ILogger<HandOver
     }
 
     /// <summary>A held message of this tenant (the id alone is never trusted: the tenant must match).</summary>
-    private HeldCopy? Find(long id) => Status.Hold(Tenant.Id, id) is { State: "held" } h
-        ? new HeldCopy(h.Id, Tenant.Id, h.Mailbox, h.Message, h.Path, h.Sender, h.Reason, h.Code)
-        : null;
+    private HoldRow? Find(long id) => Status.Hold(Tenant.Id, id) is { State: "held" } h ? h : null;
 
     [LoggerMessage(EventId = 1604, Level = LogLevel.Information, Message = "tenant {Tenant} mailbox {Mailbox} message {Message}: held message {Action} by {User}")]
     private static partial void LogAction(ILogger logger, string tenant, string mailbox, string message, string action, string user);

@@ -108,4 +108,28 @@ public sealed class MessageHtmlTests
         Assert.DoesNotContain("<script", clean);
         Assert.DoesNotContain("onerror", clean);
     }
+
+    [Fact]
+    public void ManyReferencesToOneInlineImageCostOneDecodeAndStayUnderTheBudget()
+    {
+        string image = "data:image/png;base64," + new string('A', 2 * 1024 * 1024);
+        int decoded = 0;
+        string html = string.Concat(Enumerable.Repeat("<img src=\"cid:a\">", 10_000));
+        SanitizedHtml result = MessageHtml.Sanitize(html, allowRemoteImages: false, id => { decoded++; return id == "a" ? image : null; });
+        Assert.Equal(1, decoded);
+        Assert.True(result.Body.Length <= MessageHtml.InlineBudget + 10_000 * 32, $"{result.Body.Length} characters");
+        Assert.Contains(image, result.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ImageMapLinksAndTheSendersTargetAndRelAreRemoved()
+    {
+        string clean = Clean("<img src=\"cid:x\" usemap=\"#m\"><map name=\"m\"><area href=\"https://evil.test/\" target=\"_blank\" rel=\"opener\"></map>" +
+            "<a href=\"https://example.org/\" target=\"_self\" rel=\"opener\">x</a>").ToLowerInvariant();
+        Assert.DoesNotContain("<area", clean);
+        Assert.DoesNotContain("evil.test", clean);
+        Assert.DoesNotContain("opener\"", clean.Replace("noopener", "", StringComparison.Ordinal));
+        Assert.Contains("target=\"_blank\"", clean);
+        Assert.Contains("rel=\"noopener noreferrer\"", clean);
+    }
 }

@@ -19,6 +19,9 @@ public sealed record SanitizedHtml(string Body, int BlockedImages);
 /// </remarks>
 public static class MessageHtml
 {
+    /// <summary>The most characters of inline (data:) images one message's HTML may carry.</summary>
+    public const long InlineBudget = 16L * 1024 * 1024;
+
     private static readonly string[] Unwanted = ["form", "input", "button", "select", "textarea", "option", "optgroup", "fieldset", "legend", "label"];
 
     /// <param name="html">The message's text/html part, decoded.</param>
@@ -37,7 +40,31 @@ public static class MessageHtml
         sanitizer.AllowedSchemes.Add("mailto");
         sanitizer.AllowedSchemes.Add("cid");
         sanitizer.AllowDataAttributes = false;
+        sanitizer.AllowedTags.Remove("area");
+        sanitizer.AllowedTags.Remove("map");
+        sanitizer.AllowedAttributes.Remove("target");
+        sanitizer.AllowedAttributes.Remove("rel");
+        sanitizer.AllowedAttributes.Remove("usemap");
         int blocked = 0;
+        // Note: each cid: reference is resolved once, and all inlined data: URLs together stay
+        // under InlineBudget characters: 10,000 references to one 2 MiB image must not become
+        // 10,000 copies of it (one hostile message could exhaust the daemon's memory).
+        var inlined = new Dictionary<string, string?>(StringComparer.Ordinal);
+        long inlineSpent = 0;
+        string? Inline(string contentId)
+        {
+            if (!inlined.TryGetValue(contentId, out string? url))
+            {
+                url = inlineImage?.Invoke(contentId);
+                inlined[contentId] = url;
+            }
+            if (url is null || inlineSpent + url.Length > InlineBudget)
+            {
+                return null;
+            }
+            inlineSpent += url.Length;
+            return url;
+        }
         sanitizer.FilterUrl += (_, e) =>
         {
             if (e.SanitizedUrl is not { } url)
@@ -49,7 +76,7 @@ public static class MessageHtml
             if (scheme == "cid")
             {
                 // Note: RFC 2392: "cid:" names a part of this same message by its Content-ID.
-                e.SanitizedUrl = isLink ? null : inlineImage?.Invoke(Uri.UnescapeDataString(url[4..]));
+                e.SanitizedUrl = isLink ? null : Inline(Uri.UnescapeDataString(url[4..]));
             }
             else if (scheme is "http" or "https" && !isLink && !allowRemoteImages)
             {

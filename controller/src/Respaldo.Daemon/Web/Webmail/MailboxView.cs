@@ -109,7 +109,9 @@ public static class MailboxView
     public static string FileName(MimeEntity part, int index) =>
         part switch
         {
-            MimePart { FileName: { Length: > 0 } name } => Path.GetFileName(name.Replace('\\', '/')),
+            // Note: a name that ends in a slash leaves nothing: no name would mean no
+            // Content-Disposition and a download shown inline.
+            MimePart { FileName: { Length: > 0 } name } when Path.GetFileName(name.Replace('\\', '/')).Trim() is { Length: > 0 } file => file,
             MessagePart m => (m.Message?.Subject is { Length: > 0 } s ? s : $"message-{index + 1}") + ".eml",
             _ => $"attachment-{index + 1}",
         };
@@ -128,6 +130,11 @@ public static class MailboxView
             || part.ContentType.MediaSubtype.Contains("svg", StringComparison.OrdinalIgnoreCase))
         {
             // Note: SVG can carry script; it is offered as a download, never inlined.
+            return null;
+        }
+        // Note: base64 decodes to 3/4 of its size: a part that cannot fit is not decoded at all.
+        if (part.Content.Stream is { CanSeek: true } encoded && part.ContentTransferEncoding == ContentEncoding.Base64 && encoded.Length * 3 / 4 > MaxInlineImage + 3)
+        {
             return null;
         }
         using var bytes = new MemoryStream();

@@ -32,7 +32,10 @@ public sealed partial class LoginModel(
         string client = HttpContext.Connection.RemoteIpAddress?.ToString() ?? "?";
         // Note: TryBegin counts the attempt as a failure before Dovecot is asked (parallel guesses
         // cannot exceed the limit); Succeeded takes it back.
-        if (!throttle.TryBegin(given.ToLowerInvariant(), HttpContext.Connection.RemoteIpAddress, out TimeSpan retryAfter))
+        // Note: the throttle counts the address as Dovecot will see it ("info@x." and "info@x"
+        // are one mailbox, so one count).
+        string throttleKey = MailAddress.TryNormalize(given, out string key, out _) ? key : given.ToLowerInvariant();
+        if (!throttle.TryBegin(throttleKey, HttpContext.Connection.RemoteIpAddress, out TimeSpan retryAfter))
         {
             LogThrottled(logger, given, client);
             Error = "Too many failed attempts. Try again later.";
@@ -68,7 +71,7 @@ public sealed partial class LoginModel(
             Response.StatusCode = StatusCodes.Status401Unauthorized;
             return Page();
         }
-        throttle.Succeeded(given.ToLowerInvariant(), HttpContext.Connection.RemoteIpAddress);
+        throttle.Succeeded(throttleKey, HttpContext.Connection.RemoteIpAddress);
         WebmailSession session = sessions.Start(normalized, found!.Value.Tenant.Id, password!);
         session.Adopt(imap);
         await HttpContext.SignInAsync(WebmailAccess.CookieScheme, WebmailAccess.Principal(session), new AuthenticationProperties { IsPersistent = false });

@@ -37,6 +37,9 @@ public sealed class WebmailSession : IAsyncDisposable
 
     public DateTimeOffset Created { get; }
 
+    /// <summary>The mailbox's password hash in the configuration when the session began.</summary>
+    public string? PasswordHash { get; init; }
+
     public DateTimeOffset LastUsed { get; set; }
 
     /// <summary>

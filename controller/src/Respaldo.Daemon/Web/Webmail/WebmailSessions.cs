@@ -34,7 +34,10 @@ public sealed partial class WebmailSessions : IAsyncDisposable
     public WebmailSession Start(string address, string tenantId, string password)
     {
         string id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
-        var session = new WebmailSession(id, address, tenantId, password, _runtime.Settings.Listen.Imap, _time.GetUtcNow());
+        var session = new WebmailSession(id, address, tenantId, password, _runtime.Settings.Listen.Imap, _time.GetUtcNow())
+        {
+            PasswordHash = WebmailAccess.Find(_runtime.Settings, address)?.Mailbox.PasswordHash,
+        };
         _sessions[id] = session;
         return session;
     }
@@ -47,7 +50,9 @@ public sealed partial class WebmailSessions : IAsyncDisposable
             return null;
         }
         DateTimeOffset now = _time.GetUtcNow();
-        if (Expired(session, now) || WebmailAccess.Find(_runtime.Settings, session.Address) is not { } found || found.Tenant.Id != session.TenantId)
+        if (Expired(session, now) || WebmailAccess.Find(_runtime.Settings, session.Address) is not { } found || found.Tenant.Id != session.TenantId
+            // Note: a changed password (perhaps because it leaked) ends the sessions opened with the old one.
+            || found.Mailbox.PasswordHash != session.PasswordHash)
         {
             _ = EndAsync(id);
             return null;

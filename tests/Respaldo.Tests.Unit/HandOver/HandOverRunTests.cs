@@ -86,7 +86,10 @@ public sealed class HandOverRunTests : IAsyncDisposable
         // stopped instead of delivering what it could not record.
         Assert.All(waiting, m => Assert.True(File.Exists(m.Path), $"{m.BaseName} was deleted"));
         int sent = _primary.Messages.Count;
-        Assert.InRange(sent, 1, 5);
+        // Note: the run stops when the first record fails; messages already on their way by then
+        // (pipelined, or sent while the failure is noticed on a busy machine) may still arrive:
+        // a few, never all 20 (without the stop every one of them went, pass after pass).
+        Assert.InRange(sent, 1, waiting.Count / 2);
         DateTimeOffset now = DateTimeOffset.UtcNow;
         Assert.Equal(sent, waiting.Count(m => !retries.IsDue(m.Key, now)));
         Assert.Contains("journal cannot record", progress.StopReason, StringComparison.Ordinal);

@@ -15,7 +15,18 @@ internal static class SettingsRegistration
     {
         string path = ConfigurationLoader.ResolvePath(builder.Configuration["config"]);
         RespaldoSettings settings = ConfigurationLoader.Load(path);
-        builder.Services.AddSingleton(new InitialSettings(settings));
+        var initial = new InitialSettings(settings);
+        builder.Services.AddSingleton(initial);
+        ((IHostApplicationBuilder)builder).Properties[typeof(InitialSettings)] = initial;
         return builder;
     }
+
+    /// <summary>
+    /// The configuration <see cref="AddRespaldoSettings"/> loaded, for registrations that need it
+    /// before the container exists (the web's TLS and session settings): the file is read once.
+    /// </summary>
+    public static RespaldoSettings LoadedSettings(this WebApplicationBuilder builder) =>
+        ((IHostApplicationBuilder)builder).Properties.TryGetValue(typeof(InitialSettings), out object? initial)
+            ? ((InitialSettings)initial).Settings
+            : throw new InvalidOperationException("AddRespaldoSettings must come first");
 }

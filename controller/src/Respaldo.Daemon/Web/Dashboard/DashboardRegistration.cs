@@ -15,9 +15,9 @@ internal static class DashboardRegistration
     /// <summary>The dashboard: its cookie login, API tokens, authorization policies, texts and the status reader.</summary>
     public static WebApplicationBuilder AddDashboard(this WebApplicationBuilder builder)
     {
-        // Note: reads the settings file a second time at start (cheap) because the DI container
-        // does not exist yet; afterwards everything asks RespaldoRuntime.Settings.
-        RespaldoSettings settings = ConfigurationLoader.Load(ConfigurationLoader.ResolvePath(builder.Configuration["config"]));
+        // Note: the settings loaded at start (the DI container does not exist yet); afterwards
+        // everything asks RespaldoRuntime.Settings.
+        RespaldoSettings settings = builder.LoadedSettings();
         bool https = settings.Web.CertificateFile is not null;
         builder.AddWebShared(settings);
         builder.Services.AddSingleton<ITextSource, DashboardTexts>();

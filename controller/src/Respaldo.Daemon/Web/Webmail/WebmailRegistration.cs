@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authorization;
 using Respaldo.Configuration;
+using Respaldo.Daemon.Hosting;
 using Respaldo.Daemon.Web.Shared;
 using Respaldo.Security;
 using Respaldo.Supervision;
@@ -15,7 +16,7 @@ internal static class WebmailRegistration
     /// </summary>
     public static WebApplicationBuilder AddWebmail(this WebApplicationBuilder builder)
     {
-        RespaldoSettings settings = ConfigurationLoader.Load(ConfigurationLoader.ResolvePath(builder.Configuration["config"]));
+        RespaldoSettings settings = builder.LoadedSettings();
         bool https = settings.Web.CertificateFile is not null;
         builder.Services.AddSingleton<ITextSource, WebmailTexts>();
         builder.Services.AddSingleton<WebmailSessions>();

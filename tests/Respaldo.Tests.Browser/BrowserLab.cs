@@ -71,7 +71,17 @@ public sealed class BrowserLab : LabFixture
         await page.FillAsync("#user", user ?? this["DASHBOARD_USER"]);
         await page.FillAsync("#password", this["DASHBOARD_PASSWORD"]);
         await page.ClickAsync("[data-testid=login-submit]");
-        await page.WaitForURLAsync($"**/t/{this["DASHBOARD_TENANT"]}");
+        try
+        {
+            // Note: the first login after the daemon starts also compiles and JITs the pages on a
+            // busy 2-core machine; a minute is patience, not a performance claim.
+            await page.WaitForURLAsync($"**/t/{this["DASHBOARD_TENANT"]}", new PageWaitForURLOptions { Timeout = 60_000 });
+        }
+        catch (TimeoutException e)
+        {
+            string body = await page.ContentAsync();
+            throw new TimeoutException($"login did not reach the overview; the page is {page.Url}: {body[..Math.Min(body.Length, 2000)]}", e);
+        }
     }
 
     public static Task ShotAsync(IPage page, string name) =>

@@ -61,7 +61,8 @@ public sealed class BrowserLab : LabFixture
             ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
         });
         IPage page = await context.NewPageAsync();
-        page.SetDefaultTimeout(30_000);
+        // Note: a page that fetches over IMAP on a loaded 2-core machine has taken over 30 s.
+        page.SetDefaultTimeout(60_000);
         return page;
     }
 

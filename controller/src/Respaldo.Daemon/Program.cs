@@ -20,6 +20,7 @@
 //   daemon reports for the caller, whatever the bus policy allows.
 
 using Respaldo.Daemon.Alerts;
+using Respaldo.Daemon.Border;
 using Respaldo.Daemon.ControlBus;
 using Respaldo.Daemon.Hosting;
 using Respaldo.Daemon.Policy;
@@ -38,6 +39,7 @@ builder.AddWeb();
 builder.AddDashboard();
 builder.AddWebmail();
 builder.AddAlerts();
+builder.AddBorder();
 builder.AddControlBus();
 builder.AddSystemdService();
 

@@ -38,6 +38,8 @@ public class ServiceLab : IAsyncLifetime
         _labEnvironment["LAB_DIR"] = Directory;
         _labEnvironment["LAB_PORT_BASE"] = FreePortBase().ToString(System.Globalization.CultureInfo.InvariantCulture);
         _labEnvironment["RESPALDO_CONTROL_BUS"] = Bus.Address;
+        // Note: the border (rspamd) has its own tier; these tests are about the service.
+        _labEnvironment["LAB_FILTER"] = "off";
         await LabAsync("up");
         ProcessRunner.Result env = await LabAsync("env");
         Env = env.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
@@ -167,7 +169,7 @@ public class ServiceLab : IAsyncLifetime
         for (int attempt = 0; attempt < 50; attempt++)
         {
             int b = 20000 + (random.Next(0, 400) * 100);
-            if (new[] { 24, 25, 26, 27, 43, 80, 81 }.All(o => IsFree(b + o)))
+            if (new[] { 24, 25, 26, 27, 29, 32, 34, 43, 53, 80, 81, 87 }.All(o => IsFree(b + o)))
             {
                 return b;
             }

@@ -21,7 +21,59 @@ public sealed class ConfigurationFile
     public WebSection? Web { get; set; }
     public ControllerSection? Controller { get; set; }
     public IntakeSection? Intake { get; set; }
+    public DnsSection? Dns { get; set; }
+    public FilterSection? Filter { get; set; }
     public List<TenantSection?>? Tenants { get; set; }
+}
+
+/// <summary>Where the border's DNS questions go (rspamd's SPF/DKIM/DMARC/DNSBL lookups).</summary>
+public sealed class DnsSection
+{
+    /// <summary>"host" or "host:port" of recursive resolvers; none means the system's (/etc/resolv.conf).</summary>
+    public List<string?>? Resolvers { get; set; }
+}
+
+/// <summary>The border's content checks: rspamd as Postfix's milter.</summary>
+public sealed class FilterSection
+{
+    /// <summary>Off only for a lab or test that compares with a plain relay; default on.</summary>
+    public bool? Enabled { get; set; }
+    /// <summary>The loopback address of rspamd's milter (proxy) worker.</summary>
+    public string? Milter { get; set; }
+    /// <summary>rspamd's own working directory (its database and pid files).</summary>
+    public string? WorkDirectory { get; set; }
+    /// <summary>rspamd's log file; none logs to the console (journald under systemd).</summary>
+    public string? LogFile { get; set; }
+    /// <summary>The DKIM selector of the ARC key (its TXT record: SELECTOR._domainkey.ARCDOMAIN).</summary>
+    public string? ArcSelector { get; set; }
+    /// <summary>The signing domain (d=) of the ARC set; default the backup's host name.</summary>
+    public string? ArcDomain { get; set; }
+    /// <summary>How long Postfix waits for rspamd's verdict before it defers (4xx).</summary>
+    public double? TimeoutSeconds { get; set; }
+    /// <summary>A loopback address for an HTTP scan worker (rspamc, the tests); none by default.</summary>
+    public string? ScanListen { get; set; }
+    /// <summary>rspamd's host-name heuristics (hfilter); off only where Postfix cannot resolve client names (a lab).</summary>
+    public bool? HostnameChecks { get; set; }
+}
+
+/// <summary>A DNS list for postscreen: a zone and its weight (negative: an allow list, DNSWL).</summary>
+public sealed class DnsListSection
+{
+    public string? Zone { get; set; }
+    public int? Weight { get; set; }
+}
+
+/// <summary>A tenant's verdict thresholds at the border.</summary>
+public sealed class FilteringSection
+{
+    /// <summary>rspamd score at or above which mail is refused (5xx) at the end of data.</summary>
+    public double? RejectScore { get; set; }
+    /// <summary>rspamd score at or above which mail is deferred (4xx), below the reject score.</summary>
+    public double? DeferScore { get; set; }
+    /// <summary>Refuse mail that fails the sender domain's DMARC p=reject policy (default true).</summary>
+    public bool? HonourDmarcReject { get; set; }
+    /// <summary>DNS block lists (zones) whose listing of the client refuses its mail for this tenant.</summary>
+    public List<string?>? Dnsbl { get; set; }
 }
 
 /// <summary>The SMTP front door: the policy service Postfix consults, and inbound STARTTLS.</summary>
@@ -32,6 +84,14 @@ public sealed class IntakeSection
     /// <summary>PEM certificate (chain) Postfix offers with STARTTLS; none means no STARTTLS.</summary>
     public string? CertificateFile { get; set; }
     public string? KeyFile { get; set; }
+    /// <summary>postscreen's weighted DNS lists (DNSBL, or DNSWL with a negative weight); none by default.</summary>
+    public List<DnsListSection?>? Dnsbl { get; set; }
+    /// <summary>The combined weight at which postscreen refuses a client (default 3).</summary>
+    public int? DnsblThreshold { get; set; }
+    /// <summary>How long postscreen waits for a client that talks before its turn (default 6 s).</summary>
+    public double? PregreetWaitSeconds { get; set; }
+    /// <summary>"haproxy" when a load balancer in front speaks the PROXY protocol to port 25.</summary>
+    public string? ProxyProtocol { get; set; }
 }
 
 /// <summary>The pace of the three steps; every value has a sensible default.</summary>
@@ -139,6 +199,8 @@ public sealed class TenantSection
     public RecipientsSection? Recipients { get; set; }
     /// <summary>The webmail's name, logo and colours for this tenant.</summary>
     public BrandingSection? Branding { get; set; }
+    /// <summary>The border's thresholds for this tenant's recipients.</summary>
+    public FilteringSection? Filtering { get; set; }
 }
 
 public sealed class BrandingSection

@@ -62,7 +62,9 @@ public static partial class ConfigurationValidator
         DovecotSettings dovecot = ValidateDovecot(file.Dovecot, Error);
         WebSettings web = ValidateWeb(file.Web, Error);
         ControllerSettings controller = ValidateController(file.Controller, Error);
-        IntakeSettings intake = ValidateIntake(file.Intake, Error);
+        IntakeSettings intake = ValidatePostscreen(file.Intake, ValidateIntake(file.Intake, Error), Error);
+        DnsSettings dns = ValidateDns(file.Dns, Error);
+        FilterSettings filter = ValidateFilter(file.Filter, hostname, Error);
 
         var tenants = new List<Tenant>();
         if (file.Tenants is null || file.Tenants.Count == 0)
@@ -100,6 +102,8 @@ public static partial class ConfigurationValidator
             Web = web,
             Controller = controller,
             Intake = intake,
+            Dns = dns,
+            Filter = filter,
             Tenants = tenants,
         };
         return (settings, errors);
@@ -492,6 +496,7 @@ public static partial class ConfigurationValidator
 
         RecipientSettings recipients = ValidateRecipients(t.Recipients, $"{path}.recipients", Error);
         TenantBranding? branding = ValidateBranding(t.Branding, name, $"{path}.branding", Error);
+        FilteringSettings filtering = ValidateFiltering(t.Filtering, $"{path}.filtering", Error);
 
         if (failed)
         {
@@ -513,6 +518,7 @@ public static partial class ConfigurationValidator
             AcceptOnlyWhilePrimaryDown = t.AcceptOnlyWhilePrimaryDown ?? true,
             Recipients = recipients,
             Branding = branding,
+            Filtering = filtering,
         };
     }
 

@@ -19,6 +19,8 @@ public sealed record RespaldoSettings
     public required ControllerSettings Controller { get; init; }
     public required IReadOnlyList<Tenant> Tenants { get; init; }
     public IntakeSettings Intake { get; init; } = IntakeSettings.Default;
+    public DnsSettings Dns { get; init; } = DnsSettings.System;
+    public FilterSettings Filter { get; init; } = FilterSettings.Default("localhost");
 
     /// <summary>Dovecot's maildirs: one per address, <c>maildirs/&lt;domain&gt;/&lt;local-part&gt;/</c>.</summary>
     public string MaildirRoot => Path.Combine(StateDirectory, "maildirs");
@@ -31,12 +33,65 @@ public sealed record RespaldoSettings
 
     /// <summary>Dovecot's second userdb: addresses accepted through learning or an admin's list (written by the policy service).</summary>
     public string DynamicUsersPath => Path.Combine(StateDirectory, "dynamic-users");
+
+    /// <summary>The ARC signing key the render step makes (root-owned directory, readable by rspamd's group).</summary>
+    public string ArcKeyPath => Path.Combine(StateDirectory, "arc", "arc.key");
 }
 
-/// <summary>The SMTP front door: where the policy service listens, and inbound STARTTLS (none without a certificate).</summary>
+/// <summary>The SMTP front door: where the policy service listens, inbound STARTTLS (none without a certificate), postscreen.</summary>
 public sealed record IntakeSettings(string PolicySocket, string? CertificateFile, string? KeyFile)
 {
     public static IntakeSettings Default { get; } = new("/run/respaldo/policy.sock", null, null);
+
+    /// <summary>postscreen's weighted DNS lists; empty means none (the default).</summary>
+    public IReadOnlyList<DnsListSite> Dnsbl { get; init; } = [];
+
+    public int DnsblThreshold { get; init; } = 3;
+
+    /// <summary>postscreen_greet_wait: a client that speaks before its turn within this time is a pregreeter.</summary>
+    public TimeSpan PregreetWait { get; init; } = TimeSpan.FromSeconds(6);
+
+    /// <summary>postscreen_upstream_proxy_protocol ("haproxy"), or null.</summary>
+    public string? ProxyProtocol { get; init; }
+}
+
+/// <summary>A postscreen DNS list: a zone and its weight (negative for an allow list).</summary>
+public sealed record DnsListSite(string Zone, int Weight)
+{
+    /// <summary>The postscreen_dnsbl_sites form: zone*weight.</summary>
+    public override string ToString() => $"{Zone}*{Weight.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+}
+
+/// <summary>Recursive resolvers for the border's lookups; empty means the system's own.</summary>
+public sealed record DnsSettings(IReadOnlyList<HostPort> Resolvers)
+{
+    public static DnsSettings System { get; } = new([]);
+}
+
+/// <summary>rspamd as Postfix's milter: where it listens, where it keeps its files, the ARC key's names.</summary>
+public sealed record FilterSettings(
+    bool Enabled,
+    HostPort Milter,
+    string WorkDirectory,
+    string? LogFile,
+    string ArcSelector,
+    string ArcDomain,
+    TimeSpan Timeout)
+{
+    public static FilterSettings Default(string hostname) => new(
+        true, new HostPort("127.0.0.1", 11339), "/var/lib/respaldo/rspamd", null, "respaldo", hostname, TimeSpan.FromSeconds(60));
+
+    /// <summary>An HTTP scan worker for rspamc (loopback), or null.</summary>
+    public HostPort? ScanListen { get; init; }
+
+    /// <summary>rspamd's hfilter module (host-name heuristics).</summary>
+    public bool HostnameChecks { get; init; } = true;
+}
+
+/// <summary>A tenant's verdicts at the border (rspamd's settings for its recipients).</summary>
+public sealed record FilteringSettings(double RejectScore, double DeferScore, bool HonourDmarcReject, IReadOnlyList<string> Dnsbl)
+{
+    public static FilteringSettings Default { get; } = new(15, 8, true, []);
 }
 
 /// <summary>How a tenant's valid recipients are known besides its listed mailboxes.</summary>
@@ -137,6 +192,9 @@ public sealed record Tenant
 
     /// <summary>How the webmail presents itself to this tenant's users.</summary>
     public TenantBranding? Branding { get; init; }
+
+    /// <summary>The border's thresholds and block lists for this tenant's recipients.</summary>
+    public FilteringSettings Filtering { get; init; } = FilteringSettings.Default;
 
     /// <summary>The branding, or the defaults made from the tenant's name.</summary>
     public TenantBranding Brand => Branding ?? TenantBranding.Default(Name);

@@ -16,7 +16,7 @@ namespace Respaldo.Journal;
 /// </summary>
 public sealed partial class Journal : IAsyncDisposable
 {
-    private const int SchemaVersion = 3;
+    private const int SchemaVersion = 4;
     private const int MaxGroup = 1000;
 
     private readonly string _connectionString;
@@ -93,6 +93,10 @@ public sealed partial class Journal : IAsyncDisposable
         if (current < 3)
         {
             MigrateAlerts(connection, tx);
+        }
+        if (current < 4)
+        {
+            MigrateVerdicts(connection, tx);
         }
         using SqliteCommand setVersion = connection.CreateCommand();
         setVersion.Transaction = tx;

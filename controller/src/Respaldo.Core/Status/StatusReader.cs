@@ -45,8 +45,20 @@ public sealed class StatusReader(RespaldoRuntime runtime, TimeProvider time)
         return new TenantStatus(
             tenantId, tenant.Tenant.Name, state.Status, state.Since, last, waiting, bytes,
             receivedToday, receivedOutage, handedToday, handedTotal,
-            held, heldBytes, Storage(tenant.Tenant, bytes + heldBytes), tenant.Current, tenant.Last);
+            held, heldBytes, Storage(tenant.Tenant, bytes + heldBytes), tenant.Current, tenant.Last)
+        {
+            Border = new BorderCounts(
+                BorderVerdicts(tenantId, DateTimeOffset.FromUnixTimeMilliseconds(today)),
+                outageStart == long.MaxValue ? [] : BorderVerdicts(tenantId, DateTimeOffset.FromUnixTimeMilliseconds(outageStart))),
+        };
     }
+
+    /// <summary>The border's verdicts for the tenant since a time, by reason and kind.</summary>
+    public IReadOnlyList<BorderCount> BorderVerdicts(string tenantId, DateTimeOffset since) =>
+        Journal.CountVerdicts(tenantId, since).Select(v => new BorderCount(v.Reason, v.Permanent, v.Count)).ToList();
+
+    /// <summary>Every tenant's verdicts ever, by reason and kind: /metrics' counters.</summary>
+    public IReadOnlyList<Journal.VerdictCount> BorderTotals() => Journal.CountAllVerdicts();
 
     public StorageStatus Storage(Tenant tenant, long used)
     {

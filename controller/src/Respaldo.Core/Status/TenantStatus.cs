@@ -20,7 +20,24 @@ public sealed record TenantStatus(
     long HeldBytes,
     StorageStatus Storage,
     HandOverProgress? Current,
-    HandOverProgress? Last);
+    HandOverProgress? Last)
+{
+    /// <summary>The border's refusals and deferrals: today (UTC) and since the primary went down.</summary>
+    public BorderCounts Border { get; init; } = BorderCounts.Empty;
+}
+
+/// <summary>The border's verdicts of a tenant, counted by reason, for two periods.</summary>
+public sealed record BorderCounts(IReadOnlyList<BorderCount> Today, IReadOnlyList<BorderCount> ThisOutage)
+{
+    public static BorderCounts Empty { get; } = new([], []);
+
+    public long RefusedToday => Today.Where(c => c.Permanent).Sum(c => c.Count);
+
+    public long DeferredToday => Today.Where(c => !c.Permanent).Sum(c => c.Count);
+}
+
+/// <summary>How many messages the border refused (5xx) or deferred (4xx) for one reason.</summary>
+public sealed record BorderCount(string Reason, bool Permanent, long Count);
 
 public sealed record StorageStatus(long Used, long Limit, long DiskTotal, long DiskFree, long MinimumFree)
 {

@@ -26,6 +26,9 @@ public sealed record TemplateModel(
     /// <summary>The controller's own submission login (alerts, bounces).</summary>
     public required ServiceAccountModel ServiceAccount { get; init; }
 
+    /// <summary>The border: postscreen on port 25, rspamd as the milter.</summary>
+    public required BorderModel Border { get; init; }
+
     public static TemplateModel From(RespaldoSettings s, string outputDirectory, string header)
     {
         string Host(HostPort e) => e.Host;
@@ -71,6 +74,7 @@ public sealed record TemplateModel(
             s.DynamicUsersPath)
         {
             ServiceAccount = new ServiceAccountModel(Security.ServiceCredential.User, Security.ServiceCredential.PasswdPath(s)),
+            Border = BorderModel.From(s, outputDirectory),
         };
     }
 
@@ -116,3 +120,85 @@ public sealed record DomainModel(string Pattern, bool IncludesSubdomains, string
 public sealed record IntakeModel(string PolicySocket, string? CertificateFile, string? KeyFile);
 
 public sealed record MailboxModel(string Address, string? PasswordHash, long? Quota);
+
+/// <summary>
+/// What the border's templates see: postscreen's lists and waits, rspamd's addresses, files and
+/// resolvers, and each tenant's verdict thresholds (an rspamd settings rule per tenant).
+/// </summary>
+public sealed record BorderModel(
+    bool FilterEnabled,
+    string Milter,
+    string MilterHost,
+    int MilterPort,
+    string RspamdConfigDirectory,
+    string WorkDirectory,
+    string? LogFile,
+    string MilterTimeout,
+    IReadOnlyList<string> Resolvers,
+    IReadOnlyList<string> PostscreenSites,
+    int PostscreenThreshold,
+    int PregreetWaitSeconds,
+    string? ProxyProtocol,
+    string AuthservId,
+    string ArcSelector,
+    string ArcDomain,
+    string ArcKeyPath,
+    IReadOnlyList<BorderTenantModel> Tenants,
+    IReadOnlyList<BorderDnsblModel> Dnsbl)
+{
+    /// <summary>The HTTP scan worker's address (rspamc), or null.</summary>
+    public string? ScanListen { get; init; }
+
+    public bool HostnameChecks { get; init; } = true;
+
+    /// <summary>The command line systemd and the lab start rspamd with (its local.d/override.d are ours).</summary>
+    public string Vars => $"--var=LOCAL_CONFDIR={RspamdConfigDirectory} --var=DBDIR={WorkDirectory} --var=RUNDIR={WorkDirectory} --var=LOGDIR={WorkDirectory}";
+
+    public static BorderModel From(RespaldoSettings s, string outputDirectory)
+    {
+        // Note: one rspamd rbl rule per zone named by any tenant; each tenant's settings rule
+        // disables the zones it did not ask for, so a listing refuses only where it was wanted.
+        var zones = s.Tenants.SelectMany(t => t.Filtering.Dnsbl).Distinct(StringComparer.Ordinal).ToList();
+        var dnsbl = zones.Select((z, i) => new BorderDnsblModel(z, $"RESPALDO_DNSBL_{i + 1}")).ToList();
+        string F(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);
+        return new BorderModel(
+            s.Filter.Enabled,
+            $"inet:{s.Filter.Milter}",
+            s.Filter.Milter.Host,
+            s.Filter.Milter.Port,
+            Path.Combine(outputDirectory, "rspamd"),
+            s.Filter.WorkDirectory,
+            s.Filter.LogFile,
+            $"{(int)s.Filter.Timeout.TotalSeconds}s",
+            s.Dns.Resolvers.Select(r => r.ToString()).ToList(),
+            s.Intake.Dnsbl.Select(d => d.ToString()).ToList(),
+            s.Intake.DnsblThreshold,
+            (int)s.Intake.PregreetWait.TotalSeconds,
+            s.Intake.ProxyProtocol,
+            s.Hostname,
+            s.Filter.ArcSelector,
+            s.Filter.ArcDomain,
+            s.ArcKeyPath,
+            s.Tenants.Select(t => new BorderTenantModel(
+                t.Id,
+                t.Domains.Select(d => d.IncludesSubdomains
+                    ? $"/@[^@]+\\.{System.Text.RegularExpressions.Regex.Escape(d.Domain)}$/i"
+                    : $"@{d.Domain}").ToList(),
+                F(t.Filtering.RejectScore),
+                F(t.Filtering.DeferScore),
+                t.Filtering.HonourDmarcReject,
+                dnsbl.Where(z => !t.Filtering.Dnsbl.Contains(z.Zone)).Select(z => z.Symbol).ToList())).ToList(),
+            dnsbl)
+        {
+            ScanListen = s.Filter.ScanListen?.ToString(),
+            HostnameChecks = s.Filter.HostnameChecks,
+        };
+    }
+}
+
+/// <summary>One tenant's rspamd settings rule: its recipients' domains, thresholds, and the DNSBL symbols it does not use.</summary>
+public sealed record BorderTenantModel(
+    string Id, IReadOnlyList<string> Recipients, string RejectScore, string DeferScore, bool HonourDmarcReject, IReadOnlyList<string> DisabledDnsbl);
+
+/// <summary>An rspamd rbl rule: the zone and the symbol a listing raises.</summary>
+public sealed record BorderDnsblModel(string Zone, string Symbol);

@@ -60,6 +60,10 @@ internal static class RenderCommand
                 {
                     Console.WriteLine($"wrote     {Security.ServiceCredential.PasswdPath(settings)} (the controller's submission login)");
                 }
+                if (settings.Filter.Enabled && Security.ArcKey.EnsureCreated(settings, GroupId("_rspamd")))
+                {
+                    Console.WriteLine($"wrote     {settings.ArcKeyPath} (the ARC key; publish {Security.ArcKey.DnsRecordPath(settings)} in DNS)");
+                }
                 foreach (string f in written.Changed)
                 {
                     Console.WriteLine($"wrote     {Path.Combine(outDirectory, f)}");
@@ -80,13 +84,16 @@ internal static class RenderCommand
     }
 
     /// <summary>The group of Dovecot's unprivileged processes when running as root; null otherwise.</summary>
-    private static uint? DovecotGroup()
+    private static uint? DovecotGroup() => GroupId("dovecot");
+
+    /// <summary>A group's id when running as root (render hands files to it); null otherwise or when it does not exist.</summary>
+    private static uint? GroupId(string name)
     {
         if (Mono.Unix.Native.Syscall.getuid() != 0)
         {
             return null;
         }
-        Mono.Unix.Native.Group? entry = Mono.Unix.Native.Syscall.getgrnam("dovecot");
+        Mono.Unix.Native.Group? entry = Mono.Unix.Native.Syscall.getgrnam(name);
         return entry?.gr_gid;
     }
 

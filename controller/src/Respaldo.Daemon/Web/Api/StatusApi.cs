@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Respaldo.Configuration;
 using Respaldo.Daemon.Web.Dashboard;
+using Respaldo.Border;
 using Respaldo.HandOver;
 using Respaldo.Status;
 using Respaldo.Supervision;
@@ -77,6 +78,14 @@ internal static class StatusApi
         held = new { messages = s.Held.Count, bytes = s.HeldBytes, list = s.Held.Select(HoldJson) },
         storage = new { used = s.Storage.Used, limit = s.Storage.Limit, percent = Math.Round(s.Storage.Fraction * 100, 2), diskFree = s.Storage.DiskFree, diskTotal = s.Storage.DiskTotal },
         handOver = new { running = s.Current is not null, current = ProgressJson(s.Current, now), last = ProgressJson(s.Last, now) },
+        border = new { today = BorderJson(s.Border.Today), thisOutage = BorderJson(s.Border.ThisOutage) },
+    };
+
+    /// <summary>{ refused: { reason: n, ... }, deferred: { reason: n, ... } }: every reason present, zeros included.</summary>
+    private static object BorderJson(IReadOnlyList<BorderCount> counts) => new
+    {
+        refused = Respaldo.Border.RefusalReasons.All.ToDictionary(r => r.Label(), r => counts.Where(c => c.Permanent && c.Reason == r.Label()).Sum(c => c.Count)),
+        deferred = Respaldo.Border.RefusalReasons.All.ToDictionary(r => r.Label(), r => counts.Where(c => !c.Permanent && c.Reason == r.Label()).Sum(c => c.Count)),
     };
 
     private static object HoldJson(HoldRow h) => new { id = h.Id, at = h.At, mailbox = h.Mailbox, message = h.Message, size = h.Size, sender = h.Sender, reason = h.Reason, code = h.Code };

@@ -5,6 +5,20 @@ namespace Respaldo.Daemon.Web.Dashboard;
 /// <summary>The dashboard's words in Spanish (English is the key).</summary>
 internal sealed class DashboardTexts : ITextSource
 {
+    /// <summary>The English name (a text key) of a border reason.</summary>
+    public static string ReasonName(Respaldo.Border.RefusalReason reason) => reason switch
+    {
+        Respaldo.Border.RefusalReason.Spam => "Spam",
+        Respaldo.Border.RefusalReason.Dmarc => "DMARC policy of the sender's domain",
+        Respaldo.Border.RefusalReason.Spf => "SPF",
+        Respaldo.Border.RefusalReason.Dnsbl => "Client on a DNS block list",
+        Respaldo.Border.RefusalReason.Pregreet => "Client spoke before its turn (pregreet)",
+        Respaldo.Border.RefusalReason.Virus => "Virus",
+        Respaldo.Border.RefusalReason.DnsTemporary => "Temporary DNS failure",
+        Respaldo.Border.RefusalReason.FilterUnavailable => "Filter unavailable",
+        _ => reason.ToString(),
+    };
+
     public IReadOnlyDictionary<string, string> Spanish { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["Sections"] = "Secciones",
@@ -50,6 +64,21 @@ internal sealed class DashboardTexts : ITextSource
         ["30 days ago"] = "hace 30 días",
         ["now"] = "ahora",
         ["Held messages"] = "Mensajes retenidos",
+        ["Refused at the border"] = "Rechazado en la frontera",
+        ["Verdicts given during the SMTP session: refused (5xx) mail was never stored, deferred (4xx) mail stays with its sender, who retries."] =
+            "Veredictos dados durante la sesión SMTP: el correo rechazado (5xx) nunca se guardó; el aplazado (4xx) sigue en manos de su remitente, que lo reintenta.",
+        ["Refused today"] = "Rechazados hoy",
+        ["Deferred today"] = "Aplazados hoy",
+        ["Refused this outage"] = "Rechazados en esta caída",
+        ["Deferred this outage"] = "Aplazados en esta caída",
+        ["Spam"] = "Spam",
+        ["DMARC policy of the sender's domain"] = "Política DMARC del dominio remitente",
+        ["SPF"] = "SPF",
+        ["Client on a DNS block list"] = "Cliente en una lista negra DNS",
+        ["Client spoke before its turn (pregreet)"] = "El cliente habló antes de su turno (pregreet)",
+        ["Virus"] = "Virus",
+        ["Temporary DNS failure"] = "Fallo temporal de DNS",
+        ["Filter unavailable"] = "Filtro no disponible",
         ["None."] = "Ninguno.",
         ["Time"] = "Hora",
         ["Mailbox"] = "Buzón",

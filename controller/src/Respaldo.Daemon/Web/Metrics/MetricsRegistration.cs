@@ -35,11 +35,18 @@ internal static class MetricsRegistration
         Counter latency = f.CreateCounter("respaldo_probe_latency_seconds_total", "Sum of probe latencies; divide by respaldo_probes_total for the mean.", tenant);
         Gauge lastLatency = f.CreateGauge("respaldo_probe_last_latency_seconds", "Latency of the last probe.", tenant);
         Counter received = f.CreateCounter("respaldo_messages_received_total", "Messages stored at the backup.", tenant);
+        Counter refused = f.CreateCounter("respaldo_intake_refused_total", "Messages the border refused (5xx) during the SMTP session, by reason.", ["tenant", "reason"]);
+        Counter deferred = f.CreateCounter("respaldo_intake_deferred_total", "Messages the border deferred (4xx) during the SMTP session, by reason.", ["tenant", "reason"]);
 
         StatusReader status = app.Services.GetRequiredService<StatusReader>();
         RespaldoRuntime runtime = app.Services.GetRequiredService<RespaldoRuntime>();
         registry.AddBeforeCollectCallback(() =>
         {
+            var configured = runtime.Settings.Tenants.Select(t => t.Id).ToHashSet(StringComparer.Ordinal);
+            foreach (Respaldo.Journal.VerdictCount v in status.BorderTotals().Where(v => configured.Contains(v.TenantId)))
+            {
+                (v.Permanent ? refused : deferred).WithLabels(v.TenantId, v.Reason).IncTo(v.Count);
+            }
             foreach (Tenant t in runtime.Settings.Tenants)
             {
                 if (status.Read(t.Id) is not { } s)

@@ -19,6 +19,9 @@ public sealed class ReadModel(RespaldoRuntime runtime, WebmailSessions sessions)
 
     public bool ShowHeaders { get; private set; }
 
+    /// <summary>SPF, DKIM and DMARC as the backup's border found them (null: not checked).</summary>
+    public Respaldo.Webmail.AuthenticationBadge? Badge { get; private set; }
+
     public bool RemoteImages { get; private set; }
 
     /// <summary>Remote images the sanitizer left out (the page offers to show them).</summary>
@@ -48,6 +51,7 @@ public sealed class ReadModel(RespaldoRuntime runtime, WebmailSessions sessions)
             return;
         }
         Attachments = MailboxView.Attachments(Message);
+        Badge = Respaldo.Webmail.AuthenticationBadge.From(Message.Headers, Runtime.Settings.Hostname);
         if (Message.HtmlBody is { } html && !RemoteImages)
         {
             BlockedImages = Respaldo.Webmail.MessageHtml.Sanitize(html, allowRemoteImages: false).BlockedImages;

@@ -95,4 +95,64 @@ public sealed class HandOverRunTests : IAsyncDisposable
         Assert.Equal(sent, waiting.Count(m => !retries.IsDue(m.Key, now)));
         Assert.Contains("journal cannot record", progress.StopReason, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// Issue 16: before, a FIFO blocked the hand-over in open(2) forever, and a directory threw out
+    /// of the run and stopped every tenant. Each is settled alone now, and the good messages go.
+    /// </summary>
+    [Fact]
+    public async Task AFifoADirectoryASymlinkAndAnUnreadableFileAmongGoodMessagesDoNotStopTheHandOver()
+    {
+        List<WaitingMessage> good = Store(4);
+        string maildir = good[0].MaildirPath;
+        string newDir = Path.Combine(maildir, "new");
+        string outside = Path.Combine(_dir, "outside-secret");
+        File.WriteAllText(outside, "Return-Path: <sender@example.org>\nDelivered-To: info@suempresa.test\n\nSubject: secret\n\nTOP-SECRET\n");
+        string fifo = Path.Combine(newDir, "1795805190.M1P1.vm,S=300,W=310");
+        Assert.Equal(0, Mono.Unix.Native.Syscall.mkfifo(fifo, Mono.Unix.Native.FilePermissions.S_IRUSR | Mono.Unix.Native.FilePermissions.S_IWUSR));
+        string dir = Path.Combine(newDir, "1795805191.M1P1.vm,S=300,W=310");
+        Directory.CreateDirectory(dir);
+        string link = Path.Combine(newDir, "1795805192.M1P1.vm,S=300,W=310");
+        File.CreateSymbolicLink(link, outside);
+        string unreadable = Path.Combine(newDir, "1795805193.M1P1.vm,S=300,W=310");
+        File.WriteAllText(unreadable, File.ReadAllText(good[0].Path));
+        // Strays interleaved with good messages, oldest first, as an index that believed them messages would list them.
+        List<WaitingMessage> waiting = [good[0], Waiting(fifo), good[1], Waiting(dir), good[2], Waiting(link), Waiting(unreadable), good[3]];
+        var index = new MailboxIndex(["suempresa"]);
+        foreach (WaitingMessage m in waiting)
+        {
+            index.Upsert(m);
+        }
+        var logger = new ListLogger();
+        var context = new HandOverContext(_settings, _journal, index, new HoldArea(_settings.HoldRoot), new RetrySchedule(TimeSpan.FromMinutes(10)),
+            new ControllerEvents(), TimeProvider.System, logger)
+        {
+            // Note: the tests run as root, who reads any file: the seam gives this one the EACCES the mail user gets.
+            OpenFile = (path, flags) => path == unreadable ? (-1, Mono.Unix.Native.Errno.EACCES) : SystemOpen(path, flags),
+        };
+        Tenant tenant = _settings.Tenants[0];
+
+        HandOverProgress progress = await new HandOverRun(tenant, tenant.Primary.Hosts[0], waiting, context)
+            .ExecuteAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(4, _primary.Messages.Count);
+        Assert.DoesNotContain(_primary.Messages, m => Encoding.ASCII.GetString(m).Contains("TOP-SECRET", StringComparison.Ordinal));
+        Assert.Equal((4, 1, 3, 0), (progress.Delivered, progress.Held, progress.Skipped, progress.Deferred));
+        // The strays are left where they are, untouched; the unreadable copy waits in the hold area.
+        Assert.True(File.Exists(fifo) && Directory.Exists(dir) && new FileInfo(link).LinkTarget == outside);
+        Assert.True(File.Exists(Path.Combine(_settings.HoldRoot, "suempresa", "info@suempresa.test", Path.GetFileName(unreadable))));
+        Assert.Equal(["a FIFO", "a directory", "a symbolic link"], logger.Lines.Where(l => l.EventId == 1103).Select(l => l.Text.Split(": ")[1].Split(',')[0]));
+        Assert.All(logger.Lines.Where(l => l.EventId == 1103), l => Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, l.Level));
+        Assert.Contains(logger.Lines, l => l.EventId == 1405 && l.Text.Contains(Path.GetFileName(unreadable), StringComparison.Ordinal) && l.Text.Contains("EACCES", StringComparison.Ordinal));
+        Assert.Empty(index.Snapshot("suempresa"));
+    }
+
+    private static (int, Mono.Unix.Native.Errno) SystemOpen(string path, Mono.Unix.Native.OpenFlags flags)
+    {
+        int fd = Mono.Unix.Native.Syscall.open(path, flags);
+        return (fd, fd < 0 ? Mono.Unix.Native.Stdlib.GetLastError() : 0);
+    }
+
+    private WaitingMessage Waiting(string path) =>
+        new("suempresa", "info@suempresa.test", Path.Combine(_settings.MaildirRoot, "suempresa.test", "info"), Path.GetFileName(path), path, 300, DateTimeOffset.UnixEpoch);
 }

@@ -123,4 +123,39 @@ public sealed class MailboxWatcherTests : IDisposable
         await cts.CancelAsync();
         await run;
     }
+
+    /// <summary>Issue 16: only regular files in new/ and cur/ are messages; each other thing is reported once, at scans and on arrival.</summary>
+    [Fact]
+    public async Task LeavesFifosDirectoriesAndSymlinksOutOfTheIndexAndReportsEachOnce()
+    {
+        var index = new MailboxIndex(["t"]);
+        var layout = new MaildirLayout(_root, new TenantDirectory([TenantFor("a.test")]));
+        string maildir = Path.Combine(_root, "a.test", "info");
+        Deliver(maildir, "100.M1P1.host,S=10,W=11");
+        string outside = Path.Combine(_root, "outside");
+        File.WriteAllText(outside, "Return-Path: <a@b.test>\n\nsecret\n");
+        Assert.Equal(0, Mono.Unix.Native.Syscall.mkfifo(Path.Combine(maildir, "new", "101.M1P1.host,S=10,W=11"), Mono.Unix.Native.FilePermissions.S_IRUSR));
+        Directory.CreateDirectory(Path.Combine(maildir, "new", "102.M1P1.host,S=10,W=11"));
+        File.CreateSymbolicLink(Path.Combine(maildir, "cur", "103.M1P1.host,S=10,W=11:2,S"), outside);
+        var logger = new Respaldo.Tests.HandOver.ListLogger();
+        using var watcher = new MailboxWatcher(layout, index, _ => false, TimeSpan.FromHours(1), logger);
+        using var cts = new CancellationTokenSource();
+        Task run = watcher.RunAsync(cts.Token);
+        await watcher.Ready;
+        watcher.FullScan();
+
+        Assert.Equal(["100.M1P1.host,S=10,W=11"], index.Snapshot("t").Select(m => m.BaseName));
+        Assert.Equal(3, logger.Lines.Count(l => l.EventId == 1103));
+
+        // One that appears while the watcher runs is not indexed either, and reported at once.
+        Assert.Equal(0, Mono.Unix.Native.Syscall.mkfifo(Path.Combine(maildir, "new", "104.M1P1.host,S=10,W=11"), Mono.Unix.Native.FilePermissions.S_IRUSR));
+        Assert.True(await EventuallyAsync(() => logger.Lines.Count(l => l.EventId == 1103) == 4));
+        Deliver(maildir, "105.M1P1.host,S=10,W=11");
+        Assert.True(await EventuallyAsync(() => index.Snapshot("t").Count == 2));
+        watcher.FullScan();
+        Assert.Equal(["100.M1P1.host,S=10,W=11", "105.M1P1.host,S=10,W=11"], index.Snapshot("t").Select(m => m.BaseName).Order(StringComparer.Ordinal));
+        Assert.Equal(4, logger.Lines.Count(l => l.EventId == 1103));
+        await cts.CancelAsync();
+        await run;
+    }
 }

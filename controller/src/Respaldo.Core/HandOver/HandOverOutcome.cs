@@ -13,6 +13,8 @@ public enum HandOverOutcome
     Held,
     /// <summary>The file was gone before it was sent (handed over by an earlier run, or released by an admin).</summary>
     Vanished,
+    /// <summary>Not a message at all (a FIFO, a directory, a symlink...): never read, left where it is, reported once.</summary>
+    NotAMessage,
 }
 
 /// <summary>The result of one attempt, with the primary's reply when there was one.</summary>
@@ -27,4 +29,7 @@ public sealed record HandOverResult(HandOverOutcome Outcome, SmtpStage Stage, Sm
     public static HandOverResult Delivered(SmtpReply reply) => new(HandOverOutcome.Delivered, SmtpStage.EndOfData, reply, reply.OneLine);
 
     public static HandOverResult Vanished { get; } = new(HandOverOutcome.Vanished, SmtpStage.Connect, null, "the file is gone");
+
+    /// <summary>What is at the message's name is <paramref name="what"/> ("a FIFO", ...), not a message.</summary>
+    public static HandOverResult NotAMessage(string what) => new(HandOverOutcome.NotAMessage, SmtpStage.Connect, null, what);
 }

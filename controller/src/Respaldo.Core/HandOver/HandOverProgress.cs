@@ -6,6 +6,7 @@ public sealed class HandOverProgress(string tenantId, string host, int total, Da
     private int _delivered;
     private int _deferred;
     private int _held;
+    private int _skipped;
     private long _bytes;
 
     public string TenantId { get; } = tenantId;
@@ -16,8 +17,11 @@ public sealed class HandOverProgress(string tenantId, string host, int total, Da
     public int Delivered => Volatile.Read(ref _delivered);
     public int Deferred => Volatile.Read(ref _deferred);
     public int Held => Volatile.Read(ref _held);
+
+    /// <summary>Names that turned out not to be messages (a FIFO, a symlink...): left alone.</summary>
+    public int Skipped => Volatile.Read(ref _skipped);
     public long Bytes => Interlocked.Read(ref _bytes);
-    public int Done => Delivered + Deferred + Held;
+    public int Done => Delivered + Deferred + Held + Skipped;
     public bool PrimaryLost { get; internal set; }
     public string? StopReason { get; internal set; }
 
@@ -30,6 +34,8 @@ public sealed class HandOverProgress(string tenantId, string host, int total, Da
     internal void AddDeferred() => Interlocked.Increment(ref _deferred);
 
     internal void AddHeld() => Interlocked.Increment(ref _held);
+
+    internal void AddSkipped() => Interlocked.Increment(ref _skipped);
 
     internal void Finish(DateTimeOffset at) => Finished = at;
 

@@ -18,7 +18,14 @@ public sealed record HandOverContext(
     RetrySchedule Retries,
     ControllerEvents Events,
     TimeProvider Time,
-    ILogger Logger);
+    ILogger Logger)
+{
+    /// <summary>Where non-messages found in a mailbox are reported once (shared with the watcher); the run's own when null.</summary>
+    public StrayEntries? Strays { get; init; }
+
+    /// <summary>open(2) for stored messages; a seam for tests (an EACCES while running as root). The system's when null.</summary>
+    public MessageFile.OpenFunction? OpenFile { get; init; }
+}
 
 /// <summary>
 /// One hand-over of a tenant's waiting messages to its primary: several connections at once
@@ -36,6 +43,7 @@ public sealed partial class HandOverRun
     private readonly ConcurrentBag<Task> _pending = [];
     private readonly object _rateLock = new();
     private DateTimeOffset _nextSlot;
+    private readonly StrayEntries _strays;
     private volatile bool _stop;
 
     public HandOverRun(Tenant tenant, HostPort host, IReadOnlyList<Mailboxes.WaitingMessage> messages, HandOverContext context)
@@ -43,6 +51,7 @@ public sealed partial class HandOverRun
         _tenant = tenant;
         _host = host;
         _context = context;
+        _strays = context.Strays ?? new StrayEntries(context.Logger);
         foreach (Mailboxes.WaitingMessage m in messages)
         {
             _queue.Enqueue(m);
@@ -105,7 +114,7 @@ public sealed partial class HandOverRun
                 }
                 await RateLimitAsync(cancellationToken);
                 var clock = Stopwatch.StartNew();
-                (HandOverResult result, Envelope? envelope) = await new MessageSender(connection, pace.DataTimeout).SendAsync(message, cancellationToken);
+                (HandOverResult result, Envelope? envelope) = await new MessageSender(connection, pace.DataTimeout, _context.OpenFile).SendAsync(message, cancellationToken);
                 Settle(message, result, envelope, clock.Elapsed);
                 if (result.SessionLost)
                 {
@@ -186,11 +195,32 @@ public sealed partial class HandOverRun
                 _pending.Add(_context.Journal.RecordHandOverAsync(Record("deferred")));
                 break;
             case HandOverOutcome.Held:
-                Progress.AddHeld();
-                Hold(message, result, envelope, Record("held"));
+                if (Hold(message, result, envelope, Record("held")) is { } notHeld)
+                {
+                    // Note: the hold area could not take it (ENOSPC creating its directory, say):
+                    // the copy stays in its mailbox and is tried again later, like a 4xx. The run
+                    // goes on: the other messages may still go.
+                    Progress.AddDeferred();
+                    _context.Retries.Deferred(message.Key, _context.Time.GetUtcNow());
+                    string reason = $"{result.Reason}; but it cannot be moved to the hold area ({notHeld}), so it stays in its mailbox";
+                    LogDeferred(_context.Logger, _tenant.Id, message.Mailbox, message.BaseName, reason);
+                    _pending.Add(_context.Journal.RecordHandOverAsync(Record("deferred") with { Reply = reason }));
+                }
+                else
+                {
+                    Progress.AddHeld();
+                }
                 break;
             case HandOverOutcome.Vanished:
                 _context.Index.Remove(_tenant.Id, message.Key);
+                break;
+            case HandOverOutcome.NotAMessage:
+                // Note: never read, never moved, never deleted: it is not ours, and an admin should
+                // see it where it is. Out of the index; the scanner leaves it out from now on.
+                Progress.AddSkipped();
+                _context.Index.Remove(_tenant.Id, message.Key);
+                _context.Retries.Forget(message.Key);
+                _strays.Report(_tenant.Id, message.Mailbox, message.Path, result.Reason);
                 break;
         }
     }
@@ -209,26 +239,46 @@ public sealed partial class HandOverRun
             LogNotRecorded(_context.Logger, _tenant.Id, message.Mailbox, message.BaseName, why);
             return;
         }
-        DeliveredCopy.Delete(message);
+        try
+        {
+            DeliveredCopy.Delete(message);
+        }
+        catch (IOException e)
+        {
+            // Note: the primary has it and the journal says so: it must not be sent again. Out of
+            // the index; the next scan finds the file, reconciliation sees "delivered" and tries
+            // the deletion again.
+            LogNotDeleted(_context.Logger, _tenant.Id, message.Mailbox, message.BaseName, e.Message);
+        }
         _context.Index.Remove(_tenant.Id, message.Key);
         _context.Retries.Forget(message.Key);
         LogDelivered(_context.Logger, _tenant.Id, message.Mailbox, message.BaseName, message.Size, result.Reply?.OneLine ?? "");
     }
 
-    private void Hold(Mailboxes.WaitingMessage message, HandOverResult result, Envelope? envelope, HandOverRecord record)
+    /// <summary>Moves the message to the hold area and records it; null when done (or it had vanished), else why it could not be moved.</summary>
+    private string? Hold(Mailboxes.WaitingMessage message, HandOverResult result, Envelope? envelope, HandOverRecord record)
     {
-        string? held = _context.Holds.Hold(message);
+        string? held;
+        try
+        {
+            held = _context.Holds.Hold(message);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return e.Message;
+        }
         _context.Index.Remove(_tenant.Id, message.Key);
         _context.Retries.Forget(message.Key);
         if (held is null)
         {
-            return;
+            return null;
         }
         LogHeld(_context.Logger, _tenant.Id, message.Mailbox, message.BaseName, result.Reason);
         _pending.Add(_context.Journal.RecordHandOverAsync(record));
         _pending.Add(_context.Journal.RecordHoldAsync(new HoldRecord(
             _tenant.Id, message.Mailbox, message.BaseName, message.Size, envelope?.Sender, envelope?.Recipient, held, result.Reason, result.Reply?.Code)));
         _context.Events.Raise(new MessageHeld(_tenant.Id, _context.Time.GetUtcNow(), message, held, result.Reason));
+        return null;
     }
 
     [LoggerMessage(EventId = 1401, Level = LogLevel.Information, Message = "tenant {Tenant}: handing over {Count} message(s) to {Host} on {Connections} connection(s)")]
@@ -248,6 +298,9 @@ public sealed partial class HandOverRun
 
     [LoggerMessage(EventId = 1406, Level = LogLevel.Error, Message = "tenant {Tenant} mailbox {Mailbox} message {Message}: delivered but the journal did not record it ({Reason}); the copy is kept and will be sent again after its retry delay")]
     private static partial void LogNotRecorded(ILogger logger, string tenant, string mailbox, string message, string reason);
+
+    [LoggerMessage(EventId = 1408, Level = LogLevel.Error, Message = "tenant {Tenant} mailbox {Mailbox} message {Message}: delivered and recorded, but the copy cannot be deleted ({Reason}); it will not be sent again, and the next scan tries the deletion again")]
+    private static partial void LogNotDeleted(ILogger logger, string tenant, string mailbox, string message, string reason);
 
     [LoggerMessage(EventId = 1407, Level = LogLevel.Error, Message = "tenant {Tenant}: the journal failed to record part of this hand-over: {Reason}")]
     private static partial void LogJournalFailed(ILogger logger, string tenant, string reason);

@@ -11,8 +11,11 @@ namespace Respaldo.HandOver;
 /// decide whether the message can go as it is, then MAIL/RCPT/DATA (pipelined where the
 /// primary offers PIPELINING) and stream the stored bytes minus the trace headers, with only
 /// SMTP's transparency rules applied. Classifies the primary's answer; never deletes anything.
+/// A stored file that cannot be read is classified too (<see cref="MessageFile"/>): it never
+/// throws out of <see cref="SendAsync"/> and so never stops the hand-over of the others.
 /// </summary>
-public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeout)
+/// <param name="open">open(2) for the stored files; a seam for tests (an EACCES as root).</param>
+public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeout, MessageFile.OpenFunction? open = null)
 {
     private const int ChunkSize = 64 * 1024;
 
@@ -23,13 +26,22 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
 
     public async Task<(HandOverResult Result, Envelope? Envelope)> SendAsync(WaitingMessage message, CancellationToken cancellationToken)
     {
-        using SafeFileHandle? file = OpenMessage(message);
-        if (file is null)
+        MessageFileOpening opening = OpenMessage(message);
+        switch (opening.State)
         {
-            return (HandOverResult.Vanished, null);
+            case MessageFileState.Gone:
+                return (HandOverResult.Vanished, null);
+            case MessageFileState.NotAMessage:
+                return (HandOverResult.NotAMessage(opening.Reason), null);
+            case MessageFileState.Unreadable:
+                return (Held(SmtpStage.Connect, $"the stored copy cannot be read by the controller ({opening.Reason}): fix its owner or mode, then release it"), null);
+            case MessageFileState.Failing:
+                return (new HandOverResult(HandOverOutcome.Deferred, SmtpStage.Connect, null, $"the stored copy cannot be opened ({opening.Reason}); tried again later"), null);
         }
+        using SafeFileHandle file = opening.File!;
         byte[]? whole = null;
         Envelope? envelope = null;
+        bool inData = false;
         try
         {
             // Note: small messages (nearly all) are read once, synchronously, into a pooled buffer:
@@ -86,6 +98,7 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
             {
                 return (refused, envelope);
             }
+            inData = true;
             await WriteDataAsync(file, trace.Length, whole, length, cancellationToken);
             SmtpReply final = await connection.ReadReplyAsync(SmtpStage.EndOfData, dataTimeout, cancellationToken);
             return (Classify(SmtpStage.EndOfData, final, delivered: final.Code is >= 200 and < 300), envelope);
@@ -96,6 +109,14 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
             // (a drop after the final dot). Keep the copy: a possible duplicate, never a loss.
             // The envelope, when known, goes into the journal with the attempt.
             return (new HandOverResult(HandOverOutcome.Deferred, e.Stage, e.Reply, e.Message) { SessionLost = true }, envelope);
+        }
+        catch (IOException e)
+        {
+            // Note: reading the stored copy failed (EIO on a failing disk, say): it stays and is
+            // retried. In the middle of DATA the session is abandoned without the final dot, so
+            // the primary discards the partial message (RFC 5321 §4.1.1.4: only the dot commits).
+            return (new HandOverResult(HandOverOutcome.Deferred, inData ? SmtpStage.EndOfData : SmtpStage.Connect, null,
+                $"the stored copy cannot be read: {e.Message}; tried again later") { SessionLost = inData }, envelope);
         }
         finally
         {
@@ -117,22 +138,20 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
         return total;
     }
 
-    /// <summary>Opens the message where it was seen, or where Dovecot moved it; null when it is gone.</summary>
-    private static SafeFileHandle? OpenMessage(WaitingMessage message)
+    /// <summary>Opens the message where it was seen, or where Dovecot moved it; Gone when it is nowhere.</summary>
+    private MessageFileOpening OpenMessage(WaitingMessage message)
     {
         string? path = message.Path;
         for (int attempt = 0; attempt < 3 && path is not null; attempt++)
         {
-            try
+            MessageFileOpening opening = MessageFile.Open(path, open);
+            if (opening.State != MessageFileState.Gone)
             {
-                return File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                return opening;
             }
-            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-            {
-                path = MaildirLayout.Relocate(message.MaildirPath, message.BaseName);
-            }
+            path = MaildirLayout.Relocate(message.MaildirPath, message.BaseName);
         }
-        return null;
+        return new MessageFileOpening(MessageFileState.Gone, null, "the file is gone");
     }
 
     /// <summary>DESIGN.md: a message the primary cannot take as it is is held and reported, not rewritten.</summary>

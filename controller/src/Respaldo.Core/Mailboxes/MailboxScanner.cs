@@ -3,12 +3,19 @@ namespace Respaldo.Mailboxes;
 /// <summary>
 /// The full scan: every tenant mailbox's new/ and cur/ (never tmp/, where Dovecot is still
 /// writing). Used at start, after an inotify overflow, and as the periodic safety net.
+/// Only regular files are messages: a FIFO, a directory, a socket or a symlink there is
+/// reported to <paramref name="strays"/> and left out (lstat, so a symlink is never followed).
 /// </summary>
-public sealed class MailboxScanner(MaildirLayout layout)
+public sealed class MailboxScanner(MaildirLayout layout, StrayEntries? strays = null)
 {
+    /// <summary>The stray entries the last <see cref="Scan"/> saw (complete once it was enumerated to the end).</summary>
+    public HashSet<string> LastStrays { get; private set; } = new(StringComparer.Ordinal);
+
     /// <summary>Each mailbox found on disk with its messages (possibly none).</summary>
     public IEnumerable<(string TenantId, string Mailbox, List<WaitingMessage> Messages)> Scan()
     {
+        var seenStrays = new HashSet<string>(StringComparer.Ordinal);
+        LastStrays = seenStrays;
         if (!Directory.Exists(layout.Root))
         {
             yield break;
@@ -27,6 +34,15 @@ public sealed class MailboxScanner(MaildirLayout layout)
                     {
                         if (Path.GetFileName(file).StartsWith('.'))
                         {
+                            continue;
+                        }
+                        if (MaildirEntry.NotARegularFile(file) is { } what)
+                        {
+                            seenStrays.Add(file);
+                            if (layout.TenantForDomain(domain) is { } owner)
+                            {
+                                strays?.Report(owner.Id, $"{local}@{domain}", file, what);
+                            }
                             continue;
                         }
                         WaitingMessage? m = layout.Describe(domain, local, file);
@@ -64,7 +80,8 @@ public sealed class MailboxScanner(MaildirLayout layout)
     {
         try
         {
-            return Directory.GetFiles(dir);
+            // Note: every entry, directories too: a directory in new/ is reported like a FIFO.
+            return Directory.GetFileSystemEntries(dir);
         }
         catch (DirectoryNotFoundException)
         {

@@ -25,11 +25,12 @@ public sealed partial class MailboxWatcher : IDisposable
     /// Asked about each message a scan finds that the index did not know; returning true
     /// means "already dealt with" (handed over before a crash, say) and keeps it out.
     /// </param>
-    public MailboxWatcher(MaildirLayout layout, MailboxIndex index, Func<WaitingMessage, bool> reconcile, TimeSpan rescanInterval, ILogger logger)
+    public MailboxWatcher(MaildirLayout layout, MailboxIndex index, Func<WaitingMessage, bool> reconcile, TimeSpan rescanInterval, ILogger logger, StrayEntries? strays = null)
     {
         _layout = layout;
         _index = index;
-        _scanner = new MailboxScanner(layout);
+        Strays = strays ?? new StrayEntries(logger);
+        _scanner = new MailboxScanner(layout, Strays);
         _reconcile = reconcile;
         _rescanInterval = rescanInterval;
         _logger = logger;
@@ -41,6 +42,9 @@ public sealed partial class MailboxWatcher : IDisposable
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public int LastScanMailboxes { get; private set; }
+
+    /// <summary>What in the maildirs is not a message (reported once each).</summary>
+    public StrayEntries Strays { get; }
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -140,6 +144,10 @@ public sealed partial class MailboxWatcher : IDisposable
 
     private void OnAppeared(string path)
     {
+        if (IsStray(path))
+        {
+            return;
+        }
         if (Directory.Exists(path))
         {
             // Note: a new maildir (first delivery to an address) can receive its first file
@@ -177,10 +185,21 @@ public sealed partial class MailboxWatcher : IDisposable
         {
             _index.Remove(o.TenantId, o.Key, onlyAtPath: oldPath);
         }
-        if (now is not null && File.Exists(newPath))
+        if (now is not null && !IsStray(newPath) && File.Exists(newPath))
         {
             _index.Upsert(now);
         }
+    }
+
+    /// <summary>True (and reported once) when a name where a message would be is not a regular file.</summary>
+    private bool IsStray(string path)
+    {
+        if (_layout.KeyOf(path) is not { } key || MaildirEntry.NotARegularFile(path) is not { } what)
+        {
+            return false;
+        }
+        Strays.Report(key.TenantId, key.Key[..key.Key.IndexOf('/', StringComparison.Ordinal)], path, what);
+        return true;
     }
 
     private void OnDeleted(string path)
@@ -224,6 +243,7 @@ public sealed partial class MailboxWatcher : IDisposable
             }
         }
         LastScanMailboxes = mailboxes;
+        Strays.RetainOnly(_scanner.LastStrays);
     }
 
     private static string[] SafeFiles(string dir)

@@ -24,10 +24,12 @@ public sealed partial class Supervisor : IDisposable
         Index = new MailboxIndex(settings.Tenants.Select(t => t.Id));
         Events = events;
         Holds = new HoldArea(settings.HoldRoot);
-        _context = new HandOverContext(settings, journal, Index, Holds, new RetrySchedule(settings.Controller.RetryMax), Events, time, logger);
+        ILogger mailboxLogger = loggers.CreateLogger("Respaldo.Mailboxes");
+        Strays = new StrayEntries(mailboxLogger);
+        _context = new HandOverContext(settings, journal, Index, Holds, new RetrySchedule(settings.Controller.RetryMax), Events, time, logger) { Strays = Strays };
         var prober = new PrimaryProber(settings.Hostname, settings.Controller.CommandTimeout, time);
         _tenants = settings.Tenants.ToDictionary(t => t.Id, t => new TenantSupervisor(t, _context, prober), StringComparer.Ordinal);
-        Watcher = new MailboxWatcher(Layout, Index, Reconcile, settings.Controller.RescanInterval, loggers.CreateLogger("Respaldo.Mailboxes"));
+        Watcher = new MailboxWatcher(Layout, Index, Reconcile, settings.Controller.RescanInterval, mailboxLogger, Strays);
         Watcher.Heartbeat = new Heartbeat("mailbox watcher", time);
         Index.Arrived += OnArrived;
         Settings = settings;
@@ -42,6 +44,9 @@ public sealed partial class Supervisor : IDisposable
     public HoldArea Holds { get; }
     public MailboxWatcher Watcher { get; }
 
+    /// <summary>What in the maildirs is not a message (FIFOs, directories, symlinks), reported once each.</summary>
+    public StrayEntries Strays { get; }
+
     public IReadOnlyCollection<TenantSupervisor> Tenants => _tenants.Values;
 
     public TenantSupervisor? Find(string tenantId) => _tenants.GetValueOrDefault(tenantId);
@@ -50,7 +55,12 @@ public sealed partial class Supervisor : IDisposable
     public IEnumerable<Heartbeat> Heartbeats =>
         _tenants.Values.Select(t => t.Heartbeat).Append(Watcher.Heartbeat!);
 
-    /// <summary>Runs the watcher and every tenant's loop until cancelled; the first failure of any stops them all.</summary>
+    /// <summary>
+    /// Runs the watcher and every tenant's loop until cancelled. A tenant's loop restarts itself
+    /// after a failure (<see cref="TenantSupervisor.RunAsync"/>), so one tenant never stops
+    /// another; the watcher's failure (a broken environment: the maildirs cannot be read) stops
+    /// them all and is thrown, and the daemon exits non-zero for systemd to restart it.
+    /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -81,7 +91,17 @@ public sealed partial class Supervisor : IDisposable
         {
             return false;
         }
-        DeliveredCopy.Delete(message);
+        try
+        {
+            DeliveredCopy.Delete(message);
+        }
+        catch (IOException e)
+        {
+            // Note: still "dealt with": it was delivered and must not be sent again; the next
+            // scan tries the deletion again. Thrown, it would stop the watcher and every tenant.
+            LogReconcileFailed(_context.Logger, message.TenantId, message.Mailbox, message.BaseName, e.Message);
+            return true;
+        }
         LogReconciled(_context.Logger, message.TenantId, message.Mailbox, message.BaseName);
         return true;
     }
@@ -113,16 +133,34 @@ public sealed partial class Supervisor : IDisposable
                     {
                         continue;
                     }
-                    byte[] head = new byte[8192];
-                    long size;
-                    int read;
-                    using (FileStream stream = File.OpenRead(file))
+                    string mailbox = Path.GetFileName(mailboxDir);
+                    // Note: opened like a message to hand over (O_NONBLOCK|O_NOFOLLOW, fstat): a FIFO
+                    // here would block the start-up forever, a symlink could point anywhere.
+                    MessageFileOpening opening = MessageFile.Open(file);
+                    if (opening.State == MessageFileState.NotAMessage)
                     {
-                        size = stream.Length;
-                        read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+                        Strays.Report(tenant.Id, mailbox, file, opening.Reason);
+                        continue;
+                    }
+                    byte[] head = new byte[8192];
+                    long size = 0;
+                    int read = 0;
+                    if (opening.File is { } handle)
+                    {
+                        using (handle)
+                        {
+                            try
+                            {
+                                size = RandomAccess.GetLength(handle);
+                                read = RandomAccess.Read(handle, head, 0);
+                            }
+                            catch (IOException)
+                            {
+                                // Unreadable: recorded with an unknown envelope; the admin sees it listed.
+                            }
+                        }
                     }
                     TraceHeaders.Result trace = TraceHeaders.Parse(head.AsSpan(0, read));
-                    string mailbox = Path.GetFileName(mailboxDir);
                     await Journal.RecordHoldAsync(new Journal.HoldRecord(tenant.Id, mailbox, Path.GetFileName(file), size, trace.Sender, trace.Recipient ?? mailbox, file,
                         "found in the hold area without a journal record (the controller stopped while holding it); the primary's reply is not known", null));
                     LogAdopted(_context.Logger, tenant.Id, mailbox, Path.GetFileName(file));
@@ -148,6 +186,9 @@ public sealed partial class Supervisor : IDisposable
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "tenant {Tenant} mailbox {Mailbox} message {Message}: found in the hold area without a journal record; recorded as held")]
     private static partial void LogAdopted(ILogger logger, string tenant, string mailbox, string message);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Error, Message = "tenant {Tenant} mailbox {Mailbox} message {Message}: already handed over, but the copy cannot be deleted ({Reason}); not sent again, deletion retried at the next scan")]
+    private static partial void LogReconcileFailed(ILogger logger, string tenant, string mailbox, string message, string reason);
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "tenant {Tenant} mailbox {Mailbox} message {Message}: already handed over before a restart; deleted without sending again")]
     private static partial void LogReconciled(ILogger logger, string tenant, string mailbox, string message);

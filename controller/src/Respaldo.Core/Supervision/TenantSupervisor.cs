@@ -116,17 +116,41 @@ public sealed partial class TenantSupervisor : IDisposable
         return results;
     }
 
+    /// <summary>
+    /// Runs this tenant's loop until cancelled. A failure (an unexpected I/O error, a bug) is
+    /// logged and the loop starts again after <see cref="RestartDelay"/>, as Postfix's master(8)
+    /// restarts a service process that died, throttled: the other tenants never notice.
+    /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         try
         {
-            await LoopAsync(cancellationToken);
+            while (true)
+            {
+                try
+                {
+                    await LoopAsync(cancellationToken);
+                    return;
+                }
+#pragma warning disable CA1031 // Note: not swallowed: logged at error priority, and the loop restarts throttled.
+                catch (Exception e) when (!(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
+#pragma warning restore CA1031
+                {
+                    LogLoopFailed(_context.Logger, Tenant.Id, RestartDelay.TotalSeconds, e);
+                    Heartbeat.Beat(RestartDelay + IdleAllowance);
+                    _current = null;
+                    await Task.Delay(RestartDelay, _context.Time, cancellationToken);
+                }
+            }
         }
         finally
         {
             Heartbeat.Stop();
         }
     }
+
+    /// <summary>How long a failed tenant loop waits before it starts again.</summary>
+    public static TimeSpan RestartDelay { get; } = TimeSpan.FromSeconds(15);
 
     private async Task LoopAsync(CancellationToken cancellationToken)
     {
@@ -378,6 +402,9 @@ public sealed partial class TenantSupervisor : IDisposable
     }
 
     public void Dispose() => _wake.Dispose();
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Error, Message = "tenant {Tenant}: the loop failed; it starts again in {Seconds:0} s (other tenants go on)")]
+    private static partial void LogLoopFailed(ILogger logger, string tenant, double seconds, Exception exception);
 
     [LoggerMessage(EventId = 1202, Level = LogLevel.Information, Message = "tenant {Tenant}: the front door now considers the primary {Verdict}: {Meaning}")]
     private static partial void LogFrontDoor(ILogger logger, string tenant, string verdict, string meaning);

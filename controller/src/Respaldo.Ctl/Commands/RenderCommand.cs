@@ -56,7 +56,12 @@ internal static class RenderCommand
                     // the password-hash file must be readable by its group, by nobody else.
                     _ = Mono.Unix.Native.Syscall.chown(Path.Combine(outDirectory, "dovecot", "passwd"), 0, g);
                 }
-                if (Security.ServiceCredential.EnsureCreated(settings, MailUserOwner(settings.MailUser), authGroup))
+                Security.CredentialChange credential = Security.ServiceCredential.EnsureCreated(settings, MailUserOwner(settings.MailUser), authGroup);
+                if (credential.MovedAside is { } aside)
+                {
+                    Console.Error.WriteLine($"warning: {Security.ServiceCredential.Directory(settings)} was not a directory owned by root; moved aside to {aside}, untouched");
+                }
+                if (credential.Created)
                 {
                     Console.WriteLine($"wrote     {Security.ServiceCredential.PasswdPath(settings)} (the controller's submission login)");
                 }

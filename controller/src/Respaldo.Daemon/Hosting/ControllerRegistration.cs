@@ -31,7 +31,25 @@ internal static class ControllerRegistration
 }
 
 /// <summary>The thin loop the host runs: all the work is in <see cref="RespaldoRuntime"/>.</summary>
-internal sealed class ControllerService(RespaldoRuntime runtime) : BackgroundService
+internal sealed partial class ControllerService(RespaldoRuntime runtime, ILogger<ControllerService> logger) : BackgroundService
 {
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) => runtime.RunAsync(stoppingToken);
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await runtime.RunAsync(stoppingToken);
+        }
+        catch (Exception e) when (!(e is OperationCanceledException && stoppingToken.IsCancellationRequested))
+        {
+            // Note: the host stops when a background service fails (StopHost), but exits 0
+            // (dotnet/runtime#67146), and systemd's Restart=on-failure ignores a clean exit: the
+            // controller would stay down. A non-zero exit code is what makes systemd restart it.
+            LogStopped(logger, e);
+            Environment.ExitCode = 1;
+            throw;
+        }
+    }
+
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Critical, Message = "the controller stopped on an error; exiting non-zero so that systemd restarts it")]
+    private static partial void LogStopped(ILogger logger, Exception exception);
 }

@@ -42,6 +42,12 @@ public static partial class PostfixLogParser
         RefusalReason? reason;
         if (m.Groups["kind"].Value == "milter-reject")
         {
+            // Note: an unreachable milter is logged at CONNECT, EHLO and MAIL of one session;
+            // the client is answered at MAIL, so that one line counts.
+            if (m.Groups["stage"].Value is "CONNECT" or "EHLO" or "HELO")
+            {
+                return null;
+            }
             // Note: the end-of-message verdict is logged by cleanup(8), which talks to the
             // milter on smtpd's behalf; earlier stages by smtpd itself.
             if (!program.EndsWith("/cleanup", StringComparison.Ordinal) && !program.EndsWith("/smtpd", StringComparison.Ordinal))
@@ -55,7 +61,8 @@ public static partial class PostfixLogParser
         }
         else if (program.EndsWith("/postscreen", StringComparison.Ordinal))
         {
-            reason = text.Contains("blocked using", StringComparison.Ordinal) ? RefusalReason.Dnsbl
+            // Note: "blocked using ZONE" follows the first ';' of the reply text.
+            reason = m.Groups["fields"].Value.Contains(" blocked using ", StringComparison.Ordinal) ? RefusalReason.Dnsbl
                 : text.Contains("Protocol error", StringComparison.Ordinal) ? RefusalReason.Pregreet
                 : null;
         }

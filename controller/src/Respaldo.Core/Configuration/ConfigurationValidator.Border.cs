@@ -130,7 +130,8 @@ public static partial class ConfigurationValidator
         {
             error("intake.proxyProtocol", $"\"{section?.ProxyProtocol}\": the only protocol postscreen speaks is \"haproxy\"");
         }
-        return intake with { Dnsbl = sites, DnsblThreshold = threshold, PregreetWait = wait, ProxyProtocol = proxy };
+        // Note: no list keeps the default's (shared, empty) one, so a file without lists equals the default.
+        return intake with { Dnsbl = sites.Count == 0 ? intake.Dnsbl : sites, DnsblThreshold = threshold, PregreetWait = wait, ProxyProtocol = proxy };
     }
 
     private static FilteringSettings ValidateFiltering(FilteringSection? section, string path, Action<string, string> error)

@@ -34,8 +34,12 @@ public sealed record RespaldoSettings
     /// <summary>Dovecot's second userdb: addresses accepted through learning or an admin's list (written by the policy service).</summary>
     public string DynamicUsersPath => Path.Combine(StateDirectory, "dynamic-users");
 
-    /// <summary>The ARC signing key the render step makes (root-owned directory, readable by rspamd's group).</summary>
-    public string ArcKeyPath => Path.Combine(StateDirectory, "arc", "arc.key");
+    /// <summary>
+    /// The ARC signing key the render step makes, beside the configuration (/etc/respaldo/arc/):
+    /// root's directory, readable by rspamd's group. Note: not under the state directory, which
+    /// only the mail user may enter (and whose contents that user controls).
+    /// </summary>
+    public string ArcKeyPath => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(SourcePath)) ?? "/etc/respaldo", "arc", "arc.key");
 }
 
 /// <summary>The SMTP front door: where the policy service listens, inbound STARTTLS (none without a certificate), postscreen.</summary>
@@ -79,7 +83,7 @@ public sealed record FilterSettings(
     TimeSpan Timeout)
 {
     public static FilterSettings Default(string hostname) => new(
-        true, new HostPort("127.0.0.1", 11339), "/var/lib/respaldo/rspamd", null, "respaldo", hostname, TimeSpan.FromSeconds(60));
+        true, new HostPort("127.0.0.1", 11339), "/var/lib/respaldo-rspamd", null, "respaldo", hostname, TimeSpan.FromSeconds(60));
 
     /// <summary>An HTTP scan worker for rspamc (loopback), or null.</summary>
     public HostPort? ScanListen { get; init; }

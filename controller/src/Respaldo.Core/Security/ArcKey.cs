@@ -8,16 +8,17 @@ namespace Respaldo.Security;
 
 /// <summary>
 /// The key the backup seals accepted mail with (an ARC set, RFC 8617, signed by rspamd).
-/// 'respaldoctl render' makes it once: RSA 2048 in STATE/arc/arc.key, and beside it
+/// 'respaldoctl render' makes it once: RSA 2048 in /etc/respaldo/arc/arc.key (beside the
+/// configuration file), and beside it
 /// dns.txt, the TXT record the admin publishes (SELECTOR._domainkey.ARCDOMAIN) so that
 /// the primary can verify the seal. An existing key is kept: a new one would break
 /// every seal until DNS caught up.
 /// </summary>
 /// <remarks>
 /// SECURITY: the directory and the key belong to root, readable by rspamd's group only
-/// (0750/0640). They are changed through descriptors opened with O_NOFOLLOW, so a
-/// symlink planted by a less privileged user at STATE/arc makes render fail instead of
-/// handing root's chown to a file of the attacker's choice.
+/// (0750/0640), in root's configuration directory, where no unprivileged user can plant
+/// anything. They are changed through descriptors opened with O_NOFOLLOW all the same, so
+/// a symlink there makes render fail instead of handing root's chown to its target.
 /// </remarks>
 public static class ArcKey
 {

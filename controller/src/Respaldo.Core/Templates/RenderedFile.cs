@@ -8,4 +8,5 @@ public sealed record RenderResult(IReadOnlyList<string> Changed, IReadOnlyList<s
 {
     public bool PostfixChanged => Changed.Any(f => f.StartsWith("postfix/", StringComparison.Ordinal));
     public bool DovecotChanged => Changed.Any(f => f.StartsWith("dovecot/", StringComparison.Ordinal));
+    public bool RspamdChanged => Changed.Any(f => f.StartsWith("rspamd/", StringComparison.Ordinal));
 }

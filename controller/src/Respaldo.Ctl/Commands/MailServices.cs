@@ -10,9 +10,10 @@ namespace Respaldo.Ctl.Commands;
 /// </summary>
 internal static class MailServices
 {
-    public static int ReloadChanged(RenderResult written, string outDirectory)
+    public static int ReloadChanged(RenderResult written, string outDirectory, string? rspamdPidFile)
     {
         int exit = ExitCodes.Success;
+        exit = ReloadRspamd(written, rspamdPidFile, exit);
         string postfix = Path.Combine(outDirectory, "postfix");
         if (!written.PostfixChanged)
         {
@@ -45,6 +46,33 @@ internal static class MailServices
                 exit = Report("dovecot", (code, output), exit);
             }
         }
+        return exit;
+    }
+
+    /// <summary>rspamd re-reads its configuration on SIGHUP (its pid file is in filter.workDirectory).</summary>
+    private static int ReloadRspamd(RenderResult written, string? pidFile, int exit)
+    {
+        if (pidFile is null)
+        {
+            return exit;
+        }
+        if (!written.RspamdChanged)
+        {
+            Console.WriteLine("rspamd: configuration unchanged, not reloaded");
+            return exit;
+        }
+        if (!File.Exists(pidFile) || !int.TryParse(File.ReadAllText(pidFile).Trim(), out int pid) || pid <= 1
+            || Mono.Unix.Native.Syscall.kill(pid, 0) != 0)
+        {
+            Console.WriteLine("rspamd: not running; it reads the new configuration when it starts");
+            return exit;
+        }
+        if (Mono.Unix.Native.Syscall.kill(pid, Mono.Unix.Native.Signum.SIGHUP) != 0)
+        {
+            Console.Error.WriteLine($"rspamd: reload failed: {Mono.Unix.Native.Stdlib.strerror(Mono.Unix.Native.Stdlib.GetLastError())}");
+            return ExitCodes.Failure;
+        }
+        Console.WriteLine("rspamd: reloaded");
         return exit;
     }
 

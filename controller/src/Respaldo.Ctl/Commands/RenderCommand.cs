@@ -77,7 +77,8 @@ internal static class RenderCommand
                 {
                     Console.WriteLine($"unchanged {Path.Combine(outDirectory, f)}");
                 }
-                return result.GetValue(reload) ? MailServices.ReloadChanged(written, outDirectory) : ExitCodes.Success;
+                return result.GetValue(reload) ? MailServices.ReloadChanged(written, outDirectory,
+                    settings.Filter.Enabled ? Path.Combine(settings.Filter.WorkDirectory, "rspamd.pid") : null) : ExitCodes.Success;
             }
             catch (Exception e) when (e is TemplateException or IOException or UnauthorizedAccessException)
             {

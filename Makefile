@@ -47,7 +47,7 @@ test-service: deps-test build
 test-chaos: deps-test build
 	@tests/run chaos
 
-# Issue 4 in full (not part of 'make test'; about an hour on 2 cores): 5,000 messages of up to
+# Issue 4 in full (not part of 'make test'; about 13 minutes on 2 cores): 5,000 messages of up to
 # 5 MB under a flapping faulty primary, 14 SIGKILLs, a burst of 20,000 during a hand-over.
 # The figures are printed and left in test-results/chaos-*.txt.
 chaos: deps-test build

@@ -18,8 +18,6 @@ namespace Respaldo.Bench;
 /// </summary>
 public sealed class Benchmark(BenchOptions options, BenchLab lab, Action<string> say)
 {
-    private static readonly TimeSpan PhaseTimeout = TimeSpan.FromMinutes(5);
-
     private readonly Report _report = new();
     private RelayBackup? _relay;
     private SmtpSink? _sink;
@@ -40,6 +38,8 @@ public sealed class Benchmark(BenchOptions options, BenchLab lab, Action<string>
     private double _sinkVsSource;
     private long _rssAdded;
     private double _largeMib;
+
+    private TimeSpan PhaseTimeout => options.PhaseTimeout;
 
     private RespaldoSettings Settings => _settings ?? throw new InvalidOperationException("no settings yet");
 
@@ -83,9 +83,11 @@ public sealed class Benchmark(BenchOptions options, BenchLab lab, Action<string>
             await lab.RunAsync("destroy", check: false);
         }
         await lab.RunAsync("config");
-        _recipients = lab.SampleMailboxes();
         IReadOnlyList<string> empty = lab.AddMailboxes(options.EmptyMailboxes);
         await lab.RunAsync("up");
+        (_recipients, IReadOnlyList<string> leftOut) = await lab.SampleMailboxesAsync();
+        say($"mail goes to {string.Join(", ", _recipients)}" +
+            (leftOut.Count > 0 ? $" (not to {string.Join(", ", leftOut)}: the lab's primary has no such mailbox)" : ""));
 
         (RespaldoSettings? settings, IReadOnlyList<ConfigurationError> errors) = ConfigurationLoader.TryLoad(lab["CONFIG"]);
         _settings = settings ?? throw new InvalidOperationException($"the lab's configuration is invalid: {string.Join("; ", errors)}");
@@ -103,9 +105,9 @@ public sealed class Benchmark(BenchOptions options, BenchLab lab, Action<string>
             throw new InvalidOperationException($"doveadm could not create the mailboxes: {made}");
         }
         int maildirs = Directory.EnumerateDirectories(lab["BACKUP_MAILDIRS"]).SelectMany(Directory.EnumerateDirectories).Count();
-        if (maildirs < empty.Count + _recipients.Count)
+        if (maildirs < empty.Count + _recipients.Count + leftOut.Count)
         {
-            throw new InvalidOperationException($"{maildirs} maildirs under {lab["BACKUP_MAILDIRS"]}, expected {empty.Count + _recipients.Count}");
+            throw new InvalidOperationException($"{maildirs} maildirs under {lab["BACKUP_MAILDIRS"]}, expected {empty.Count + _recipients.Count + leftOut.Count}");
         }
         _controller = await ProcessMeter.OpenAsync(lab.ControllerPid);
         _relay = await RelayBackup.CreateAsync(Path.Combine(lab.Directory, "relay"), lab.RelayPort, lab.PrimarySmtp, _recipients, _domains);
@@ -195,7 +197,7 @@ public sealed class Benchmark(BenchOptions options, BenchLab lab, Action<string>
             await lab.RunAsync("primary-up");
             back = await open;
             backWall = WallClock(back);
-            times = await watch.WaitAsync(PhaseTimeout, _cancel);
+            times = await UnlessHeldAsync(token => watch.WaitAsync(PhaseTimeout, token));
         }
         await WaitBackupEmptyAsync();
         await WaitPrimaryQueueEmptyAsync();
@@ -257,9 +259,10 @@ public sealed class Benchmark(BenchOptions options, BenchLab lab, Action<string>
         Task<long> open = PortWatch.WaitOpenAsync(lab.PrimarySmtp, TimeSpan.FromMinutes(1), _cancel);
         _sink = SmtpSink.Start(lab.PrimarySmtp, options.Messages);
         long back = await open;
-        (long first, long last) respaldo = await _sink.WaitAsync(PhaseTimeout, _cancel);
+        SmtpSink sink = _sink;
+        (long first, long last) respaldo = await UnlessHeldAsync(token => sink.WaitAsync(PhaseTimeout, token));
         await WaitBackupEmptyAsync();
-        int respaldoExtra = _sink.Messages - options.Messages;
+        int respaldoExtra = sink.Messages - options.Messages;
         ProbeHistory? probes = ProbeHistory.Read(lab["JOURNAL"], _tenant, WallClock(back));
         await StopSinkAsync();
 
@@ -318,8 +321,8 @@ public sealed class Benchmark(BenchOptions options, BenchLab lab, Action<string>
         bool reset = Controller.ResetPeak();
         using var sampling = new CancellationTokenSource();
         Task<long> sampled = SampleRssAsync(sampling.Token);
-        _sink = SmtpSink.Start(lab.PrimarySmtp, 1);
-        await _sink.WaitAsync(PhaseTimeout, _cancel);
+        SmtpSink sink = _sink = SmtpSink.Start(lab.PrimarySmtp, 1);
+        await UnlessHeldAsync(token => sink.WaitAsync(PhaseTimeout, token));
         await WaitBackupEmptyAsync();
         await sampling.CancelAsync();
         long sampledPeak = await sampled;
@@ -372,6 +375,38 @@ public sealed class Benchmark(BenchOptions options, BenchLab lab, Action<string>
             _sink = null;
         }
         await WaitUntilAsync(() => !PortWatch.IsOpen(lab.PrimarySmtp), TimeSpan.FromMilliseconds(50), () => "the sink's port stays open");
+    }
+
+    /// <summary>
+    /// Waits for Respaldo's hand-over to reach the primary, unless the controller holds messages
+    /// meanwhile. Note: nothing the benchmark sends should ever be held (every recipient is one
+    /// of the primary's mailboxes, every message fits its SIZE); a held message never reaches
+    /// the primary, so the phase fails at once, naming the mailboxes and the primary's reply,
+    /// rather than after the phase's timeout.
+    /// </summary>
+    private async Task<T> UnlessHeldAsync<T>(Func<CancellationToken, Task<T>> wait)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(_cancel);
+        Task<T> waiting = wait(stop.Token);
+        while (await Task.WhenAny(waiting, Task.Delay(TimeSpan.FromMilliseconds(500), _cancel)) != waiting)
+        {
+            int held = HeldMessages.Count(lab["HOLD_DIR"]);
+            if (held > 0)
+            {
+                await stop.CancelAsync();
+                try
+                {
+                    await waiting;
+                }
+                catch (OperationCanceledException) when (!_cancel.IsCancellationRequested)
+                {
+                }
+                throw new InvalidOperationException(
+                    $"{held} messages in the hold area instead of at the primary (journal so far: {HeldMessages.Describe(lab["JOURNAL"], _tenant)}); " +
+                    "the phase would wait for them in vain. The benchmark must send only to mailboxes the lab's primary has (BenchLab.SampleMailboxesAsync)");
+            }
+        }
+        return await waiting;
     }
 
     private Task WaitBackupEmptyAsync() =>

@@ -16,14 +16,18 @@ public sealed class BenchLab
 {
     private readonly Dictionary<string, string> _scriptEnvironment;
 
-    private BenchLab(string directory, int portBase)
+    private BenchLab(string directory, int portBase, bool filter)
     {
         Directory = directory;
         PortBase = portBase;
+        // Note: without the border (LAB_FILTER=off) the stored copies are the bytes a plain
+        // relay-mode Postfix keeps, so the hand-over phases compare like with like; the intake
+        // phase (f) has a lab of its own with the border on.
         _scriptEnvironment = new Dictionary<string, string>
         {
             ["LAB_DIR"] = directory,
             ["LAB_PORT_BASE"] = portBase.ToString(CultureInfo.InvariantCulture),
+            ["LAB_FILTER"] = filter ? "on" : "off",
         };
     }
 
@@ -51,12 +55,16 @@ public sealed class BenchLab
         {
             throw new InvalidOperationException($"ports {portBase}+{string.Join(",+", Offsets)} are not all free: choose another BENCH_PORT_BASE");
         }
-        return new BenchLab(Path.GetFullPath(options.LabDirectory), portBase);
+        return new BenchLab(Path.GetFullPath(options.LabDirectory), portBase, filter: false);
     }
+
+    /// <summary>A second lab, with the border on (rspamd as the milter), for the intake phase.</summary>
+    public static BenchLab CreateWithBorder(BenchOptions options) =>
+        new(Path.GetFullPath(options.LabDirectory) + "-border", FreePortBase(), filter: true);
 
     private const string EmptyPrefix = "buzon";
 
-    private static readonly int[] Offsets = [24, 25, 26, 27, 29, 43, 80, 87];
+    private static readonly int[] Offsets = [24, 25, 26, 27, 29, 32, 34, 43, 53, 80, 87];
 
     public async Task<ProcessRunner.Result> RunAsync(string command, bool check = true)
     {

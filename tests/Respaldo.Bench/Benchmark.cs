@@ -38,6 +38,8 @@ public sealed class Benchmark(BenchOptions options, BenchLab lab, Action<string>
     private double _sinkVsSource;
     private long _rssAdded;
     private double _largeMib;
+    private double _intakeRatio;
+    private long _rspamdPss;
 
     private TimeSpan PhaseTimeout => options.PhaseTimeout;
 
@@ -59,6 +61,7 @@ public sealed class Benchmark(BenchOptions options, BenchLab lab, Action<string>
             await RealPrimaryAsync();
             await SinkPrimaryAsync();
             await LargeMessageAsync();
+            await IntakeAsync();
             return _report;
         }
         finally
@@ -336,6 +339,22 @@ public sealed class Benchmark(BenchOptions options, BenchLab lab, Action<string>
             $"+{Mib(_rssAdded):0.0} MiB", $"RSS just before {Mib(idle):0.0} MiB, peak {Mib(peak):0.0} MiB ({(reset ? "VmHWM" : "sampled")})", "< +32 MiB", _rssAdded < 32L * 1024 * 1024);
     }
 
+    // ---- (f): the border's cost at intake ---------------------------------------------------
+
+    private async Task IntakeAsync()
+    {
+        var intake = new IntakePhase(options, say);
+        await intake.RunAsync(_cancel);
+        _intakeRatio = intake.Ratio;
+        _rspamdPss = intake.RspamdPss;
+        _report.Note("");
+        _report.Note("the border at intake (a lab of its own: postscreen, rspamd as the milter)");
+        _report.Row("(f) intake rate with the border (smtp-source -> stored)", $"{intake.Filtered:0} msg/s",
+            $"without the milter: {intake.Unfiltered:0} msg/s", ">= 0.8x", intake.Ratio >= 0.8);
+        _report.Row("    ratio with / without", $"{intake.Ratio:0.00}x");
+        _report.Row("    rspamd's memory (PSS, all processes)", $"{Mib(intake.RspamdPss):0.0} MiB", $"{intake.RspamdProcesses} processes");
+    }
+
     private async Task<long> SampleRssAsync(CancellationToken cancellationToken)
     {
         long peak = 0;
@@ -355,7 +374,7 @@ public sealed class Benchmark(BenchOptions options, BenchLab lab, Action<string>
     }
 
     public string LastLine() => string.Create(CultureInfo.InvariantCulture,
-        $"bench: first={_first:0.0}s last={_last:0.0}s realprimary={_realRatio:0.00}x sink={_sinkVsPostfix:0.00}x(postfix) {_sinkVsSource:0.00}x(smtp-source) rss+{_largeMib:0}MB={Mib(_rssAdded):0.0}MiB idlecpu={_idleCpu:0.00}%");
+        $"bench: first={_first:0.0}s last={_last:0.0}s realprimary={_realRatio:0.00}x sink={_sinkVsPostfix:0.00}x(postfix) {_sinkVsSource:0.00}x(smtp-source) rss+{_largeMib:0}MB={Mib(_rssAdded):0.0}MiB idlecpu={_idleCpu:0.00}% intake={_intakeRatio:0.00}x(border) rspamd={Mib(_rspamdPss):0}MiB");
 
     // ---- helpers ------------------------------------------------------------------------
 

@@ -7,8 +7,9 @@ namespace Respaldo.Tests;
 /// A private lab plus one headless Chromium: Debian's /usr/bin/chromium driven by Playwright
 /// (nothing is downloaded; the flags keep it from reaching any network but the loopback).
 /// Screenshots go to test-results/screenshots/ at the repository root, kept as artefacts.
+/// Designed for inheritance: a variant passes its own name and lab environment.
 /// </summary>
-public sealed class BrowserLab : LabFixture
+public class BrowserLab : LabFixture
 {
     public const string Chromium = "/usr/bin/chromium";
 
@@ -19,7 +20,12 @@ public sealed class BrowserLab : LabFixture
     ];
 
     public BrowserLab()
-        : base("browser", new Dictionary<string, string>(), configured: false)
+        : this("browser", new Dictionary<string, string>())
+    {
+    }
+
+    protected BrowserLab(string name, IReadOnlyDictionary<string, string> environment)
+        : base(name, environment, configured: false)
     {
     }
 

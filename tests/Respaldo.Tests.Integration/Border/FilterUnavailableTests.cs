@@ -21,7 +21,8 @@ public sealed class FilterUnavailableTests(BorderLabFixture lab)
         // so the only reason to defer is rspamd's absence.
         byte[] message = System.Text.Encoding.UTF8.GetBytes(
             $"From: Ventas <sender@suempresa.test>\nTo: {Recipient}\nSubject: {subject}\n" +
-            $"Message-ID: <{Guid.NewGuid():N}@suempresa.test>\nDate: Wed, 02 Dec 2026 10:00:00 +0000\n" +
+            $"Message-ID: <{Guid.NewGuid():N}@suempresa.test>\n" +
+            $"Date: {DateTimeOffset.UtcNow.ToString("ddd, dd MMM yyyy HH:mm:ss +0000", System.Globalization.CultureInfo.InvariantCulture)}\n" +
             "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\nHola.\n");
         int before = lab.BackupMessages(Recipient).Count();
         await lab.RunLabAsync("rspamd-stop");

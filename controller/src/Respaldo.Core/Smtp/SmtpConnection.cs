@@ -102,9 +102,7 @@ public sealed class SmtpConnection : IAsyncDisposable
         IPAddress[] addresses;
         try
         {
-            addresses = IPAddress.TryParse(endpoint.Host, out IPAddress? literal)
-                ? [literal]
-                : await Dns.GetHostAddressesAsync(endpoint.Host, cts.Token);
+            addresses = await HostResolver.Current.ResolveAsync(endpoint.Host, cts.Token);
         }
         catch (Exception e) when (e is SocketException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {

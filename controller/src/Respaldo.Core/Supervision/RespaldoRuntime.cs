@@ -25,6 +25,7 @@ public sealed partial class RespaldoRuntime : IDisposable
         _loggers = loggers;
         _logger = loggers.CreateLogger("Respaldo.Runtime");
         _time = time;
+        Smtp.HostResolver.Use(settings);
         _supervisor = new Supervisor(settings, journal, Events, loggers, time);
     }
 
@@ -111,6 +112,7 @@ public sealed partial class RespaldoRuntime : IDisposable
         try
         {
             Supervisor old = _supervisor;
+            Smtp.HostResolver.Use(settings);
             _supervisor = new Supervisor(settings, _journal, Events, _loggers, _time);
             LoadedAt = _time.GetUtcNow();
             TaskCompletionSource signal = _swapped;

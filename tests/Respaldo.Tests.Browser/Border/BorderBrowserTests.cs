@@ -67,7 +67,7 @@ public sealed class BorderBrowserTests(BorderBrowserLab lab)
             "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"));
         Assert.True(spam.Code == 554, $"GTUBE: {spam.Code} {spam.Text}");
 
-        IPage mail = await lab.NewPageAsync("en-US");
+        IPage mail = await lab.NewPageAsync("es-ES");
         await mail.GotoAsync(lab["WEBMAIL_URL"] + "/login");
         await mail.FillAsync("#address", Mailbox);
         await mail.FillAsync("#password", lab["WEBMAIL_PASSWORD"]);
@@ -102,11 +102,11 @@ public sealed class BorderBrowserTests(BorderBrowserLab lab)
             }
         }
         Assert.Equal(1, api);
-        IPage dash = await lab.NewPageAsync("en-US");
+        IPage dash = await lab.NewPageAsync("es-ES");
         await lab.LogInAsync(dash);
         Assert.Equal("1", await dash.GetAttributeAsync("[data-testid=border-refused-today-spam]", "data-value"));
         Assert.Equal("0", await dash.GetAttributeAsync("[data-testid=border-refused-today-dmarc]", "data-value"));
-        Assert.Contains("Refused at the border", await dash.ContentAsync(), StringComparison.Ordinal);
+        Assert.Contains("Rechazado en la frontera", await dash.ContentAsync(), StringComparison.Ordinal);
         await BrowserLab.ShotAsync(dash, "border-dashboard");
     }
 }

@@ -71,10 +71,14 @@ public sealed class SmtpTestClient : IAsyncDisposable
         return await ReadReplyAsync().ConfigureAwait(false);
     }
 
+    /// <summary>The reply to the last DATA command itself (354 when the message was sent).</summary>
+    public SmtpReply? DataCommandReply { get; private set; }
+
     /// <summary>Sends DATA, the message (LF or CRLF lines, dot-stuffed here) and the final dot.</summary>
     public async Task<SmtpReply> DataAsync(byte[] message)
     {
         SmtpReply data = await CommandAsync("DATA").ConfigureAwait(false);
+        DataCommandReply = data;
         if (data.Code != 354)
         {
             return data;

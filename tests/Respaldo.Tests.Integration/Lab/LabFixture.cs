@@ -127,7 +127,7 @@ public class LabFixture : IAsyncLifetime
         for (int attempt = 0; attempt < 50; attempt++)
         {
             int b = 20000 + (random.Next(0, 400) * 100);
-            if (new[] { 24, 25, 26, 27, 29, 32, 34, 43, 53, 80, 81, 87 }.All(o => IsFree(b + o)))
+            if (new[] { 24, 25, 26, 27, 29, 32, 33, 34, 43, 53, 80, 81, 87 }.All(o => IsFree(b + o)))
             {
                 return b;
             }

@@ -5,7 +5,8 @@
 //
 // DESCRIPTION
 //   Watches the backup mailboxes, probes each tenant's primary mail server and hands
-//   every stored message over to it once it accepts mail (DESIGN.md "Message life cycle").
+//   every stored message over to it once it accepts mail (docs/ARCHITECTURE.md,
+//   "A message's life cycle").
 //   Runs as a systemd Type=notify service (deploy/systemd/respaldo.service): READY, STATUS,
 //   WATCHDOG, reload on SIGHUP; offers es.respaldo.Control1 on the system bus for respaldoctl.
 //   A webmail (/webmail) lets each mailbox with a password read and answer its mail while

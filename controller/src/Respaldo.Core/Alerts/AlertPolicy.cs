@@ -4,7 +4,8 @@ using Respaldo.Supervision;
 namespace Respaldo.Alerts;
 
 /// <summary>
-/// Decides which controller events become alerts, and when (DESIGN.md "Alerts": rate-limited).
+/// Decides which controller events become alerts, and when: rate-limited, the first at once
+/// and the rest in digests, as listed below (docs/ARCHITECTURE.md, "The rooms").
 /// Pure logic, one instance for the daemon's lifetime; callers feed it events, storage samples
 /// and clock ticks from one thread and send what it returns.
 ///

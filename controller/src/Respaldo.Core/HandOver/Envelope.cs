@@ -3,7 +3,7 @@ namespace Respaldo.HandOver;
 /// <summary>
 /// The SMTP envelope of a stored copy: the sender (empty for the null sender of bounces)
 /// and its one recipient. It comes from the trace headers the backup's own delivery wrote,
-/// never from To:/Cc: (DESIGN.md "Envelope").
+/// never from To:/Cc: (docs/ARCHITECTURE.md, "The hand-over").
 /// </summary>
 public sealed record Envelope(string Sender, string Recipient)
 {

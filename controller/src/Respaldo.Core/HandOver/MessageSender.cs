@@ -154,7 +154,7 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
         return new MessageFileOpening(MessageFileState.Gone, null, "the file is gone");
     }
 
-    /// <summary>DESIGN.md: a message the primary cannot take as it is is held and reported, not rewritten.</summary>
+    /// <summary>A message the primary cannot take as it is is held and reported, never rewritten (docs/ARCHITECTURE.md, "The hold path").</summary>
     private string? CannotGoAsItIs(Envelope envelope, MessageFacts facts)
     {
         SmtpCapabilities caps = connection.Capabilities;

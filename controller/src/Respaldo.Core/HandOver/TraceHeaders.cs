@@ -8,7 +8,7 @@ namespace Respaldo.HandOver;
 /// <c>Return-Path: &lt;sender&gt;</c>, <c>Delivered-To: rcpt</c> and a <c>Received: ... with LMTP ...</c>
 /// line (possibly folded). Headers of the same names further down belong to the message
 /// (a sender may forge them) and are kept. Postfix's own smtpd <c>Received:</c> line stays: a
-/// plain relay would have passed it on too (DESIGN.md "Verbatim").
+/// plain relay would have passed it on too (docs/ARCHITECTURE.md, "The hand-over").
 /// </summary>
 public static class TraceHeaders
 {

@@ -135,7 +135,7 @@ public sealed class MailboxIndex
         }
     }
 
-    /// <summary>The tenant's waiting messages, oldest first (DESIGN.md "Order and pace").</summary>
+    /// <summary>The tenant's waiting messages, oldest first (docs/ARCHITECTURE.md, "Order and pace").</summary>
     public IReadOnlyList<WaitingMessage> Snapshot(string tenantId)
     {
         lock (_lock)

@@ -62,8 +62,9 @@ public sealed class MailboxScanner(MaildirLayout layout, StrayEntries? strays = 
         }
     }
 
-    // Note: a directory removed while we list it is not an error (DESIGN.md: a file that
-    // vanished between listing and opening is looked up again, never treated as an error).
+    // Note: a directory removed while we list it is not an error, as a file that vanished
+    // between listing and opening is looked up again, never treated as an error
+    // (docs/ARCHITECTURE.md, "The index").
     private static IEnumerable<string> SafeDirectories(string dir)
     {
         try

@@ -28,7 +28,7 @@ public sealed record PolicyDecision(PolicyOutcome Outcome, int Code, string Text
 
     public override string ToString() => Action;
 
-    // Note: the standard replies, as named values (STYLE.md: SmtpServer's SmtpResponse).
+    // Note: the standard replies as named values, the way SmtpServer's SmtpResponse names its own.
     public static PolicyDecision StorageFull { get; } = Defer(452, "4.3.1 Insufficient system storage, please try again later");
 
     public static PolicyDecision NotReady { get; } = Defer(451, "4.3.0 Temporary failure in recipient checks, please try again later");

@@ -185,9 +185,9 @@ public sealed partial class BorderCorpusTests(BorderLabFixture lab, ITestOutputH
         int offset = 0;
         while (NameAt(message, offset) is "return-path" or "x-original-to" or "delivered-to")
         {
-            offset = EndOfHeader(message, offset);
+            offset = StoredMail.EndOfHeader(message, offset);
         }
-        int end = EndOfHeader(message, offset);
+        int end = StoredMail.EndOfHeader(message, offset);
         string received = Encoding.Latin1.GetString(message, offset, end - offset);
         if (NameAt(message, offset) != "received" || !isOwnReceived(received))
         {
@@ -201,24 +201,6 @@ public sealed partial class BorderCorpusTests(BorderLabFixture lab, ITestOutputH
         int colon = Array.IndexOf(message, (byte)':', offset);
         int lf = Array.IndexOf(message, (byte)'\n', offset);
         return colon < 0 || (lf >= 0 && lf < colon) ? null : Encoding.ASCII.GetString(message, offset, colon - offset).ToLowerInvariant();
-    }
-
-    private static int EndOfHeader(byte[] message, int offset)
-    {
-        int i = offset;
-        while (true)
-        {
-            int lf = Array.IndexOf(message, (byte)'\n', i);
-            if (lf < 0)
-            {
-                return message.Length;
-            }
-            i = lf + 1;
-            if (i >= message.Length || (message[i] != (byte)' ' && message[i] != (byte)'\t'))
-            {
-                return i;
-            }
-        }
     }
 
     private static string Head(byte[] b) => Encoding.Latin1.GetString(b, 0, Math.Min(b.Length, 2500));

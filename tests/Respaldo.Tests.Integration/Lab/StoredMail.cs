@@ -61,7 +61,8 @@ public static partial class StoredMail
     private static bool StartsWithAt(byte[] message, int offset, string name) =>
         message.Length >= offset + name.Length && Encoding.ASCII.GetString(message, offset, name.Length) == name;
 
-    private static int EndOfHeader(byte[] message, int offset)
+    /// <summary>Where the header field starting at <paramref name="offset"/> ends, folded lines included.</summary>
+    internal static int EndOfHeader(byte[] message, int offset)
     {
         int i = offset;
         while (true)

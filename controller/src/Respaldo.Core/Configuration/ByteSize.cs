@@ -10,7 +10,7 @@ namespace Respaldo.Configuration;
 /// </summary>
 public static partial class ByteSize
 {
-    [GeneratedRegex(@"^\s*(?<n>\d+(\.\d+)?)\s*(?<u>[kKMGT]i?B|B)?\s*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A\s*(?<n>\d+(\.\d+)?)\s*(?<u>[kKMGT]i?B|B)?\s*\z", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
 
     public static bool TryParse(string text, out long bytes)

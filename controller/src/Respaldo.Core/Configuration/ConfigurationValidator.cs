@@ -14,13 +14,13 @@ public static partial class ConfigurationValidator
     public const long DefaultMinimumFree = 1L * 1024 * 1024 * 1024;
     public const int SmtpPort = 25;
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A[a-z0-9][a-z0-9-]{0,62}\z", RegexOptions.CultureInvariant)]
     private static partial Regex TenantId();
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A[A-Za-z0-9][A-Za-z0-9._-]{0,63}\z", RegexOptions.CultureInvariant)]
     private static partial Regex UserName();
 
-    [GeneratedRegex(@"^\{BLF-CRYPT\}\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A\{BLF-CRYPT\}\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}\z", RegexOptions.CultureInvariant)]
     private static partial Regex BlowfishHash();
 
     public static (RespaldoSettings? Settings, IReadOnlyList<ConfigurationError> Errors) Validate(
@@ -750,7 +750,7 @@ public static partial class ConfigurationValidator
         return tokens;
     }
 
-    [GeneratedRegex("^[0-9a-f]{64}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A[0-9a-f]{64}\z", RegexOptions.CultureInvariant)]
     private static partial Regex Sha256Hex();
 
     private static string? PasswordHash(string? text, string path, Action<string, string> error)

@@ -10,7 +10,7 @@ namespace Respaldo.Configuration;
 /// </summary>
 public static partial class MailAddress
 {
-    [GeneratedRegex(@"^[A-Za-z0-9#$&'*+=?^_`{|}~-]+(\.[A-Za-z0-9#$&'*+=?^_`{|}~-]+)*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A[A-Za-z0-9#$&'*+=?^_`{|}~-]+(\.[A-Za-z0-9#$&'*+=?^_`{|}~-]+)*\z", RegexOptions.CultureInvariant)]
     private static partial Regex LocalPart();
 
     public static bool TryNormalize(string? text, out string address, out string error)

@@ -50,21 +50,19 @@ public sealed class BenchLab
 
     public static BenchLab Create(BenchOptions options)
     {
-        int portBase = options.PortBase ?? FreePortBase();
-        if (!Offsets.All(o => IsFree(portBase + o)))
+        int portBase = options.PortBase ?? LabPorts.FirstFreeBase(13000, 30000);
+        if (!LabPorts.AllFree(portBase))
         {
-            throw new InvalidOperationException($"ports {portBase}+{string.Join(",+", Offsets)} are not all free: choose another BENCH_PORT_BASE");
+            throw new InvalidOperationException($"ports {portBase}+{string.Join(",+", LabPorts.Offsets)} are not all free: choose another BENCH_PORT_BASE");
         }
         return new BenchLab(Path.GetFullPath(options.LabDirectory), portBase, filter: false);
     }
 
     /// <summary>A second lab, with the border on (rspamd as the milter), for the intake phase.</summary>
     public static BenchLab CreateWithBorder(BenchOptions options) =>
-        new(Path.GetFullPath(options.LabDirectory) + "-border", FreePortBase(), filter: true);
+        new(Path.GetFullPath(options.LabDirectory) + "-border", LabPorts.FirstFreeBase(13000, 30000), filter: true);
 
     private const string EmptyPrefix = "buzon";
-
-    private static readonly int[] Offsets = [24, 25, 26, 27, 29, 32, 34, 43, 53, 80, 87];
 
     public async Task<ProcessRunner.Result> RunAsync(string command, bool check = true)
     {
@@ -159,32 +157,5 @@ public sealed class BenchLab
     {
         int colon = hostPort.LastIndexOf(':');
         return new IPEndPoint(IPAddress.Parse(hostPort[..colon]), int.Parse(hostPort[(colon + 1)..], CultureInfo.InvariantCulture));
-    }
-
-    /// <summary>A base whose lab ports are all free right now.</summary>
-    private static int FreePortBase()
-    {
-        for (int b = 13000; b < 30000; b += 100)
-        {
-            if (Offsets.All(o => IsFree(b + o)))
-            {
-                return b;
-            }
-        }
-        throw new InvalidOperationException("no free port range for the benchmark's lab");
-    }
-
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
     }
 }

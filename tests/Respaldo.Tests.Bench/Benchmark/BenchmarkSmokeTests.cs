@@ -35,7 +35,9 @@ public sealed partial class BenchmarkSmokeTests(ITestOutputHelper output)
         var environment = new Dictionary<string, string>(Knobs)
         {
             ["BENCH_LAB_DIR"] = directory,
-            ["BENCH_PORT_BASE"] = FreePortBase().ToString(CultureInfo.InvariantCulture),
+            // Note: away from the benchmark's own search from 13000 ('make bench' beside this run)
+            // and from the lab fixtures' 20000 and up.
+            ["BENCH_PORT_BASE"] = LabPorts.RandomFreeBase(15000, 50).ToString(CultureInfo.InvariantCulture),
         };
         output.WriteLine(string.Join(' ', environment.Select(e => $"{e.Key}={e.Value}")));
 
@@ -92,37 +94,6 @@ public sealed partial class BenchmarkSmokeTests(ITestOutputHelper output)
         }
         await ProcessRunner.RunAsync(Path.Combine(RepoPaths.Root, "deploy", "lab", "lab"), ["destroy"],
             new Dictionary<string, string> { ["LAB_DIR"] = directory });
-    }
-
-    /// <summary>
-    /// A port base whose benchmark ports are all free now. Note: away from the benchmark's own
-    /// search from 13000 ('make bench' beside this run) and from the lab fixtures' 20000 and up.
-    /// </summary>
-    private static int FreePortBase()
-    {
-        for (int attempt = 0; attempt < 50; attempt++)
-        {
-            int b = 15000 + (Random.Shared.Next(0, 50) * 100);
-            if (new[] { 24, 25, 26, 27, 29, 32, 34, 43, 53, 80, 87 }.All(o => IsFree(b + o)))
-            {
-                return b;
-            }
-        }
-        throw new InvalidOperationException("no free port range for the benchmark's lab");
-    }
-
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
     }
 
     [GeneratedRegex(@"^measurement\s+Respaldo\s+reference \(same run\)\s+target$")]

@@ -52,7 +52,7 @@ public class LabFixture : IAsyncLifetime
             await RunLabAsync("destroy", check: false).ConfigureAwait(false);
         }
         ScriptEnvironment["LAB_DIR"] = Directory;
-        ScriptEnvironment["LAB_PORT_BASE"] = FreePortBase().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        ScriptEnvironment["LAB_PORT_BASE"] = LabPorts.RandomFreeBase(20000, 400).ToString(System.Globalization.CultureInfo.InvariantCulture);
         // Note: the lab's milter (rspamd) prepends Authentication-Results and an ARC set to what
         // it accepts, and defers senders whose domains the lab's DNS does not know; the tiers
         // that compare with a plain relay byte for byte run without it. The border's own tests
@@ -118,35 +118,6 @@ public class LabFixture : IAsyncLifetime
     {
         int colon = hostPort.LastIndexOf(':');
         return (hostPort[..colon], int.Parse(hostPort[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
-    }
-
-    /// <summary>A base whose lab ports (+24..+80) are all free right now.</summary>
-    private static int FreePortBase()
-    {
-        var random = new Random();
-        for (int attempt = 0; attempt < 50; attempt++)
-        {
-            int b = 20000 + (random.Next(0, 400) * 100);
-            if (new[] { 24, 25, 26, 27, 29, 32, 33, 34, 43, 53, 80, 81, 87 }.All(o => IsFree(b + o)))
-            {
-                return b;
-            }
-        }
-        throw new InvalidOperationException("no free port range for the lab");
-    }
-
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(System.Net.IPAddress.Loopback, port);
-            listener.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
     }
 }
 

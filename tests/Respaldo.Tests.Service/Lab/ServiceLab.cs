@@ -36,7 +36,7 @@ public class ServiceLab : IAsyncLifetime
     {
         Bus = await PrivateBus.StartAsync(_permissiveBus);
         _labEnvironment["LAB_DIR"] = Directory;
-        _labEnvironment["LAB_PORT_BASE"] = FreePortBase().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        _labEnvironment["LAB_PORT_BASE"] = LabPorts.RandomFreeBase(20000, 400).ToString(System.Globalization.CultureInfo.InvariantCulture);
         _labEnvironment["RESPALDO_CONTROL_BUS"] = Bus.Address;
         // Note: the border (rspamd) has its own tier; these tests are about the service.
         _labEnvironment["LAB_FILTER"] = "off";
@@ -161,34 +161,6 @@ public class ServiceLab : IAsyncLifetime
     {
         int colon = hostPort.LastIndexOf(':');
         return (hostPort[..colon], int.Parse(hostPort[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
-    }
-
-    private static int FreePortBase()
-    {
-        var random = new Random();
-        for (int attempt = 0; attempt < 50; attempt++)
-        {
-            int b = 20000 + (random.Next(0, 400) * 100);
-            if (new[] { 24, 25, 26, 27, 29, 32, 34, 43, 53, 80, 81, 87 }.All(o => IsFree(b + o)))
-            {
-                return b;
-            }
-        }
-        throw new InvalidOperationException("no free port range for the lab");
-    }
-
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(System.Net.IPAddress.Loopback, port);
-            listener.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
     }
 }
 

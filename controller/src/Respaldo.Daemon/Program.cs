@@ -14,7 +14,10 @@
 //   This file only wires the rooms together; each room registers itself.
 //
 // SECURITY
-//   Runs as the unprivileged mail user that owns the maildirs. It reads the configuration
+//   Runs as its own unprivileged user (daemonUser, "respaldo"), a member of the mail user's
+//   group: it reads, renames and deletes what Dovecot stores, while Dovecot's mail processes
+//   (mailUser) cannot read its journal, web keys or submission password. Whatever umask it
+//   is started with, it adds 0027: nothing it creates is readable by others. It reads the configuration
 //   (password hashes, no passwords), opens outbound SMTP to the configured primaries only,
 //   and never logs message contents or credentials. State-changing control bus calls are
 //   accepted only from root and the group respaldo-admin, checked by the credentials the bus
@@ -30,6 +33,11 @@ using Respaldo.Daemon.Web;
 using Respaldo.Daemon.Web.Dashboard;
 using Respaldo.Daemon.Web.Metrics;
 using Respaldo.Daemon.Web.Webmail;
+
+// Note: the unit sets UMask=0027; a start by hand (or the lab, as root) must not leave the
+// journal or the web keys readable by the mail user, who may pass through the state directory.
+Mono.Unix.Native.FilePermissions inherited = Mono.Unix.Native.Syscall.umask(Mono.Unix.Native.FilePermissions.S_IWGRP | Mono.Unix.Native.FilePermissions.S_IRWXO);
+_ = Mono.Unix.Native.Syscall.umask(inherited | Mono.Unix.Native.FilePermissions.S_IWGRP | Mono.Unix.Native.FilePermissions.S_IRWXO);
 
 WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
 builder.AddRespaldoLogging();

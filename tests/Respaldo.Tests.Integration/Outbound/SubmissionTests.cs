@@ -87,6 +87,36 @@ public sealed class SubmissionTests(LabFixture lab)
         Assert.StartsWith("Return-Path: <>", stored, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Issue 16, item 11: the controller's login may send as the backup and with the null
+    /// sender, nothing else. Before, its password (on disk, readable by the daemon's user)
+    /// let whoever read it send as any tenant's address or anyone's.
+    /// </summary>
+    [Theory]
+    [InlineData("info@suempresa.test")]
+    [InlineData("ceo@example.org")]
+    [InlineData("respaldo@suempresa.test")]
+    [InlineData("other@mail-backup.suempresa.test")]
+    public async Task AStolenServiceLoginCannotSendAsAnotherAddress(string from)
+    {
+        string password = (await File.ReadAllTextAsync(Path.Combine(lab["STATE_DIR"], "secrets", "submission.password"))).Trim();
+        await using SmtpTestClient client = await ConnectAsync("respaldo-alerts", password);
+        SmtpReply mail = await client.CommandAsync($"MAIL FROM:<{from}>");
+        SmtpReply rcpt = mail.Code == 250 ? await client.CommandAsync("RCPT TO:<it@external.test>") : mail;
+        Assert.True(rcpt.Code is >= 500 and < 600, $"MAIL FROM:<{from}> as respaldo-alerts: {rcpt}");
+    }
+
+    [Fact]
+    public async Task TheControllersOwnLoginSendsAsTheBackup()
+    {
+        string password = (await File.ReadAllTextAsync(Path.Combine(lab["STATE_DIR"], "secrets", "submission.password"))).Trim();
+        await using SmtpTestClient client = await ConnectAsync("respaldo-alerts", password);
+        string subject = TestMessages.Unique("alert");
+        SmtpReply reply = await client.SendAsync("respaldo@mail-backup.suempresa.test", ["it@external.test"], TestMessages.Plain(subject, "it@external.test"));
+        Assert.True(reply.Code == 250, reply.Text);
+        await WaitAtExternalAsync(subject);
+    }
+
     private async Task<string> WaitAtExternalAsync(string subject)
     {
         for (int i = 0; i < 300; i++)

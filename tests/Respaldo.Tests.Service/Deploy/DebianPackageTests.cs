@@ -28,6 +28,8 @@ public sealed class DebianPackageTests
         bool hadUser = await Exists("passwd", "respaldo");
         bool hadGroup = await Exists("group", "respaldo");
         bool hadAdminGroup = await Exists("group", "respaldo-admin");
+        bool hadMailUser = await Exists("passwd", "respaldo-mail");
+        bool hadMailGroup = await Exists("group", "respaldo-mail");
         bool hadState = Directory.Exists("/var/lib/respaldo");
         bool hadConfig = Directory.Exists("/etc/respaldo");
         string output = Directory.CreateTempSubdirectory("respaldo-deb-").FullName;
@@ -49,7 +51,11 @@ public sealed class DebianPackageTests
             Assert.True(install.ExitCode == 0, install.ToString());
             Assert.Contains("Next steps", install.Output, StringComparison.Ordinal);
             Assert.True(await Exists("passwd", "respaldo") && await Exists("group", "respaldo-admin"));
-            Assert.Equal("respaldo", (await Run("stat", "-c", "%U", "/var/lib/respaldo/maildirs")).Output.Trim());
+            // Dovecot's mail user is not the daemon's (README "One user for mail, another for the daemon").
+            Assert.True(await Exists("passwd", "respaldo-mail"));
+            Assert.Contains("respaldo-mail", (await Run("id", "-nG", "respaldo")).Output.Split(' ', StringSplitOptions.TrimEntries));
+            Assert.Equal("respaldo-mail:respaldo-mail 2770", (await Run("stat", "-c", "%U:%G %a", "/var/lib/respaldo/maildirs")).Output.Trim());
+            Assert.Equal("respaldo:respaldo 711", (await Run("stat", "-c", "%U:%G %a", "/var/lib/respaldo")).Output.Trim());
             ProcessRunner.Result check = await Run("/usr/bin/respaldoctl", "check-config");
             Assert.True(check.ExitCode == 0, check.ToString());
             Assert.True(File.Exists("/etc/respaldo/rendered/postfix/main.cf") && File.Exists("/etc/respaldo/rendered/dovecot/dovecot.conf"));
@@ -73,8 +79,13 @@ public sealed class DebianPackageTests
             await File.WriteAllTextAsync(mail, "mail\n");
             await File.WriteAllTextAsync("/var/lib/respaldo/journal.sqlite", "journal");
             await File.AppendAllTextAsync("/etc/respaldo/respaldo.json", "// edited by the admin\n");
+            // An installation from before the mail user: maildirs of respaldo, 0700/0600.
+            await Run("chown", "-R", "respaldo:respaldo", "/var/lib/respaldo/maildirs");
+            await Run("chmod", "-R", "u=rwX,go=", "/var/lib/respaldo/maildirs");
             ProcessRunner.Result upgrade = await Run("dpkg", "-i", deb);
             Assert.True(upgrade.ExitCode == 0, upgrade.ToString());
+            Assert.Equal("respaldo-mail:respaldo-mail 660", (await Run("stat", "-c", "%U:%G %a", mail)).Output.Trim());
+            Assert.Equal("respaldo-mail:respaldo-mail 2770", (await Run("stat", "-c", "%U:%G %a", Path.GetDirectoryName(mail)!)).Output.Trim());
             Assert.EndsWith("// edited by the admin\n", await File.ReadAllTextAsync("/etc/respaldo/respaldo.json"), StringComparison.Ordinal);
             Assert.True(File.Exists(mail));
 
@@ -114,6 +125,14 @@ public sealed class DebianPackageTests
             if (!hadAdminGroup)
             {
                 await Run("groupdel", "respaldo-admin");
+            }
+            if (!hadMailUser)
+            {
+                await Run("userdel", "respaldo-mail");
+            }
+            if (!hadMailGroup && await Exists("group", "respaldo-mail"))
+            {
+                await Run("groupdel", "respaldo-mail");
             }
             Directory.Delete(output, recursive: true);
         }

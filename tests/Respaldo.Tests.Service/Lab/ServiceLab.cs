@@ -55,7 +55,9 @@ public class ServiceLab : IAsyncLifetime
                 System.IO.Directory.CreateDirectory(Path.Combine(this["BACKUP_MAILDIRS"], parts[1], parts[0], sub));
             }
         }
-        await ProcessRunner.RunAsync("chown", ["-R", "mail:mail", this["BACKUP_MAILDIRS"]]);
+        // Note: as Dovecot would have made them: the mail user's, 2770 (deploy/lab/lab, state_permissions).
+        await ProcessRunner.RunAsync("chown", ["-R", $"{this["MAIL_USER"]}:{this["MAIL_USER"]}", this["BACKUP_MAILDIRS"]]);
+        await ProcessRunner.RunAsync("find", [this["BACKUP_MAILDIRS"], "-type", "d", "-exec", "chmod", "2770", "{}", "+"]);
         await Task.Delay(TimeSpan.FromSeconds(1));
     }
 

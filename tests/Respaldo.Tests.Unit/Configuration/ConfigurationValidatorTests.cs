@@ -26,7 +26,8 @@ public sealed class ConfigurationValidatorTests
         Assert.Empty(errors);
         Assert.NotNull(settings);
         Assert.Equal("/var/lib/respaldo", settings.StateDirectory);
-        Assert.Equal("respaldo", settings.MailUser);
+        Assert.Equal("respaldo-mail", settings.MailUser);
+        Assert.Equal("respaldo", settings.DaemonUser);
         Assert.Equal(50L * 1024 * 1024, settings.MessageSizeLimit);
         Assert.Equal(2L * 1024 * 1024 * 1024, settings.Storage.Allocation);
         Assert.Equal([new HostPort("*", 25)], settings.Listen.Smtp);
@@ -39,6 +40,37 @@ public sealed class ConfigurationValidatorTests
         Assert.Equal("otra", second.Name);
         Assert.Equal(TlsPolicy.Verify, second.Primary.Tls);
         Assert.Equal("ana@otra.test", second.Mailboxes[0].Address);
+    }
+
+    /// <summary>
+    /// Issue 16, item 11: one user for Dovecot's mail processes and the daemon let any mail
+    /// process read the daemon's journal, web keys and submission password. A configuration
+    /// that names one user for both is refused.
+    /// </summary>
+    [Theory]
+    [InlineData("respaldo", null)]
+    [InlineData("vmail", "vmail")]
+    public void RefusesOneUserForDovecotsMailProcessesAndTheDaemon(string mailUser, string? daemonUser)
+    {
+        JsonObject json = SampleConfiguration.Create();
+        json["mailUser"] = mailUser;
+        if (daemonUser is not null)
+        {
+            json["daemonUser"] = daemonUser;
+        }
+        ConfigurationError error = SingleError(json);
+        Assert.Equal("mailUser", error.Path);
+        Assert.Contains("daemonUser", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("root")]
+    [InlineData("bad name")]
+    public void RefusesADaemonUserThatIsRootOrNoName(string daemonUser)
+    {
+        JsonObject json = SampleConfiguration.Create();
+        json["daemonUser"] = daemonUser;
+        Assert.Equal("daemonUser", SingleError(json).Path);
     }
 
     [Theory]

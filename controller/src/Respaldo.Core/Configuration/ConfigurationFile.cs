@@ -13,6 +13,7 @@ public sealed class ConfigurationFile
     public string? Hostname { get; set; }
     public string? StateDirectory { get; set; }
     public string? MailUser { get; set; }
+    public string? DaemonUser { get; set; }
     public SizeValue? MessageSizeLimit { get; set; }
     public StorageSection? Storage { get; set; }
     public ListenSection? Listen { get; set; }

@@ -44,10 +44,22 @@ public static partial class ConfigurationValidator
         }
 
         string stateDirectory = AbsolutePath(file.StateDirectory, "/var/lib/respaldo", "stateDirectory", Error);
-        string mailUser = string.IsNullOrWhiteSpace(file.MailUser) ? "respaldo" : file.MailUser.Trim();
+        string mailUser = string.IsNullOrWhiteSpace(file.MailUser) ? "respaldo-mail" : file.MailUser.Trim();
         if (!UserName().IsMatch(mailUser) || mailUser == "root")
         {
             Error("mailUser", $"\"{mailUser}\" must be the name of an unprivileged system user (not root)");
+        }
+        string daemonUser = string.IsNullOrWhiteSpace(file.DaemonUser) ? "respaldo" : file.DaemonUser.Trim();
+        if (!UserName().IsMatch(daemonUser) || daemonUser == "root")
+        {
+            Error("daemonUser", $"\"{daemonUser}\" must be the name of an unprivileged system user (not root)");
+        }
+        else if (daemonUser == mailUser)
+        {
+            // Note: every Dovecot mail process runs as the mail user; the daemon's journal, web
+            // session keys and submission password must be out of its reach (README "One user
+            // for mail, another for the daemon").
+            Error("mailUser", $"\"{mailUser}\" is also daemonUser: Dovecot's mail processes must not run as the daemon's user");
         }
 
         long messageSizeLimit = Size(file.MessageSizeLimit, DefaultMessageSizeLimit, "messageSizeLimit", Error);
@@ -94,6 +106,7 @@ public static partial class ConfigurationValidator
             Hostname = hostname,
             StateDirectory = stateDirectory,
             MailUser = mailUser,
+            DaemonUser = daemonUser,
             MessageSizeLimit = messageSizeLimit,
             Storage = storage,
             Listen = listen,

@@ -9,7 +9,11 @@ public sealed record RespaldoSettings
     public required string SourcePath { get; init; }
     public required string Hostname { get; init; }
     public required string StateDirectory { get; init; }
+    /// <summary>Dovecot's mail_uid/mail_gid: every mail process (LMTP, IMAP) runs as this user; the maildirs are its group's.</summary>
     public required string MailUser { get; init; }
+
+    /// <summary>The user respaldod runs as (a member of the mail user's group); its journal, keys and secrets are closed to the mail user.</summary>
+    public string DaemonUser { get; init; } = "respaldo";
     public required long MessageSizeLimit { get; init; }
     public required StorageSettings Storage { get; init; }
     public required ListenSettings Listen { get; init; }

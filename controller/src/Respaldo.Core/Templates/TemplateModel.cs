@@ -73,7 +73,7 @@ public sealed record TemplateModel(
             s.Tenants.Any(t => t.Recipients.IsDynamic),
             s.DynamicUsersPath)
         {
-            ServiceAccount = new ServiceAccountModel(Security.ServiceCredential.User, Security.ServiceCredential.PasswdPath(s)),
+            ServiceAccount = new ServiceAccountModel(Security.ServiceCredential.User, Security.ServiceCredential.PasswdPath(s), Security.ServiceCredential.SenderAddress(s)),
             Border = BorderModel.From(s, outputDirectory),
         };
     }
@@ -111,7 +111,8 @@ public sealed record ListenModel(
     public required string Submission { get; init; }
 }
 
-public sealed record ServiceAccountModel(string User, string PasswdFile);
+/// <summary>The controller's submission login: its name, Dovecot's hash file, the one address (besides &lt;&gt;) it may send as.</summary>
+public sealed record ServiceAccountModel(string User, string PasswdFile, string Address);
 
 public sealed record TenantModel(string Id, string Name, IReadOnlyList<DomainModel> Domains, IReadOnlyList<MailboxModel> Mailboxes, bool DynamicRecipients);
 

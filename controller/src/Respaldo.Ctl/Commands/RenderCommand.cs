@@ -56,7 +56,7 @@ internal static class RenderCommand
                     // the password-hash file must be readable by its group, by nobody else.
                     _ = Mono.Unix.Native.Syscall.chown(Path.Combine(outDirectory, "dovecot", "passwd"), 0, g);
                 }
-                Security.CredentialChange credential = Security.ServiceCredential.EnsureCreated(settings, MailUserOwner(settings.MailUser), authGroup);
+                Security.CredentialChange credential = Security.ServiceCredential.EnsureCreated(settings, UserOwner(settings.DaemonUser), authGroup);
                 if (credential.MovedAside is { } aside)
                 {
                     Console.Error.WriteLine($"warning: {Security.ServiceCredential.Directory(settings)} was not a directory owned by root; moved aside to {aside}, untouched");
@@ -103,8 +103,8 @@ internal static class RenderCommand
         return entry?.gr_gid;
     }
 
-    /// <summary>The mail user's uid and gid when running as root (the daemon runs as that user); null otherwise.</summary>
-    private static (uint, uint)? MailUserOwner(string user)
+    /// <summary>A user's uid and gid when running as root (the daemon user: its group reads the submission password); null otherwise.</summary>
+    private static (uint, uint)? UserOwner(string user)
     {
         if (Mono.Unix.Native.Syscall.getuid() != 0)
         {

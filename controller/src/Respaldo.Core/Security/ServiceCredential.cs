@@ -15,14 +15,15 @@ namespace Respaldo.Security;
 /// STATE/secrets/.
 /// </summary>
 /// <remarks>
-/// SECURITY: render runs as root (ExecReload=+, postinst), but STATE/ belongs to the mail user,
-/// as does every Dovecot mail process (mail_uid). Whatever that user can write must not steer
+/// SECURITY: render runs as root (ExecReload=+, postinst), but STATE/ belongs to the daemon's
+/// user and STATE/maildirs/ to the mail user, as which every Dovecot mail process runs (mail_uid);
+/// earlier versions made them one user. Whatever those users can write must not steer
 /// root: so STATE/secrets/ is owned by root (mode 0711: anyone may pass, nobody but root may
 /// list or change it), opened with O_NOFOLLOW and checked with fstat; a secrets/ that is a
 /// symlink, not a directory, or not root's (as earlier versions made it) is renamed aside,
 /// untouched, and made anew; the files in it are written by <see cref="AtomicFile"/> (random
 /// temporary name, O_EXCL|O_NOFOLLOW, fchown/fchmod on the descriptor): the password
-/// root:MAILGROUP 0440 (the daemon reads it by its group), the hash root:dovecot 0440.
+/// root:DAEMONGROUP 0440 (the daemon reads it by its group; the mail user cannot), the hash root:dovecot 0440.
 /// </remarks>
 public sealed record ServiceCredential(string UserName, string Password)
 {
@@ -44,7 +45,7 @@ public sealed record ServiceCredential(string UserName, string Password)
     /// <summary>The envelope and header sender of what the backup itself sends.</summary>
     public static string SenderAddress(RespaldoSettings s) => $"respaldo@{s.Hostname}";
 
-    /// <summary>Reads the credential (the daemon, as the mail user); null when render has not made it yet.</summary>
+    /// <summary>Reads the credential (the daemon, as its own user); null when render has not made it yet.</summary>
     public static ServiceCredential? Load(RespaldoSettings s)
     {
         try
@@ -60,9 +61,9 @@ public sealed record ServiceCredential(string UserName, string Password)
 
     /// <summary>
     /// Makes the credential when missing (render); an existing one is kept, so rendering twice
-    /// changes nothing. <paramref name="owner"/> is the mail user's (uid, gid), given when
+    /// changes nothing. <paramref name="owner"/> is the daemon user's (uid, gid), given when
     /// running as root: the directory and files then belong to root, the password file to the
-    /// mail user's group; <paramref name="authGroup"/> (Dovecot's auth process, which runs as
+    /// daemon user's group (never the mail user's: see daemonUser); <paramref name="authGroup"/> (Dovecot's auth process, which runs as
     /// user dovecot) may read the hash file, never the password.
     /// </summary>
     public static CredentialChange EnsureCreated(RespaldoSettings s, (uint Uid, uint Gid)? owner, uint? authGroup)

@@ -20,6 +20,7 @@ public sealed class ConfigurationFile
     public PostfixSection? Postfix { get; set; }
     public DovecotSection? Dovecot { get; set; }
     public WebSection? Web { get; set; }
+    public WebmailSection? Webmail { get; set; }
     public ControllerSection? Controller { get; set; }
     public IntakeSection? Intake { get; set; }
     public DnsSection? Dns { get; set; }
@@ -167,6 +168,13 @@ public sealed class WebSection
     public double? SessionMinutes { get; set; }
     /// <summary>Provider-level tokens for the JSON status API (see every tenant).</summary>
     public List<ApiTokenSection?>? ApiTokens { get; set; }
+}
+
+/// <summary>The webmail's own limits.</summary>
+public sealed class WebmailSection
+{
+    /// <summary>Messages one mailbox may send from the webmail in any hour.</summary>
+    public int? SendLimitPerHour { get; set; }
 }
 
 /// <summary>A token for the JSON status API: its name and the SHA-256 (hex) of its value; the value itself is never stored.</summary>

@@ -11,6 +11,12 @@ namespace Respaldo.Configuration;
 public static partial class ConfigurationValidator
 {
     public const long DefaultMessageSizeLimit = 50L * 1024 * 1024;
+
+    /// <summary>
+    /// Messages a mailbox may send from the webmail per hour: plenty for a person writing
+    /// during an outage, little for a stolen password used to spam.
+    /// </summary>
+    public const int DefaultSendLimitPerHour = 30;
     public const long DefaultMinimumFree = 1L * 1024 * 1024 * 1024;
     public const int SmtpPort = 25;
 
@@ -73,6 +79,7 @@ public static partial class ConfigurationValidator
         PostfixSettings postfix = ValidatePostfix(file.Postfix, Error);
         DovecotSettings dovecot = ValidateDovecot(file.Dovecot, Error);
         WebSettings web = ValidateWeb(file.Web, Error);
+        WebmailSettings webmail = ValidateWebmail(file.Webmail, Error);
         ControllerSettings controller = ValidateController(file.Controller, Error);
         IntakeSettings intake = ValidatePostscreen(file.Intake, ValidateIntake(file.Intake, Error), Error);
         DnsSettings dns = ValidateDns(file.Dns, Error);
@@ -113,6 +120,7 @@ public static partial class ConfigurationValidator
             Postfix = postfix,
             Dovecot = dovecot,
             Web = web,
+            Webmail = webmail,
             Controller = controller,
             Intake = intake,
             Dns = dns,
@@ -215,6 +223,16 @@ public static partial class ConfigurationValidator
             AbsolutePath(section?.BaseDirectory, "/run/dovecot", "dovecot.baseDirectory", error),
             AbsolutePath(section?.StateDirectory, "/var/lib/dovecot", "dovecot.stateDirectory", error),
             OptionalAbsolutePath(section?.LogFile, "dovecot.logFile", error));
+
+    private static WebmailSettings ValidateWebmail(WebmailSection? section, Action<string, string> error)
+    {
+        int limit = section?.SendLimitPerHour ?? DefaultSendLimitPerHour;
+        if (limit is < 1 or > 10_000)
+        {
+            error("webmail.sendLimitPerHour", $"{limit} must be from 1 to 10000 messages per mailbox and hour");
+        }
+        return new WebmailSettings(limit);
+    }
 
     private static WebSettings ValidateWeb(WebSection? section, Action<string, string> error)
     {

@@ -20,6 +20,7 @@ public sealed record RespaldoSettings
     public required PostfixSettings Postfix { get; init; }
     public required DovecotSettings Dovecot { get; init; }
     public required WebSettings Web { get; init; }
+    public WebmailSettings Webmail { get; init; } = new(ConfigurationValidator.DefaultSendLimitPerHour);
     public required ControllerSettings Controller { get; init; }
     public required IReadOnlyList<Tenant> Tenants { get; init; }
     public IntakeSettings Intake { get; init; } = IntakeSettings.Default;
@@ -169,6 +170,10 @@ public sealed record WebSettings(
     /// <summary>Provider-level API tokens (every tenant).</summary>
     public IReadOnlyList<ApiToken> ApiTokens { get; init; } = [];
 }
+
+/// <summary>The webmail's limits.</summary>
+/// <param name="SendLimitPerHour">Messages one mailbox may send from the webmail in any hour (a sliding window).</param>
+public sealed record WebmailSettings(int SendLimitPerHour);
 
 public sealed record UserAccount(string User, string PasswordHash);
 

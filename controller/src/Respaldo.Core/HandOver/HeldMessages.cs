@@ -18,6 +18,9 @@ public enum HoldDecision
     BouncedSilently,
 }
 
+/// <summary>What a bounce did: the decision, whom it told (null: nobody), and what the border had found about that sender.</summary>
+public sealed record BounceOutcome(HoldDecision Decision, string? Notified, SenderVerdict Verdict);
+
 /// <summary>A hold id the journal does not know, or one already released or bounced.</summary>
 public sealed class NotHeldException : Exception
 {
@@ -74,11 +77,49 @@ public sealed class HeldMessages(RespaldoRuntime runtime, IBounceSender bounces,
     }
 
     /// <summary>
-    /// Sends the sender a DSN through the local Postfix, then moves the held file aside and marks it
-    /// bounced. When the DSN cannot be sent, nothing changes (the message stays held). Returns
-    /// whom it told, or null for a null-sender message (bounced without a notification).
+    /// What the backup's border found about the sender a bounce of this held file would notify
+    /// (<see cref="SenderCheck"/>); a null sender is never notified, so it counts as aligned.
     /// </summary>
-    public async Task<(HoldDecision Decision, string? Notified)> BounceAsync(long id, CancellationToken cancellationToken)
+    public async Task<SenderVerdict> SenderVerdictAsync(string path, string? sender, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(sender))
+        {
+            return SenderVerdict.Aligned;
+        }
+        byte[] head = await ReadHeadAsync(path, cancellationToken);
+        return Verdict(head, sender);
+    }
+
+    private SenderVerdict Verdict(byte[] head, string? sender)
+    {
+        if (string.IsNullOrEmpty(sender))
+        {
+            return SenderVerdict.Aligned;
+        }
+        using var stream = new MemoryStream(head);
+        MimeKit.HeaderList headers;
+        try
+        {
+            headers = MimeKit.HeaderList.Load(stream);
+        }
+        catch (FormatException)
+        {
+            return SenderVerdict.NotChecked;
+        }
+        return SenderCheck.Of(headers, runtime.Settings.Hostname, sender);
+    }
+
+    /// <summary>
+    /// Sends the sender a DSN through the local Postfix, then moves the held file aside and marks it
+    /// bounced. When the DSN cannot be sent, nothing changes (the message stays held). Says
+    /// whom it told (null for a null-sender message, bounced without a notification).
+    /// </summary>
+    /// <param name="byAdmin">
+    /// A provider admin (web.admins, root or respaldo-admin on the control bus) may bounce to any
+    /// sender; a tenant's user only to one the border found aligned, since a DSN to a forged
+    /// sender is backscatter (<see cref="BounceRefusedException"/>; the message stays held).
+    /// </param>
+    public async Task<BounceOutcome> BounceAsync(long id, bool byAdmin, CancellationToken cancellationToken)
     {
         await OneDecisionAtATime.WaitAsync(cancellationToken);
         try
@@ -89,6 +130,12 @@ public sealed class HeldMessages(RespaldoRuntime runtime, IBounceSender bounces,
                 throw new NotHeldException($"held message {id} is no longer at {held.Path}");
             }
             byte[] head = await ReadHeadAsync(held.Path, cancellationToken);
+            SenderVerdict verdict = Verdict(head, held.Sender);
+            if (!SenderCheck.MayBounce(verdict, byAdmin))
+            {
+                throw new BounceRefusedException(
+                    $"held message {id}: the backup's border did not find its sender {held.Sender} authentic (SPF or DKIM aligned); only an admin may bounce it");
+            }
             DateTimeOffset arrived = File.GetLastWriteTimeUtc(held.Path);
             var report = new BounceReport(held.Sender ?? "", held.Recipient ?? held.Mailbox, runtime.Settings.Hostname,
                 runtime.Supervisor.Find(held.TenantId)?.Tenant.Primary.Hosts is { Count: > 0 } hosts ? hosts[0].Host : null, held.Code, held.Reason,
@@ -107,7 +154,7 @@ public sealed class HeldMessages(RespaldoRuntime runtime, IBounceSender bounces,
             Storage.AtomicFile.SyncDirectory(aside);
             Storage.AtomicFile.SyncDirectory(System.IO.Path.GetDirectoryName(held.Path)!);
             await runtime.Journal.ResolveHoldAsync(id, "bounced");
-            return (dsn is null ? HoldDecision.BouncedSilently : HoldDecision.Bounced, dsn is null ? null : report.Sender);
+            return new BounceOutcome(dsn is null ? HoldDecision.BouncedSilently : HoldDecision.Bounced, dsn is null ? null : report.Sender, verdict);
         }
         finally
         {

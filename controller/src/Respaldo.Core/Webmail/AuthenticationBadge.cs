@@ -20,15 +20,26 @@ public sealed record AuthenticationBadge(string Spf, string Dkim, string Dmarc)
 
     public static AuthenticationBadge? From(HeaderList headers, string authservId)
     {
-        Header? top = headers.FirstOrDefault(h => h.Id == HeaderId.AuthenticationResults);
-        if (top is null || !AuthenticationResults.TryParse(top.RawValue, out AuthenticationResults? results)
-            || !string.Equals(results.AuthenticationServiceIdentifier, authservId, StringComparison.OrdinalIgnoreCase))
+        if (Own(headers, authservId) is not { } results)
         {
             return null;
         }
         string Of(string method) =>
             results.Results.FirstOrDefault(r => string.Equals(r.Method, method, StringComparison.OrdinalIgnoreCase))?.Result?.ToLowerInvariant() ?? NotChecked;
         return new AuthenticationBadge(Of("spf"), Of("dkim"), Of("dmarc"));
+    }
+
+    /// <summary>
+    /// The topmost Authentication-Results when the backup's own border wrote it (authserv-id
+    /// <paramref name="authservId"/>), or null: the only one whose word counts.
+    /// </summary>
+    public static AuthenticationResults? Own(HeaderList headers, string authservId)
+    {
+        Header? top = headers.FirstOrDefault(h => h.Id == HeaderId.AuthenticationResults);
+        return top is not null && AuthenticationResults.TryParse(top.RawValue, out AuthenticationResults? results)
+            && string.Equals(results.AuthenticationServiceIdentifier, authservId, StringComparison.OrdinalIgnoreCase)
+            ? results
+            : null;
     }
 
     /// <summary>The English words (a text key) for a result.</summary>

@@ -150,8 +150,14 @@ internal sealed partial class ControlObject(
             }
             case "Bounce":
             {
-                (HoldDecision _, string? notified) = await held.BounceAsync(id, CancellationToken.None);
-                ReplyString(context, method, notified ?? "");
+                // Note: Bounce is privileged (root or respaldo-admin): an admin may bounce to a
+                // sender the border did not verify; the log says so.
+                BounceOutcome outcome = await held.BounceAsync(id, byAdmin: true, CancellationToken.None);
+                if (outcome.Verdict != SenderVerdict.Aligned && outcome.Notified is { } to)
+                {
+                    LogUnverifiedBounce(logger, id, to);
+                }
+                ReplyString(context, method, outcome.Notified ?? "");
                 break;
             }
             case "Reload":
@@ -234,6 +240,9 @@ internal sealed partial class ControlObject(
 
     [LoggerMessage(EventId = 1802, Level = LogLevel.Information, Message = "control bus: {Method} ({Argument}) by {Caller}")]
     private static partial void LogCalled(ILogger logger, string method, string caller, string argument);
+
+    [LoggerMessage(EventId = 1809, Level = LogLevel.Warning, Message = "control bus: held message {Id} bounced to {Sender}, whom the border did not verify (SPF or DKIM)")]
+    private static partial void LogUnverifiedBounce(ILogger logger, long id, string sender);
 
     [LoggerMessage(EventId = 1803, Level = LogLevel.Error, Message = "control bus: {Method} failed: {Reason}")]
     private static partial void LogFailed(ILogger logger, string method, string reason);

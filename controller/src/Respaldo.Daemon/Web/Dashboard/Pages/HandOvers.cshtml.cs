@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Mvc;
+using Respaldo.Bounces;
 using Respaldo.HandOver;
 using Respaldo.Status;
 
@@ -17,14 +18,34 @@ public sealed partial class HandOversModel(StatusReader status, HeldMessages hel
     public string? Notice { get; private set; }
     public bool NoticeIsError { get; private set; }
 
-    public void OnGet(string? q, string? outcome, long? before) => Load(q, outcome, before);
+    /// <summary>What the border found about each held message's sender (by hold id): who may bounce it.</summary>
+    public IReadOnlyDictionary<long, SenderVerdict> Senders { get; private set; } = new Dictionary<long, SenderVerdict>();
 
-    private void Load(string? q, string? outcome, long? before)
+    /// <summary>A provider admin may bounce to a sender the border did not find aligned (warned); a tenant's user may not.</summary>
+    public bool IsAdmin => DashboardAccess.IsAdmin(User);
+
+    public Task OnGetAsync(string? q, string? outcome, long? before) => LoadAsync(q, outcome, before);
+
+    private async Task LoadAsync(string? q, string? outcome, long? before)
     {
         Query = string.IsNullOrWhiteSpace(q) ? null : q.Trim();
         Outcome = Outcomes.Contains(outcome) ? outcome : null;
         Rows = Status.HandOvers(Tenant.Id, Query, Outcome, PageSize, before);
         Held = Status.Holds(Tenant.Id, "held");
+        var senders = new Dictionary<long, SenderVerdict>();
+        foreach (HoldRow h in Held)
+        {
+            try
+            {
+                senders[h.Id] = await heldMessages.SenderVerdictAsync(h.Path, h.Sender, HttpContext.RequestAborted);
+            }
+            catch (IOException)
+            {
+                // Note: the file moved meanwhile (released, bounced elsewhere): no badge, the bounce re-checks.
+                senders[h.Id] = SenderVerdict.NotChecked;
+            }
+        }
+        Senders = senders;
     }
 
     public async Task<IActionResult> OnPostRetryAsync(long id)
@@ -45,7 +66,7 @@ public sealed partial class HandOversModel(StatusReader status, HeldMessages hel
             Notice = e.Message;
             NoticeIsError = true;
         }
-        Load(null, null, null);
+        await LoadAsync(null, null, null);
         return Page();
     }
 
@@ -57,16 +78,27 @@ public sealed partial class HandOversModel(StatusReader status, HeldMessages hel
         }
         try
         {
-            await heldMessages.BounceAsync(held.Id, cancellationToken);
+            BounceOutcome outcome = await heldMessages.BounceAsync(held.Id, IsAdmin, cancellationToken);
             LogAction(logger, Tenant.Id, held.Mailbox, held.Message, "bounce", User.Identity?.Name ?? "?");
-            Notice = "OK";
+            if (outcome.Verdict != SenderVerdict.Aligned)
+            {
+                LogUnverified(logger, Tenant.Id, held.Mailbox, held.Message, held.Sender ?? "", User.Identity?.Name ?? "?");
+            }
+            Notice = outcome.Verdict == SenderVerdict.Aligned ? "OK" : "Bounced, but the sender was not verified: the notice may have reached someone who never wrote.";
         }
-        catch (Exception e) when (e is IOException or NotHeldException or Respaldo.Bounces.BounceNotSentException)
+        catch (BounceRefusedException)
+        {
+            LogBounceRefused(logger, Tenant.Id, held.Mailbox, held.Message, held.Sender ?? "", User.Identity?.Name ?? "?");
+            Notice = "Not bounced: the border did not verify this sender (SPF or DKIM), so the notice could reach an innocent third party. Ask your provider if it must be returned.";
+            NoticeIsError = true;
+            Response.StatusCode = StatusCodes.Status403Forbidden;
+        }
+        catch (Exception e) when (e is IOException or NotHeldException or BounceNotSentException)
         {
             Notice = e.Message;
             NoticeIsError = true;
         }
-        Load(null, null, null);
+        await LoadAsync(null, null, null);
         return Page();
     }
 
@@ -75,4 +107,10 @@ public sealed partial class HandOversModel(StatusReader status, HeldMessages hel
 
     [LoggerMessage(EventId = 1604, Level = LogLevel.Information, Message = "tenant {Tenant} mailbox {Mailbox} message {Message}: held message {Action} by {User}")]
     private static partial void LogAction(ILogger logger, string tenant, string mailbox, string message, string action, string user);
+
+    [LoggerMessage(EventId = 1607, Level = LogLevel.Warning, Message = "tenant {Tenant} mailbox {Mailbox} message {Message}: bounce to unverified sender {Sender} refused to {User} (not an admin)")]
+    private static partial void LogBounceRefused(ILogger logger, string tenant, string mailbox, string message, string sender, string user);
+
+    [LoggerMessage(EventId = 1608, Level = LogLevel.Warning, Message = "tenant {Tenant} mailbox {Mailbox} message {Message}: admin {User} bounced to unverified sender {Sender}")]
+    private static partial void LogUnverified(ILogger logger, string tenant, string mailbox, string message, string sender, string user);
 }

@@ -25,8 +25,20 @@ public class BrowserLab : LabFixture
     }
 
     protected BrowserLab(string name, IReadOnlyDictionary<string, string> environment)
-        : base(name, environment, configured: false)
+        : base(name, environment, configured: true)
     {
+    }
+
+    /// <summary>
+    /// The webmail's send limit, low enough for a test to reach. Only
+    /// <c>WebmailLimitsTests</c> sends from <c>WEBMAIL_OTHER_USER</c>; the other tests send
+    /// one or two messages from <c>WEBMAIL_USER</c>, each mailbox with its own count.
+    /// </summary>
+    public const int SendLimitPerHour = 3;
+
+    protected override void Configure(System.Text.Json.Nodes.JsonObject config)
+    {
+        config["webmail"] = new System.Text.Json.Nodes.JsonObject { ["sendLimitPerHour"] = SendLimitPerHour };
     }
 
     public IPlaywright Playwright { get; private set; } = null!;

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using MimeKit;
 using Respaldo.Configuration;
 using Respaldo.Supervision;
 using Respaldo.Webmail;
@@ -36,13 +35,12 @@ internal static class WebmailEndpoints
             bool remote = images == "1";
             string? document = await session.UseAsync(async inbox =>
             {
-                MimeMessage? message = await MailboxView.OpenAsync(inbox, v, u, markSeen: false, ct);
+                OpenedMessage? message = await MailboxView.OpenAsync(inbox, v, u, markSeen: false, ct);
                 if (message is null)
                 {
                     return null;
                 }
-                string html = message.HtmlBody ?? "<pre>" + System.Net.WebUtility.HtmlEncode(message.TextBody ?? "") + "</pre>";
-                return MessageHtml.Document(MessageHtml.Sanitize(html, remote, cid => MailboxView.InlineImage(message, cid)));
+                return session.TakeRendered(v, u, remote) ?? MessageHtml.Document(await MailboxView.RenderAsync(inbox, message, remote, ct));
             }, ct);
             if (document is null)
             {
@@ -62,35 +60,32 @@ internal static class WebmailEndpoints
             {
                 return Results.NotFound();
             }
-            (byte[] Bytes, string Type, string Name)? file = await session.UseAsync(async inbox =>
+            (OpenedMessage Message, MailKit.BodyPartBasic Part)? file = await session.UseAsync(async inbox =>
             {
-                MimeMessage? message = await MailboxView.OpenAsync(inbox, v, u, markSeen: false, ct);
-                IReadOnlyList<MimeEntity> parts = message is null ? [] : MailboxView.Attachments(message);
-                if (index < 0 || index >= parts.Count)
-                {
-                    return ((byte[], string, string)?)null;
-                }
-                MimeEntity part = parts[index];
-                using var bytes = new MemoryStream();
-                if (part is MessagePart { Message: { } inner })
-                {
-                    await inner.WriteToAsync(bytes, ct);
-                }
-                else if (part is MimePart { Content: { } content })
-                {
-                    await content.DecodeToAsync(bytes, ct);
-                }
-                return (bytes.ToArray(), part.ContentType.MimeType.ToLowerInvariant(), MailboxView.FileName(part, index));
+                OpenedMessage? message = await MailboxView.OpenAsync(inbox, v, u, markSeen: false, ct);
+                IReadOnlyList<MailKit.BodyPartBasic> parts = message is null ? [] : MailboxView.Attachments(message.Summary);
+                return index < 0 || index >= parts.Count ? ((OpenedMessage, MailKit.BodyPartBasic)?)null : (message!, parts[index]);
             }, ct);
-            if (file is null)
+            if (file is not { } f)
             {
                 return Results.NotFound();
             }
             // Note: whatever type the sender declared, the browser saves the file (attachment)
             // and must not sniff or run it; a document opened anyway is sandboxed.
-            context.Response.Headers.ContentSecurityPolicy = "sandbox; default-src 'none'";
-            context.Response.Headers.CacheControl = "no-store";
-            return Results.File(file.Value.Bytes, file.Value.Type, file.Value.Name);
+            HttpResponse response = context.Response;
+            response.Headers.ContentSecurityPolicy = "sandbox; default-src 'none'";
+            response.Headers.CacheControl = "no-store";
+            response.ContentType = f.Part.ContentType.MimeType.ToLowerInvariant();
+            var disposition = new Microsoft.Net.Http.Headers.ContentDispositionHeaderValue("attachment");
+            disposition.SetHttpFileName(MailboxView.FileName(f.Part, index));
+            response.Headers.ContentDisposition = disposition.ToString();
+            // Note: straight from Dovecot to the browser, a piece at a time (MailboxView.CopyPartAsync).
+            await session.UseAsync(async inbox =>
+            {
+                await MailboxView.CopyPartAsync(inbox, f.Message.Id, f.Part, response.Body, ct);
+                return true;
+            }, ct);
+            return Results.Empty;
         });
 
         app.MapGet(WebmailAccess.BasePath + "/brand/{tenant:regex(^[a-z0-9-]+$)}.css", (string tenant, RespaldoRuntime runtime) =>

@@ -20,6 +20,7 @@ internal static class WebmailRegistration
         bool https = settings.Web.CertificateFile is not null;
         builder.Services.AddSingleton<ITextSource, WebmailTexts>();
         builder.Services.AddSingleton<WebmailSessions>();
+        builder.Services.AddSingleton(sp => new Respaldo.Webmail.SendLimit(sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddKeyedSingleton(WebmailAccess.CookieScheme, (sp, _) => new LoginThrottle(sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddAuthentication()
             .AddCookieLogin(WebmailAccess.CookieScheme, WebmailAccess.CookieName, WebmailAccess.BasePath, WebmailAccess.BasePath + "/login",

@@ -118,6 +118,21 @@ public sealed class WebmailSession : IAsyncDisposable
         return inbox;
     }
 
+    private RenderedBody? _rendered;
+
+    /// <summary>
+    /// Keeps the frame's document the message page just made, so the frame's own request (which
+    /// follows at once) does not fetch and sanitize the HTML a second time. One per session.
+    /// </summary>
+    public void KeepRendered(RenderedBody body) => Interlocked.Exchange(ref _rendered, body);
+
+    /// <summary>The kept document for this message and image choice, taken (not kept twice); null otherwise.</summary>
+    public string? TakeRendered(uint validity, uint uid, bool remoteImages)
+    {
+        RenderedBody? kept = Interlocked.Exchange(ref _rendered, null);
+        return kept is not null && kept.Validity == validity && kept.Uid == uid && kept.RemoteImages == remoteImages ? kept.Document : null;
+    }
+
     /// <summary>Sends mail as this mailbox through the backup's own submission service (<see cref="Outbox"/>).</summary>
     public Task SendAsync(MimeKit.MimeMessage message, HostPort submission, CancellationToken cancellationToken) =>
         Outbox.SendAsync(message, submission, Address, _password, cancellationToken);
@@ -154,3 +169,6 @@ public sealed class WebmailSession : IAsyncDisposable
         _gate.Dispose();
     }
 }
+
+/// <summary>A message's frame document, made by the message page for the frame's request.</summary>
+public sealed record RenderedBody(uint Validity, uint Uid, bool RemoteImages, string Document);

@@ -73,5 +73,9 @@ internal sealed class WebmailTexts : ITextSource
         ["Too many recipients."] = "Demasiados destinatarios.",
         ["One of the addresses is not valid."] = "Una de las direcciones no es válida.",
         ["The message could not be sent now. Try again in a minute."] = "El mensaje no se ha podido enviar ahora. Inténtelo dentro de un minuto.",
+        ["You have reached the number of messages this webmail sends per hour. Nothing was sent."] = "Ha alcanzado el número de mensajes que este correo web envía por hora. No se ha enviado nada.",
+        ["You may send again from {0}."] = "Podrá volver a enviar a partir de {0}.",
+        ["The message is too large to send: make the attachments smaller."] = "El mensaje es demasiado grande para enviarlo: reduzca los adjuntos.",
+        ["This message is too large to show here ({0}). Download it from the list above."] = "Este mensaje es demasiado grande para mostrarlo aquí ({0}). Descárguelo de la lista de arriba.",
     };
 }

@@ -15,10 +15,33 @@ namespace Respaldo.Daemon.Web.Webmail.Pages;
 /// </summary>
 [RequestFormLimits(MultipartBodyLengthLimit = MaxUpload)]
 [RequestSizeLimit(MaxUpload)]
-public sealed partial class ComposeModel(RespaldoRuntime runtime, WebmailSessions sessions, ILogger<ComposeModel> logger) : WebmailPageModel(runtime, sessions)
+public sealed partial class ComposeModel(RespaldoRuntime runtime, WebmailSessions sessions, SendLimit sendLimit, ILogger<ComposeModel> logger) : WebmailPageModel(runtime, sessions)
 {
-    /// <summary>Largest form (text and attachments) the page takes.</summary>
+    /// <summary>Largest form (text and attachments) the page takes, whatever messageSizeLimit says.</summary>
     public const long MaxUpload = 64L * 1024 * 1024;
+
+    /// <summary>Room for the form's fields and multipart boundaries beside the attachments.</summary>
+    private const long FormOverhead = 256 * 1024;
+
+    /// <summary>
+    /// The most a form may carry: no more than the submission service accepts (messageSizeLimit,
+    /// the same Postfix's message_size_limit), since anything larger would be refused anyway.
+    /// </summary>
+    public long UploadLimit => Math.Min(MaxUpload, Runtime.Settings.MessageSizeLimit + FormOverhead);
+
+    /// <summary>When the send limit was reached: the time the next message may go.</summary>
+    public DateTimeOffset? LimitReachedUntil { get; private set; }
+
+    public override void OnPageHandlerSelected(Microsoft.AspNetCore.Mvc.Filters.PageHandlerSelectedContext context)
+    {
+        // Note: before model binding reads the form: Kestrel stops a larger upload at this
+        // size (413) instead of buffering up to MaxUpload of it.
+        if (HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } body)
+        {
+            body.MaxRequestBodySize = UploadLimit;
+        }
+        base.OnPageHandlerSelected(context);
+    }
 
     [BindProperty]
     public string? Mode { get; set; }
@@ -48,7 +71,15 @@ public sealed partial class ComposeModel(RespaldoRuntime runtime, WebmailSession
 
     public bool Forwarding => Mode == "forward" && Original is not null;
 
-    private MimeMessage? Original { get; set; }
+    /// <summary>The message replied to or forwarded: its headers and structure only (<see cref="MailboxView.OpenAsync"/>).</summary>
+    private OpenedMessage? Opened { get; set; }
+
+    private MimeMessage? Original => Opened?.Head;
+
+    private long OriginalSize => Opened?.Size ?? 0;
+
+    /// <summary>The original's text for the quote, when it is small enough to show.</summary>
+    private string OriginalText { get; set; } = "";
 
     public string? OriginalSubject => Original?.Subject;
 
@@ -82,7 +113,7 @@ public sealed partial class ComposeModel(RespaldoRuntime runtime, WebmailSession
             To = Join(to);
             Cc = Join(cc);
         }
-        Body = "\n\n" + Quote(o);
+        Body = "\n\n" + Quote(o, OriginalText);
         return Page();
     }
 
@@ -118,13 +149,44 @@ public sealed partial class ComposeModel(RespaldoRuntime runtime, WebmailSession
             Response.StatusCode = StatusCodes.Status400BadRequest;
             return Page();
         }
-        MimeMessage message = await BuildAsync(to, cc, bcc, files, cancellationToken);
+        // Note: base64 takes 4 bytes for 3; a message that cannot fit is refused whole, before
+        // anything is sent or counted.
+        long estimate = (Body?.Length ?? 0) + files.Sum(f => f.Length) * 4 / 3 + (Forwarding ? OriginalSize : 0);
+        if (estimate > Runtime.Settings.MessageSizeLimit)
+        {
+            Error = "The message is too large to send: make the attachments smaller.";
+            Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+            return Page();
+        }
+        int perHour = Runtime.Settings.Webmail.SendLimitPerHour;
+        if (!sendLimit.TryTake(Mailbox.Address, perHour, out DateTimeOffset retryAt))
+        {
+            // Note: refused before the message is built or any recipient is given to Postfix:
+            // nothing is half-sent.
+            LogLimited(logger, Tenant.Id, Mailbox.Address, perHour);
+            Error = "You have reached the number of messages this webmail sends per hour. Nothing was sent.";
+            LimitReachedUntil = retryAt;
+            Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            return Page();
+        }
+        MimeMessage message;
+        try
+        {
+            message = await BuildAsync(to, cc, bcc, files, cancellationToken);
+        }
+        catch
+        {
+            sendLimit.GiveBack(Mailbox.Address);
+            throw;
+        }
         try
         {
             await Mailbox.SendAsync(message, Runtime.Settings.Listen.Submission, cancellationToken);
         }
         catch (SmtpCommandException e)
         {
+            // Note: the submission service refused it whole (MailKit sends nothing after a refused RCPT or DATA).
+            sendLimit.GiveBack(Mailbox.Address);
             LogRefused(logger, Tenant.Id, Mailbox.Address, (int)e.StatusCode, e.Message);
             Error = "The mail server refused the message: " + e.Message;
             Response.StatusCode = StatusCodes.Status502BadGateway;
@@ -147,8 +209,16 @@ public sealed partial class ComposeModel(RespaldoRuntime runtime, WebmailSession
         {
             return false;
         }
-        Original = await Mailbox.UseAsync(inbox => MailboxView.OpenAsync(inbox, v, u, markSeen: false, cancellationToken), cancellationToken);
-        return Original is not null;
+        (Opened, OriginalText) = await Mailbox.UseAsync<(OpenedMessage?, string)>(async inbox =>
+        {
+            OpenedMessage? opened = await MailboxView.OpenAsync(inbox, v, u, markSeen: false, cancellationToken);
+            // Note: the quote comes from a text or HTML part small enough to show; a larger one is not quoted.
+            string text = opened?.Text is { } t && !MailboxView.TooLarge(t) ? await MailboxView.TextAsync(inbox, opened, t, cancellationToken)
+                : opened?.Html is { } h && !MailboxView.TooLarge(h) ? HtmlToText(await MailboxView.TextAsync(inbox, opened, h, cancellationToken))
+                : "";
+            return (opened, text);
+        }, cancellationToken);
+        return Opened is not null;
     }
 
     private async Task<MimeMessage> BuildAsync(List<MailboxAddress> to, List<MailboxAddress> cc, List<MailboxAddress> bcc, List<IFormFile> files, CancellationToken cancellationToken)
@@ -184,14 +254,25 @@ public sealed partial class ComposeModel(RespaldoRuntime runtime, WebmailSession
         var builder = new BodyBuilder { TextBody = (Body ?? "").Replace("\r\n", "\n") };
         if (Forwarding)
         {
-            builder.Attachments.Add(new MessagePart { Message = Original! });
+            // Note: the original's bytes as stored (BODY.PEEK[]), once, bounded by
+            // messageSizeLimit; parsed persistently, so MimeKit refers to them and copies nothing.
+            OpenedMessage opened = Opened!;
+            Stream raw = await Mailbox.UseAsync(inbox => inbox.GetStreamAsync(opened.Id, "", cancellationToken), cancellationToken);
+            builder.Attachments.Add(new MessagePart { Message = await MimeMessage.LoadAsync(raw, persistent: true, cancellationToken) });
         }
         foreach (IFormFile file in files.Where(f => f.Length > 0))
         {
-            using var bytes = new MemoryStream();
-            await file.CopyToAsync(bytes, cancellationToken);
             ContentType type = ContentType.TryParse(file.ContentType ?? "", out ContentType? parsed) ? parsed : new ContentType("application", "octet-stream");
-            builder.Attachments.Add(Path.GetFileName(file.FileName), bytes.ToArray(), type);
+            // Note: the content is the uploaded file's own stream (ASP.NET keeps uploads over
+            // 64 KiB in a temporary file), encoded while MailKit writes to Postfix: no copy of
+            // it in memory (BodyBuilder's Add(name, bytes) would hold one or two).
+            builder.Attachments.Add(new MimePart(type)
+            {
+                Content = new MimeContent(file.OpenReadStream()),
+                ContentDisposition = new ContentDisposition(ContentDisposition.Attachment),
+                ContentTransferEncoding = ContentEncoding.Base64,
+                FileName = Path.GetFileName(file.FileName),
+            });
         }
         message.Body = builder.ToMessageBody();
         return message;
@@ -199,13 +280,12 @@ public sealed partial class ComposeModel(RespaldoRuntime runtime, WebmailSession
 
     private static string Join(IEnumerable<MailboxAddress> addresses) => string.Join(", ", addresses.Select(a => a.ToString()));
 
-    private static string Quote(MimeMessage o)
+    private static string Quote(MimeMessage o, string body)
     {
         var text = new StringBuilder();
         string who = o.From.Mailboxes.FirstOrDefault()?.ToString() ?? "";
         string when = o.Date == DateTimeOffset.MinValue ? "" : Respaldo.Daemon.Web.Shared.Texts.When(o.Date) + ", ";
         text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{when}{who}:\n");
-        string body = o.TextBody ?? (o.HtmlBody is { } html ? HtmlToText(html) : "");
         foreach (string line in body.Replace("\r\n", "\n").Split('\n'))
         {
             text.Append("> ").Append(line).Append('\n');
@@ -229,6 +309,9 @@ public sealed partial class ComposeModel(RespaldoRuntime runtime, WebmailSession
 
     [LoggerMessage(EventId = 2011, Level = LogLevel.Warning, Message = "webmail: submission refused a message of {Mailbox} (tenant {Tenant}): {Code} {Reason}")]
     private static partial void LogRefused(ILogger logger, string tenant, string mailbox, int code, string reason);
+
+    [LoggerMessage(EventId = 2013, Level = LogLevel.Warning, Message = "webmail: {Mailbox} (tenant {Tenant}) reached the send limit ({PerHour} an hour); message refused")]
+    private static partial void LogLimited(ILogger logger, string tenant, string mailbox, int perHour);
 
     [LoggerMessage(EventId = 2012, Level = LogLevel.Error, Message = "webmail: cannot send for {Mailbox} (tenant {Tenant}): {Reason}")]
     private static partial void LogFailed(ILogger logger, string tenant, string mailbox, string reason);

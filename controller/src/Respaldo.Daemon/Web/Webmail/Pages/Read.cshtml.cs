@@ -13,9 +13,12 @@ public sealed class ReadModel(RespaldoRuntime runtime, WebmailSessions sessions)
 
     public uint Uid { get; private set; }
 
-    public MimeMessage? Message { get; private set; }
+    /// <summary>The message's header section (parsed, with no body); null when it is not here.</summary>
+    public MimeMessage? Message => Opened?.Head;
 
-    public IReadOnlyList<MimeEntity> Attachments { get; private set; } = [];
+    public OpenedMessage? Opened { get; private set; }
+
+    public IReadOnlyList<MailKit.BodyPartBasic> Attachments { get; private set; } = [];
 
     public bool ShowHeaders { get; private set; }
 
@@ -27,7 +30,14 @@ public sealed class ReadModel(RespaldoRuntime runtime, WebmailSessions sessions)
     /// <summary>Remote images the sanitizer left out (the page offers to show them).</summary>
     public int BlockedImages { get; private set; }
 
-    public bool HasHtml => Message?.HtmlBody is not null;
+    /// <summary>The HTML is shown in the frame (it exists and is small enough to show).</summary>
+    public bool HasHtml { get; private set; }
+
+    /// <summary>The plain text shown on the page when there is no HTML to show.</summary>
+    public string? Text { get; private set; }
+
+    /// <summary>The text or HTML is larger than <see cref="MailboxView.MaxShownText"/>: the page says so and offers it as a download.</summary>
+    public long? TooLargeSize { get; private set; }
 
     public string Base => $"{WebmailAccess.BasePath}/m/{Validity}/{Uid}";
 
@@ -42,19 +52,43 @@ public sealed class ReadModel(RespaldoRuntime runtime, WebmailSessions sessions)
         }
         Validity = v;
         Uid = u;
-        Message = await Mailbox.UseAsync(inbox => MailboxView.OpenAsync(inbox, v, u, markSeen: true, cancellationToken), cancellationToken);
-        if (Message is null)
+        Respaldo.Webmail.SanitizedHtml? html = null;
+        (Opened, html, Text) = await Mailbox.UseAsync<(OpenedMessage?, Respaldo.Webmail.SanitizedHtml?, string?)>(async inbox =>
+        {
+            OpenedMessage? opened = await MailboxView.OpenAsync(inbox, v, u, markSeen: true, cancellationToken);
+            if (opened is null)
+            {
+                return (null, null, null);
+            }
+            // Note: sanitized here once; the frame's request takes the result (WebmailSession.TakeRendered).
+            if (opened.Html is { } h && !MailboxView.TooLarge(h))
+            {
+                return (opened, await MailboxView.RenderAsync(inbox, opened, RemoteImages, cancellationToken), null);
+            }
+            if (opened.Text is { } t && !MailboxView.TooLarge(t))
+            {
+                return (opened, null, await MailboxView.TextAsync(inbox, opened, t, cancellationToken));
+            }
+            return (opened, null, null);
+        }, cancellationToken);
+        if (Opened is null)
         {
             // Note: the same answer for "handed over" and "never existed in this mailbox", so
             // another mailbox's ids reveal nothing.
             Response.StatusCode = StatusCodes.Status404NotFound;
             return;
         }
-        Attachments = MailboxView.Attachments(Message);
-        Badge = Respaldo.Webmail.AuthenticationBadge.From(Message.Headers, Runtime.Settings.Hostname);
-        if (Message.HtmlBody is { } html && !RemoteImages)
+        Attachments = MailboxView.Attachments(Opened.Summary);
+        Badge = Respaldo.Webmail.AuthenticationBadge.From(Opened.Head.Headers, Runtime.Settings.Hostname);
+        if (html is not null)
         {
-            BlockedImages = Respaldo.Webmail.MessageHtml.Sanitize(html, allowRemoteImages: false).BlockedImages;
+            HasHtml = true;
+            BlockedImages = RemoteImages ? 0 : html.BlockedImages;
+            Mailbox.KeepRendered(new RenderedBody(v, u, RemoteImages, Respaldo.Webmail.MessageHtml.Document(html)));
+        }
+        else if (Text is null && (Opened.Html ?? Opened.Text) is { } large)
+        {
+            TooLargeSize = MailboxView.DecodedSize(large);
         }
     }
 

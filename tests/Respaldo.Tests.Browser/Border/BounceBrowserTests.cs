@@ -86,10 +86,10 @@ public sealed class BounceBrowserTests(BorderBrowserLab lab)
         Assert.Equal(0, await tenant.Locator($"{forgedRow} [data-testid=bounce]").CountAsync());
         await BrowserLab.ShotAsync(tenant, "bounce-tenant");
         // The attack: the form posted anyway, with a valid token, for the forged sender's message.
-        string token = (await tenant.GetAttributeAsync("input[name=__RequestVerificationToken]", "value"))!;
+        string token = (await tenant.GetAttributeAsync("input[name=__csrf]", "value"))!;
         IAPIResponse forced = await tenant.Context.APIRequest.PostAsync($"{lab["DASHBOARD_URL"]}/t/suempresa/handovers?handler=Bounce", new APIRequestContextOptions
         {
-            Form = tenant.Context.APIRequest.CreateFormData().Append("id", ids[Forged].ToString(System.Globalization.CultureInfo.InvariantCulture)).Append("__RequestVerificationToken", token),
+            Form = tenant.Context.APIRequest.CreateFormData().Append("id", ids[Forged].ToString(System.Globalization.CultureInfo.InvariantCulture)).Append("__csrf", token),
         });
         Assert.Equal(403, forced.Status);
         Assert.Contains("No se ha devuelto", await forced.TextAsync(), StringComparison.Ordinal);

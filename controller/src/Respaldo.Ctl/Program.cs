@@ -5,6 +5,7 @@
 //   respaldoctl render [--config FILE] [--out DIR] [--templates DIR]
 //   respaldoctl passwd [--cost N]
 //   respaldoctl api-token NAME
+//   respaldoctl journal check|recover [--journal FILE]
 //   respaldoctl [--bus ADDRESS] status|queue|held [TENANT] [--json]
 //   respaldoctl [--bus ADDRESS] flush [TENANT] | probe TENANT | release ID | bounce ID | reload
 //
@@ -39,6 +40,7 @@ var root = new RootCommand("Respaldo, the backup MX: configuration and control")
     HoldCommands.CreateBounce(),
     ReloadCommand.Create(),
     ApiTokenCommand.Create(),
+    JournalCommand.Create(),
 };
 root.Options.Add(CommonOptions.Bus);
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -25,7 +25,15 @@ public sealed class ConfigurationFile
     public IntakeSection? Intake { get; set; }
     public DnsSection? Dns { get; set; }
     public FilterSection? Filter { get; set; }
+    public JournalSection? Journal { get; set; }
     public List<TenantSection?>? Tenants { get; set; }
+}
+
+/// <summary>The journal's retention.</summary>
+public sealed class JournalSection
+{
+    /// <summary>Days that probes, arrivals, hand-overs, verdicts, settled alerts and resolved holds are kept (default 400).</summary>
+    public int? KeepDays { get; set; }
 }
 
 /// <summary>Where the border's DNS questions go (rspamd's SPF/DKIM/DMARC/DNSBL lookups).</summary>

@@ -84,6 +84,7 @@ public static partial class ConfigurationValidator
         IntakeSettings intake = ValidatePostscreen(file.Intake, ValidateIntake(file.Intake, Error), Error);
         DnsSettings dns = ValidateDns(file.Dns, Error);
         FilterSettings filter = ValidateFilter(file.Filter, hostname, Error);
+        JournalSettings journal = ValidateJournal(file.Journal, Error);
 
         var tenants = new List<Tenant>();
         if (file.Tenants is null || file.Tenants.Count == 0)
@@ -125,6 +126,7 @@ public static partial class ConfigurationValidator
             Intake = intake,
             Dns = dns,
             Filter = filter,
+            Journal = journal,
             Tenants = tenants,
         };
         return (settings, errors);
@@ -315,6 +317,19 @@ public static partial class ConfigurationValidator
             // Note: a callout runs while Postfix waits for the policy answer (smtpd_policy_service_timeout, 100 s).
             CalloutTimeout = Seconds(section?.CalloutTimeoutSeconds, d.CalloutTimeout, 0.1, 30, "calloutTimeoutSeconds"),
         };
+    }
+
+    private static JournalSettings ValidateJournal(JournalSection? section, Action<string, string> error)
+    {
+        int days = section?.KeepDays ?? (int)JournalSettings.Default.Keep.TotalDays;
+        // Note: at least a week, so the dashboard's charts and the start-up reconciliation
+        // (a delivered copy still on disk after a crash) always find the rows they need.
+        if (days is < 7 or > 36500)
+        {
+            error("journal.keepDays", $"{days} must be from 7 to 36500");
+            days = (int)JournalSettings.Default.Keep.TotalDays;
+        }
+        return new JournalSettings(TimeSpan.FromDays(days));
     }
 
     /// <summary>sun_path holds 108 bytes with the terminating NUL (unix(7)).</summary>

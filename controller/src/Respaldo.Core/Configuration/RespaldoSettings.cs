@@ -26,6 +26,7 @@ public sealed record RespaldoSettings
     public IntakeSettings Intake { get; init; } = IntakeSettings.Default;
     public DnsSettings Dns { get; init; } = DnsSettings.System;
     public FilterSettings Filter { get; init; } = FilterSettings.Default("localhost");
+    public JournalSettings Journal { get; init; } = JournalSettings.Default;
 
     /// <summary>Dovecot's maildirs: one per address, <c>maildirs/&lt;domain&gt;/&lt;local-part&gt;/</c>.</summary>
     public string MaildirRoot => Path.Combine(StateDirectory, "maildirs");
@@ -110,6 +111,12 @@ public sealed record RecipientSettings(bool Learn, string? File, TimeSpan Positi
 
     /// <summary>True when addresses beyond the listed mailboxes may be accepted: Postfix defers the decision to the policy service.</summary>
     public bool IsDynamic => Learn || File is not null;
+}
+
+/// <summary>How long the journal keeps its history (holds still held are kept whatever their age).</summary>
+public sealed record JournalSettings(TimeSpan Keep)
+{
+    public static JournalSettings Default { get; } = new(TimeSpan.FromDays(400));
 }
 
 public sealed record StorageSettings(long Allocation, long MinimumFree);

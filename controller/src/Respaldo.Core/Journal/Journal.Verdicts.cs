@@ -44,11 +44,15 @@ public sealed partial class Journal
         c => { c.Parameters.AddWithValue("$t", tenantId); c.Parameters.AddWithValue("$since", since.ToUnixTimeMilliseconds()); },
         r => new VerdictCount(tenantId, r.GetString(0), r.GetInt32(1) == 1, r.GetInt64(2)));
 
-    /// <summary>Every tenant's verdicts ever, counted by reason and kind: the counters /metrics starts from.</summary>
+    /// <summary>Every tenant's verdicts ever (those pruned included), counted by reason and kind: the counters /metrics starts from.</summary>
     public IReadOnlyList<VerdictCount> CountAllVerdicts() => Query(
         "SELECT tenant, reason, permanent, COUNT(*) FROM verdicts GROUP BY tenant, reason, permanent",
         _ => { },
-        r => new VerdictCount(r.GetString(0), r.GetString(1), r.GetInt32(2) == 1, r.GetInt64(3)));
+        r => new VerdictCount(r.GetString(0), r.GetString(1), r.GetInt32(2) == 1, r.GetInt64(3)))
+        .Concat(PrunedVerdicts())
+        .GroupBy(v => (v.TenantId, v.Reason, v.Permanent))
+        .Select(g => g.First() with { Count = g.Sum(v => v.Count) })
+        .ToList();
 }
 
 /// <summary>One row of table verdicts.</summary>

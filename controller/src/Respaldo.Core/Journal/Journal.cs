@@ -16,7 +16,7 @@ namespace Respaldo.Journal;
 /// </summary>
 public sealed partial class Journal : IAsyncDisposable
 {
-    private const int SchemaVersion = 4;
+    private const int SchemaVersion = 5;
     private const int MaxGroup = 1000;
 
     private readonly string _connectionString;
@@ -25,7 +25,11 @@ public sealed partial class Journal : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
 
-    private sealed record Pending(Action<SqliteCommand> Bind, string Sql, TaskCompletionSource Done);
+    /// <summary>One write: a statement and its parameters, or (for pruning) a step run on the writer's connection and transaction.</summary>
+    private sealed record Pending(Action<SqliteCommand> Bind, string Sql, TaskCompletionSource<int> Done)
+    {
+        public Func<SqliteConnection, SqliteTransaction, int>? Step { get; init; }
+    }
 
     private Journal(string path, ILogger logger, TimeProvider time)
     {
@@ -40,7 +44,15 @@ public sealed partial class Journal : IAsyncDisposable
             Pooling = true,
             DefaultTimeout = 30,
         }.ToString();
-        Migrate();
+        CheckIntact();
+        try
+        {
+            Migrate();
+        }
+        catch (SqliteException e) when (IsDamage(e))
+        {
+            throw new JournalDamagedException(path, [e.Message]);
+        }
         _writer = Task.Run(WriteLoopAsync);
     }
 
@@ -63,6 +75,32 @@ public sealed partial class Journal : IAsyncDisposable
         pragmas.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;";
         pragmas.ExecuteNonQuery();
         return connection;
+    }
+
+    /// <summary>SQLITE_CORRUPT and SQLITE_NOTADB: the file itself is damaged (https://sqlite.org/rescode.html).</summary>
+    internal static bool IsDamage(SqliteException e) => e.SqliteErrorCode is 11 or 26;
+
+    /// <summary>
+    /// At open: SQLite's own quick check of every page (<c>PRAGMA quick_check</c>), so a damaged
+    /// journal stops the start with a message naming the way out, instead of failing later
+    /// on some write while messages wait.
+    /// </summary>
+    private void CheckIntact()
+    {
+        IReadOnlyList<string> problems;
+        try
+        {
+            using SqliteConnection connection = OpenConnection();
+            problems = JournalRepair.Problems(connection, quick: true);
+        }
+        catch (SqliteException e) when (IsDamage(e))
+        {
+            problems = [e.Message];
+        }
+        if (problems.Count > 0)
+        {
+            throw new JournalDamagedException(Path, problems);
+        }
     }
 
     private void Migrate()
@@ -97,6 +135,10 @@ public sealed partial class Journal : IAsyncDisposable
         if (current < 4)
         {
             MigrateVerdicts(connection, tx);
+        }
+        if (current < 5)
+        {
+            MigrateRetention(connection, tx);
         }
         using SqliteCommand setVersion = connection.CreateCommand();
         setVersion.Transaction = tx;
@@ -179,10 +221,14 @@ public sealed partial class Journal : IAsyncDisposable
 
     private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    private Task Enqueue(string sql, Action<SqliteCommand> bind)
+    private Task Enqueue(string sql, Action<SqliteCommand> bind) => Enqueue(new Pending(bind, sql, NewDone()));
+
+    private static TaskCompletionSource<int> NewDone() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private Task<int> Enqueue(Pending pending)
     {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_queue.Writer.TryWrite(new Pending(bind, sql, done)))
+        TaskCompletionSource<int> done = pending.Done;
+        if (!_queue.Writer.TryWrite(pending))
         {
             done.SetException(new ObjectDisposedException(nameof(Journal), "the journal is closed"));
         }
@@ -203,18 +249,25 @@ public sealed partial class Journal : IAsyncDisposable
             try
             {
                 using SqliteTransaction tx = connection.BeginTransaction();
-                foreach (Pending p in group)
+                int[] changed = new int[group.Count];
+                for (int i = 0; i < group.Count; i++)
                 {
+                    Pending p = group[i];
+                    if (p.Step is { } step)
+                    {
+                        changed[i] = step(connection, tx);
+                        continue;
+                    }
                     using SqliteCommand command = connection.CreateCommand();
                     command.Transaction = tx;
                     command.CommandText = p.Sql;
                     p.Bind(command);
-                    command.ExecuteNonQuery();
+                    changed[i] = command.ExecuteNonQuery();
                 }
                 tx.Commit();
-                foreach (Pending p in group)
+                for (int i = 0; i < group.Count; i++)
                 {
-                    p.Done.TrySetResult();
+                    group[i].Done.TrySetResult(changed[i]);
                 }
             }
             catch (SqliteException e)

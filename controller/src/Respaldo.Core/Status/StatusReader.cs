@@ -39,6 +39,7 @@ public sealed class StatusReader(RespaldoRuntime runtime, TimeProvider time)
             "SELECT COUNT(*) FILTER (WHERE at >= $today), COUNT(*) FROM handovers WHERE tenant = $t AND outcome = 'delivered'",
             c => { c.Parameters.AddWithValue("$t", tenantId); c.Parameters.AddWithValue("$today", today); },
             r => (r.GetInt32(0), r.GetInt32(1)))[0];
+        handedTotal += (int)Journal.Pruned(tenantId, "handovers").GetValueOrDefault("delivered").Count;
         IReadOnlyList<HoldRow> held = Holds(tenantId, "held");
         long heldBytes = held.Sum(h => h.Size);
         ProbeRow? last = Probes(tenantId, null, null, 1) is [ProbeRow p, ..] ? p : null;
@@ -132,19 +133,37 @@ public sealed class StatusReader(RespaldoRuntime runtime, TimeProvider time)
         r => new AlertRow(r.GetInt64(0), FromMs(r.GetInt64(1)), r.GetString(2), r.GetString(3), r.GetString(4), r.GetInt32(5), Text(r, 6),
             r.GetString(7), r.GetInt32(8), Text(r, 9)));
 
-    public ProbeTotals ProbeTotals(string tenantId) => Journal.Query(
-        "SELECT COUNT(*) FILTER (WHERE up = 1), COUNT(*) FILTER (WHERE up = 0), ifnull(SUM(latency_ms), 0) FROM probes WHERE tenant = $t",
-        c => c.Parameters.AddWithValue("$t", tenantId),
-        r => new ProbeTotals(r.GetInt64(0), r.GetInt64(1), r.GetDouble(2) / 1000))[0];
+    // Note: the all-time totals add what journal retention pruned (table pruned), so /metrics'
+    // counters never go backwards when old rows are deleted.
+    public ProbeTotals ProbeTotals(string tenantId)
+    {
+        ProbeTotals rows = Journal.Query(
+            "SELECT COUNT(*) FILTER (WHERE up = 1), COUNT(*) FILTER (WHERE up = 0), ifnull(SUM(latency_ms), 0) FROM probes WHERE tenant = $t",
+            c => c.Parameters.AddWithValue("$t", tenantId),
+            r => new ProbeTotals(r.GetInt64(0), r.GetInt64(1), r.GetDouble(2) / 1000))[0];
+        IReadOnlyDictionary<string, (long Count, double Sum)> pruned = Journal.Pruned(tenantId, "probes");
+        (long upCount, double upSum) = pruned.GetValueOrDefault("1");
+        (long downCount, double downSum) = pruned.GetValueOrDefault("0");
+        return new ProbeTotals(rows.Up + upCount, rows.Down + downCount, rows.LatencySecondsSum + ((upSum + downSum) / 1000));
+    }
 
     public long ReceivedTotal(string tenantId) => Journal.Query(
-        "SELECT COUNT(*) FROM arrivals WHERE tenant = $t", c => c.Parameters.AddWithValue("$t", tenantId), r => r.GetInt64(0))[0];
+        "SELECT COUNT(*) FROM arrivals WHERE tenant = $t", c => c.Parameters.AddWithValue("$t", tenantId), r => r.GetInt64(0))[0]
+        + Journal.Pruned(tenantId, "arrivals").GetValueOrDefault("").Count;
 
     /// <summary>Hand-over attempts per outcome (delivered, deferred, held), all time.</summary>
-    public IReadOnlyDictionary<string, long> HandOverTotals(string tenantId) => Journal.Query(
-        "SELECT outcome, COUNT(*) FROM handovers WHERE tenant = $t GROUP BY outcome",
-        c => c.Parameters.AddWithValue("$t", tenantId),
-        r => (r.GetString(0), r.GetInt64(1))).ToDictionary(p => p.Item1, p => p.Item2, StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, long> HandOverTotals(string tenantId)
+    {
+        Dictionary<string, long> totals = Journal.Query(
+            "SELECT outcome, COUNT(*) FROM handovers WHERE tenant = $t GROUP BY outcome",
+            c => c.Parameters.AddWithValue("$t", tenantId),
+            r => (r.GetString(0), r.GetInt64(1))).ToDictionary(p => p.Item1, p => p.Item2, StringComparer.Ordinal);
+        foreach ((string outcome, (long count, _)) in Journal.Pruned(tenantId, "handovers"))
+        {
+            totals[outcome] = totals.GetValueOrDefault(outcome) + count;
+        }
+        return totals;
+    }
 
     /// <summary>
     /// Messages waiting over a window, rebuilt from the journal (arrivals minus deliveries and

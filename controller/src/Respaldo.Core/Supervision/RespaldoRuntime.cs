@@ -27,7 +27,11 @@ public sealed partial class RespaldoRuntime : IDisposable
         _time = time;
         Smtp.HostResolver.Use(settings);
         _supervisor = new Supervisor(settings, journal, Events, loggers, time);
+        Retention = new Journal.JournalRetention(journal, () => Settings.Journal.Keep, time, loggers.CreateLogger("Respaldo.Journal"));
     }
+
+    /// <summary>The journal's pruning of old history (journal.keepDays), run beside the supervisor.</summary>
+    public Journal.JournalRetention Retention { get; }
 
     /// <summary>Controller events; subscriptions survive reloads.</summary>
     public ControllerEvents Events { get; } = new();
@@ -43,6 +47,28 @@ public sealed partial class RespaldoRuntime : IDisposable
 
     /// <summary>Runs the current supervisor; after a reload, the new one. Returns when cancelled.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        using var stopRetention = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task retention = Retention.RunAsync(stopRetention.Token);
+        try
+        {
+            await RunSupervisorsAsync(cancellationToken);
+        }
+        finally
+        {
+            await stopRetention.CancelAsync();
+            try
+            {
+                await retention;
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopped with the controller.
+            }
+        }
+    }
+
+    private async Task RunSupervisorsAsync(CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
         {

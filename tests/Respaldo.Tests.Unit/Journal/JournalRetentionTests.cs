@@ -1,0 +1,99 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using Respaldo.Journal;
+
+namespace Respaldo.Tests.Journal;
+
+/// <summary>journal.keepDays: old history goes, holds still held and alerts still pending stay, totals do not go backwards.</summary>
+public sealed class JournalRetentionTests : IAsyncLifetime
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("respaldo-retention-").FullName;
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero));
+    private Respaldo.Journal.Journal _journal = null!;
+
+    public Task InitializeAsync()
+    {
+        _journal = Respaldo.Journal.Journal.Open(Path.Combine(_dir, "journal.sqlite"), NullLogger.Instance, _time);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _journal.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private long Count(string sql) => _journal.Query(sql, _ => { }, r => r.GetInt64(0))[0];
+
+    private async Task RecordHistoryAsync(string tag)
+    {
+        DateTimeOffset now = _time.GetUtcNow();
+        await _journal.RecordProbeAsync(new ProbeRecord(now, "suempresa", "mx:25", true, "Quit", 250, tag, 5, false, null));
+        await _journal.RecordArrivalAsync("suempresa", "info@suempresa.test", tag, 10, now);
+        await _journal.RecordHandOverAsync(new HandOverRecord("suempresa", "info@suempresa.test", tag, 10, "a@b.test", "info@suempresa.test", "mx:25", "delivered", "Data", 250, "250", 1, 3));
+        await _journal.RecordVerdictAsync(new VerdictRecord(now, "suempresa", "dmarc", true, "554", null, null, null));
+        await _journal.RecordAlertAsync(new AlertRecord(tag + "-sent", now, "suempresa", "down", "s", "b", "{}", "sent", "none"));
+        await _journal.RecordAlertAsync(new AlertRecord(tag + "-pending", now, "suempresa", "down", "s", "b", "{}", "pending", "none"));
+        await _journal.RecordHoldAsync(new HoldRecord("suempresa", "info@suempresa.test", tag + "-held", 10, null, null, "/x/" + tag + "-held", "550", 550));
+        await _journal.RecordHoldAsync(new HoldRecord("suempresa", "info@suempresa.test", tag + "-released", 10, null, null, "/x/" + tag + "-released", "550", 550));
+        long released = _journal.Query("SELECT id FROM holds WHERE message = $m", c => c.Parameters.AddWithValue("$m", tag + "-released"), r => r.GetInt64(0))[0];
+        await _journal.ResolveHoldAsync(released, "released");
+    }
+
+    [Fact]
+    public async Task HistoryOlderThanTheKeepPeriodIsPrunedButHeldMessagesAndPendingAlertsStay()
+    {
+        await RecordHistoryAsync("old");
+        _time.Advance(TimeSpan.FromDays(401));
+        await RecordHistoryAsync("new");
+        var retention = new JournalRetention(_journal, () => TimeSpan.FromDays(400), _time, NullLogger.Instance);
+
+        await retention.PruneOnceAsync();
+
+        Assert.Equal(1, Count("SELECT COUNT(*) FROM probes"));
+        Assert.Equal(1, Count("SELECT COUNT(*) FROM arrivals"));
+        Assert.Equal(1, Count("SELECT COUNT(*) FROM handovers"));
+        Assert.Equal(1, Count("SELECT COUNT(*) FROM verdicts"));
+        Assert.Equal(0, Count("SELECT COUNT(*) FROM probes WHERE reply = 'old'"));
+        Assert.Equal(["new-pending", "new-sent", "old-pending"], _journal.Query("SELECT key FROM alerts ORDER BY key", _ => { }, r => r.GetString(0)));
+        Assert.Equal(["new-held", "new-released", "old-held"], _journal.Query("SELECT message FROM holds ORDER BY message", _ => { }, r => r.GetString(0)));
+    }
+
+    [Fact]
+    public async Task NothingYoungerThanTheKeepPeriodIsPruned()
+    {
+        await RecordHistoryAsync("recent");
+        _time.Advance(TimeSpan.FromDays(399));
+        var retention = new JournalRetention(_journal, () => TimeSpan.FromDays(400), _time, NullLogger.Instance);
+
+        Assert.Equal(0, await retention.PruneOnceAsync());
+        Assert.Equal(1, Count("SELECT COUNT(*) FROM probes"));
+    }
+
+    [Fact]
+    public async Task PruningManyRowsGoesInBatchesAndKeepsTheAllTimeTotals()
+    {
+        int old = (Respaldo.Journal.Journal.PruneBatch * 2) + 7;
+        var writes = new List<Task>();
+        for (int i = 0; i < old; i++)
+        {
+            writes.Add(_journal.RecordProbeAsync(new ProbeRecord(_time.GetUtcNow(), "suempresa", "mx:25", i % 3 != 0, "Quit", 250, "", 2, false, null)));
+            writes.Add(_journal.RecordVerdictAsync(new VerdictRecord(_time.GetUtcNow(), "suempresa", "dnsbl", true, "554", null, null, null)));
+        }
+        await Task.WhenAll(writes);
+        _time.Advance(TimeSpan.FromDays(500));
+        await _journal.RecordVerdictAsync(new VerdictRecord(_time.GetUtcNow(), "suempresa", "dnsbl", true, "554", null, null, null));
+
+        long deleted = await _journal.PruneAsync(_time.GetUtcNow() - TimeSpan.FromDays(400));
+
+        Assert.Equal(2L * old, deleted);
+        Assert.Equal(0, Count("SELECT COUNT(*) FROM probes"));
+        IReadOnlyDictionary<string, (long Count, double Sum)> probes = _journal.Pruned("suempresa", "probes");
+        Assert.Equal(old, probes["1"].Count + probes["0"].Count);
+        Assert.Equal(2.0 * old, probes["1"].Sum + probes["0"].Sum);
+        VerdictCount verdicts = Assert.Single(_journal.CountAllVerdicts());
+        Assert.Equal(old + 1, verdicts.Count);
+    }
+}

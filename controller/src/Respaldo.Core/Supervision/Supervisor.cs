@@ -44,6 +44,9 @@ public sealed partial class Supervisor : IDisposable
     public HoldArea Holds { get; }
     public MailboxWatcher Watcher { get; }
 
+    /// <summary>Stored copies no configured tenant owns (a removed tenant or domain), counted at start and after each reload; kept, never handed over.</summary>
+    public IReadOnlyList<OrphanedMail> Orphans { get; private set; } = [];
+
     /// <summary>What in the maildirs is not a message (FIFOs, directories, symlinks), reported once each.</summary>
     public StrayEntries Strays { get; }
 
@@ -64,6 +67,11 @@ public sealed partial class Supervisor : IDisposable
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Orphans = OrphanedMailFinder.Find(Settings.MaildirRoot, Settings.HoldRoot, new TenantDirectory(Settings.Tenants), Settings.Tenants.Select(t => t.Id));
+        foreach (OrphanedMail orphan in Orphans)
+        {
+            LogOrphaned(_context.Logger, orphan.Place, orphan.Name, orphan.Messages);
+        }
         await AdoptUnrecordedHoldsAsync();
         Task watcher = Watcher.RunAsync(linked.Token);
         await Task.WhenAny(Watcher.Ready, watcher);
@@ -183,6 +191,9 @@ public sealed partial class Supervisor : IDisposable
             t.Dispose();
         }
     }
+
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "{Place}/{Name}: {Count} stored message(s) that no configured tenant owns (removed from the configuration?); kept in place, not handed over: add the domain back to a tenant to hand them over")]
+    private static partial void LogOrphaned(ILogger logger, string place, string name, int count);
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "tenant {Tenant} mailbox {Mailbox} message {Message}: found in the hold area without a journal record; recorded as held")]
     private static partial void LogAdopted(ILogger logger, string tenant, string mailbox, string message);

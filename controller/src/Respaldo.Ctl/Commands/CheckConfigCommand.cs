@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Respaldo.Configuration;
+using Respaldo.Mailboxes;
 
 namespace Respaldo.Ctl.Commands;
 
@@ -27,6 +28,14 @@ internal static class CheckConfigCommand
                     Console.Error.WriteLine($"  {error}");
                 }
                 return ExitCodes.Failure;
+            }
+            // Note: a tenant or domain removed from the file strands what the backup still
+            // stores for it (nothing hands it over, nothing deletes it): say so before a reload.
+            foreach (OrphanedMail orphan in OrphanedMailFinder.Find(settings.MaildirRoot, settings.HoldRoot,
+                new TenantDirectory(settings.Tenants), settings.Tenants.Select(t => t.Id)))
+            {
+                Console.Error.WriteLine($"warning: {orphan.Place}/{orphan.Name} still holds {orphan.Messages} message(s) ({orphan.Bytes} bytes) " +
+                    "that no configured tenant owns: they stay where they are and are not handed over; add the domain back to a tenant to hand them over");
             }
             int mailboxes = settings.Tenants.Sum(t => t.Mailboxes.Count);
             Console.WriteLine($"{settings.SourcePath}: OK ({settings.Tenants.Count} tenant(s), " +

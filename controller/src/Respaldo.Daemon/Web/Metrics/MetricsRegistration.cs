@@ -37,12 +37,24 @@ internal static class MetricsRegistration
         Counter received = f.CreateCounter("respaldo_messages_received_total", "Messages stored at the backup.", tenant);
         Counter refused = f.CreateCounter("respaldo_intake_refused_total", "Messages the border refused (5xx) during the SMTP session, by reason.", ["tenant", "reason"]);
         Counter deferred = f.CreateCounter("respaldo_intake_deferred_total", "Messages the border deferred (4xx) during the SMTP session, by reason.", ["tenant", "reason"]);
+        Gauge orphaned = f.CreateGauge("respaldo_orphaned_messages", "Stored messages no configured tenant owns (a removed tenant or domain): kept, not handed over. place: maildirs (name = domain) or held (name = tenant id).", ["place", "name"]);
+        var orphanLabels = new HashSet<(string, string)>();
 
         StatusReader status = app.Services.GetRequiredService<StatusReader>();
         RespaldoRuntime runtime = app.Services.GetRequiredService<RespaldoRuntime>();
         registry.AddBeforeCollectCallback(() =>
         {
             var configured = runtime.Settings.Tenants.Select(t => t.Id).ToHashSet(StringComparer.Ordinal);
+            // Note: a place no longer orphaned (the tenant re-added, the copies moved) reads 0, not its last count.
+            foreach ((string place, string name) in orphanLabels)
+            {
+                orphaned.WithLabels(place, name).Set(0);
+            }
+            foreach (Respaldo.Mailboxes.OrphanedMail o in runtime.Supervisor.Orphans)
+            {
+                orphanLabels.Add((o.Place, o.Name));
+                orphaned.WithLabels(o.Place, o.Name).Set(o.Messages);
+            }
             foreach (Respaldo.Journal.VerdictCount v in status.BorderTotals().Where(v => configured.Contains(v.TenantId)))
             {
                 (v.Permanent ? refused : deferred).WithLabels(v.TenantId, v.Reason).IncTo(v.Count);

@@ -103,7 +103,8 @@ public sealed class RespaldoctlJournalTests(LabFixture lab) : IDisposable
         ProcessRunner.Result again = await lab.RespaldoctlAsync("journal", "check", "--journal", path);
         Assert.True(again.ExitCode == 0, again.ToString());
         Assert.Equal(200, Scalar(path, "SELECT COUNT(*) FROM handovers"));
-        Assert.InRange(Scalar(path, "SELECT COUNT(*) FROM probes"), 2000, 2999);
+        // Note: .dump reads a table forwards to the first damaged page and backwards to the last: the rows between are lost too.
+        Assert.InRange(Scalar(path, "SELECT COUNT(*) FROM probes"), 1000, 2999);
         await using Respaldo.Journal.Journal reopened = Respaldo.Journal.Journal.Open(path, NullLogger.Instance);
         Assert.True(reopened.WasDelivered("info@suempresa.test", "m199"));
         await reopened.RecordProbeAsync(new ProbeRecord(DateTimeOffset.UnixEpoch, "otra", "mx:25", true, "Quit", 250, "250", 1, false, 1000));

@@ -10,11 +10,13 @@ public sealed class OrphanedMailTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
+    private const string Body = "Return-Path: <a@b.test>\r\n\r\nhello\r\n";
+
     private string Put(params string[] parts)
     {
         string path = Path.Combine([_dir, .. parts]);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        File.WriteAllText(path, "Return-Path: <a@b.test>\r\n\r\nhello\r\n");
+        File.WriteAllText(path, Body);
         return path;
     }
 
@@ -35,7 +37,7 @@ public sealed class OrphanedMailTests : IDisposable
             new TenantDirectory(settings.Tenants), settings.Tenants.Select(t => t.Id));
 
         Assert.Equal(
-            [new OrphanedMail("maildirs", "removed.test", 2, 2 * 37), new OrphanedMail("held", "removedtenant", 1, 37)],
+            [new OrphanedMail("maildirs", "removed.test", 2, 2 * Body.Length), new OrphanedMail("held", "removedtenant", 1, Body.Length)],
             found);
     }
 

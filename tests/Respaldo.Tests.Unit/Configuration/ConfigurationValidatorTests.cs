@@ -31,7 +31,6 @@ public sealed class ConfigurationValidatorTests
         Assert.Equal(50L * 1024 * 1024, settings.MessageSizeLimit);
         Assert.Equal(2L * 1024 * 1024 * 1024, settings.Storage.Allocation);
         Assert.Equal([new HostPort("*", 25)], settings.Listen.Smtp);
-        Assert.Equal(new HostPort("127.0.0.1", 24), settings.Listen.Lmtp);
         Tenant first = settings.Tenants[0];
         Assert.Equal([new HostPort("mail.suempresa.test", 25)], first.Primary.Hosts);
         Assert.Equal(TlsPolicy.Opportunistic, first.Primary.Tls);
@@ -242,11 +241,13 @@ public sealed class ConfigurationValidatorTests
     }
 
     [Fact]
-    public void RefusesLmtpOffTheLoopback()
+    public void RefusesAnLmtpPortSinceLmtpIsAUnixSocketNow()
     {
         JsonObject json = SampleConfiguration.Create();
-        json["listen"] = new JsonObject { ["lmtp"] = "0.0.0.0:24" };
-        Assert.Equal("listen.lmtp", SingleError(json).Path);
+        json["listen"] = new JsonObject { ["lmtp"] = "127.0.0.1:24" };
+        ConfigurationError e = SingleError(json);
+        Assert.Equal("listen.lmtp", e.Path);
+        Assert.Contains("unix socket", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -181,6 +181,54 @@ public sealed class MessageSenderTests : IAsyncDisposable
         Assert.Equal(HandOverOutcome.Vanished, (await SendAsync(seen)).Result.Outcome);
     }
 
+    /// <summary>
+    /// A mailbox user APPENDs (or anyone plants) a file that starts with a forged Delivered-To:
+    /// before, RCPT TO was that address, and a primary trusting its backup delivered it anywhere.
+    /// </summary>
+    [Fact]
+    public async Task HoldsAFileWhoseDeliveredToIsNotTheAddressOfItsMailbox()
+    {
+        string forged = Trace.Replace("Delivered-To: info@suempresa.test", "Delivered-To: victim@anywhere.example", StringComparison.Ordinal);
+        (HandOverResult result, Envelope? envelope) = await SendAsync(Store(forged + Body));
+        Assert.Equal(HandOverOutcome.Held, result.Outcome);
+        Assert.Contains("Delivered-To is not info@suempresa.test", result.Reason, StringComparison.Ordinal);
+        Assert.Equal("victim@anywhere.example", envelope!.Recipient);
+        Assert.DoesNotContain(_primary.Commands, c => c.StartsWith("RCPT", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task HandsOverToItsOwnMailboxWhateverTheCaseOfDeliveredTo()
+    {
+        string upper = Trace.Replace("Delivered-To: info@suempresa.test", "Delivered-To: Info@SuEmpresa.test", StringComparison.Ordinal);
+        (HandOverResult result, _) = await SendAsync(Store(upper + Body));
+        Assert.Equal(HandOverOutcome.Delivered, result.Outcome);
+        Assert.Contains("RCPT TO:<Info@SuEmpresa.test>", _primary.Commands);
+    }
+
+    [Theory]
+    [InlineData("Return-Path: <sender@example.org>\nDelivered-To: info@suempresa.test\n")]
+    [InlineData("Return-Path: <sender@example.org>\nReceived: from x\n\tby mail-backup.suempresa.test with LMTP\n\tid x\n")]
+    public async Task HoldsAFileWithoutDovecotsWholeLmtpTrace(string trace)
+    {
+        (HandOverResult result, _) = await SendAsync(Store(trace + Body));
+        Assert.Equal(HandOverOutcome.Held, result.Outcome);
+        Assert.Contains("not Dovecot's LMTP trace", result.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain(_primary.Commands, c => c.StartsWith("MAIL", StringComparison.Ordinal));
+    }
+
+    /// <summary>SMTP smuggling through the hand-over: before, the stored bare CR went to the primary as it was.</summary>
+    [Theory]
+    [InlineData("Subject: x\n\nline\r.\rMAIL FROM:<ceo@suempresa.test>\rRCPT TO:<all@suempresa.test>\rDATA\rforged\r.\r\n")]
+    [InlineData("Subject: x\n\nCR before LF\r\n")]
+    public async Task HoldsABareCrRatherThanSendOrRewriteIt(string message)
+    {
+        (HandOverResult result, _) = await SendAsync(Store(Trace + message));
+        Assert.Equal(HandOverOutcome.Held, result.Outcome);
+        Assert.Contains("bare CR", result.Reason, StringComparison.Ordinal);
+        Assert.Empty(_primary.Messages);
+        Assert.DoesNotContain(_primary.Commands, c => c.StartsWith("MAIL", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task HoldsAFileWithoutTraceHeadersInsteadOfGuessingTheEnvelope()
     {

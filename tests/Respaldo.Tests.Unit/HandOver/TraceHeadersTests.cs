@@ -27,6 +27,7 @@ public sealed class TraceHeadersTests
         TraceHeaders.Result r = Parse(stored);
         Assert.Equal("a@example.org", r.Sender);
         Assert.Equal("juan@norte.suempresa.test", r.Recipient);
+        Assert.True(r.ViaLmtp);
         Assert.Equal(rest, stored[r.Length..]);
     }
 
@@ -64,6 +65,7 @@ public sealed class TraceHeadersTests
         string stored = "Return-Path: <a@example.org>\n" + Lmtp + rest;
         TraceHeaders.Result r = Parse(stored);
         Assert.Null(r.Recipient);
+        Assert.False(r.ViaLmtp);
         Assert.Equal(rest, stored[r.Length..]);
     }
 

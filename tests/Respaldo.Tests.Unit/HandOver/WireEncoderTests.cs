@@ -26,8 +26,6 @@ public sealed class WireEncoderTests
     [InlineData("no final newline", "no final newline\r\n.\r\n")]
     [InlineData(".\n..\n.x\nx.\n", "..\r\n...\r\n..x\r\nx.\r\n.\r\n")]
     [InlineData("", ".\r\n")]
-    [InlineData("bare\rcr\n", "bare\rcr\r\n.\r\n")]
-    [InlineData("cr before lf\r\n", "cr before lf\r\r\n.\r\n")]
     [InlineData("\n\n", "\r\n\r\n.\r\n")]
     public void AppliesOnlyTheSmtpTransparencyRules(string stored, string wire) => Assert.Equal(wire, Encode(stored));
 
@@ -47,5 +45,43 @@ public sealed class WireEncoderTests
     {
         string stored = "ñ\u00ff\0x\n";
         Assert.Equal("ñ\u00ff\0x\r\n.\r\n", Encode(stored));
+    }
+
+    /// <summary>
+    /// SMTP smuggling: a stored CR would go out as a bare CR (before, "a\rb" went out as is and
+    /// "x\r\n" as "x\r\r\n"), and a primary that ends the data at &lt;CR&gt;.&lt;CR&gt; would take
+    /// what follows as a second message. The encoder refuses instead of sending or removing it.
+    /// </summary>
+    [Theory]
+    [InlineData("bare\rcr\n")]
+    [InlineData("cr before lf\r\n")]
+    [InlineData("a\n\r.\rMAIL FROM:<ceo@suempresa.test>\n")]
+    [InlineData("\r")]
+    public void NeverSendsABareCrItRefusesTheChunk(string stored)
+    {
+        var encoder = new WireEncoder();
+        byte[] input = Encoding.Latin1.GetBytes(stored);
+        var output = new byte[WireEncoder.MaxOutput(input.Length)];
+        Assert.Throws<BareCarriageReturnException>(() => encoder.Encode(input, output));
+    }
+
+    [Theory]
+    [InlineData("a\nb")]
+    [InlineData("\n\n.\n\n")]
+    [InlineData("x\n.\ny\n\n.\n")]
+    public void EveryCrAndLfOnTheWireIsACrlf(string stored)
+    {
+        string wire = Encode(stored, 2);
+        for (int i = 0; i < wire.Length; i++)
+        {
+            if (wire[i] == '\r')
+            {
+                Assert.Equal('\n', wire[i + 1]);
+            }
+            if (wire[i] == '\n')
+            {
+                Assert.Equal('\r', wire[i - 1]);
+            }
+        }
     }
 }

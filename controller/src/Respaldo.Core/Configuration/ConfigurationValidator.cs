@@ -168,13 +168,18 @@ public static partial class ConfigurationValidator
                 }
             }
         }
-        HostPort lmtp = LoopbackEndpoint(section?.Lmtp, "127.0.0.1:24", "listen.lmtp", error);
+        if (section?.Lmtp is not null)
+        {
+            // Note: Postfix reaches Dovecot's LMTP over a unix socket only the postfix user may
+            // open; a TCP port let any local process deliver past the border (README, Security).
+            error("listen.lmtp", "is no longer a setting: Postfix delivers to Dovecot over a unix socket (dovecot.baseDirectory/lmtp-postfix), no LMTP port listens; remove it");
+        }
         HostPort imap = LoopbackEndpoint(section?.Imap, "127.0.0.1:143", "listen.imap", error);
         HostPort submission = LoopbackEndpoint(section?.Submission, "127.0.0.1:587", "listen.submission", error);
-        return new ListenSettings(smtp, lmtp, imap) { Submission = submission };
+        return new ListenSettings(smtp, imap) { Submission = submission };
     }
 
-    /// <summary>LMTP and IMAP carry unauthenticated delivery and plain logins: loopback only.</summary>
+    /// <summary>IMAP and submission carry plain logins: loopback only.</summary>
     private static HostPort LoopbackEndpoint(string? text, string fallback, string path, Action<string, string> error)
     {
         if (!HostPort.TryParse(text ?? fallback, null, out HostPort e, out string message))

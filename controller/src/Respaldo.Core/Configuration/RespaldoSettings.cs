@@ -146,7 +146,7 @@ public sealed record ControllerSettings(
         TimeSpan.FromSeconds(60), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(10));
 }
 
-public sealed record ListenSettings(IReadOnlyList<HostPort> Smtp, HostPort Lmtp, HostPort Imap)
+public sealed record ListenSettings(IReadOnlyList<HostPort> Smtp, HostPort Imap)
 {
     /// <summary>Authenticated submission for the controller's alerts and the webmail (loopback only).</summary>
     public HostPort Submission { get; init; } = new("127.0.0.1", 587);

@@ -3,9 +3,11 @@ namespace Respaldo.HandOver;
 /// <summary>
 /// What the sender must know about a message before MAIL FROM: its size on the wire
 /// (RFC 1870 counts CRLF line ends, before dot-stuffing), whether it has 8-bit bytes
-/// (BODY=8BITMIME, RFC 6152) and its longest line (RFC 5321 §4.5.3.1.6 allows 998 octets).
+/// (BODY=8BITMIME, RFC 6152), its longest line (RFC 5321 §4.5.3.1.6 allows 998 octets) and
+/// whether it holds a CR byte. Dovecot stores line ends as LF, so any stored CR would reach the
+/// wire as a bare CR (RFC 5321 §2.3.8 forbids it), the stuff of SMTP smuggling.
 /// </summary>
-public sealed record MessageFacts(long WireSize, bool EightBit, int LongestLine)
+public sealed record MessageFacts(long WireSize, bool EightBit, int LongestLine, bool CarriageReturn = false)
 {
     public const int MaxLineLength = 998;
 
@@ -15,6 +17,7 @@ public sealed record MessageFacts(long WireSize, bool EightBit, int LongestLine)
         private long _bytes;
         private long _lineFeeds;
         private bool _eightBit;
+        private bool _carriageReturn;
         private int _line;
         private int _longest;
 
@@ -28,6 +31,10 @@ public sealed record MessageFacts(long WireSize, bool EightBit, int LongestLine)
             if (!_eightBit && chunk.IndexOfAnyInRange((byte)0x80, (byte)0xff) >= 0)
             {
                 _eightBit = true;
+            }
+            if (!_carriageReturn && chunk.Contains((byte)'\r'))
+            {
+                _carriageReturn = true;
             }
             while (true)
             {
@@ -50,7 +57,7 @@ public sealed record MessageFacts(long WireSize, bool EightBit, int LongestLine)
         {
             // Each LF goes out as CRLF; a last line without LF gets one.
             long wire = _bytes + _lineFeeds + (_line > 0 ? 2 : 0);
-            return new MessageFacts(wire, _eightBit, _longest);
+            return new MessageFacts(wire, _eightBit, _longest, _carriageReturn);
         }
     }
 }

@@ -82,10 +82,21 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
             {
                 return (Held(SmtpStage.MailFrom, "no Return-Path trace header at the top: the envelope is unknown, so it cannot be handed over"), null);
             }
-            envelope = new Envelope(trace.Sender, trace.Recipient ?? message.Mailbox);
+            if (!trace.ViaLmtp)
+            {
+                return (Held(SmtpStage.MailFrom, "the top of the file is not Dovecot's LMTP trace (Return-Path, Delivered-To, a Received line \"with LMTP\"): it did not come through the backup's Postfix, so it is not handed over"), null);
+            }
+            envelope = new Envelope(trace.Sender, trace.Recipient!);
             if (!IsSafeAddress(envelope.Sender, allowEmpty: true) || !IsSafeAddress(envelope.Recipient, allowEmpty: false))
             {
                 return (Held(SmtpStage.MailFrom, "the trace headers name an address that cannot be written in an SMTP command"), envelope);
+            }
+            // Note: RCPT TO is the Delivered-To of the file only when it is the address of the
+            // mailbox holding the file. A file planted into a maildir (an IMAP APPEND, a file
+            // copied in) could otherwise name any address at a primary that trusts its backup.
+            if (!MaildirLayout.IsAddressOf(envelope.Recipient, message.Mailbox))
+            {
+                return (Held(SmtpStage.RcptTo, $"its Delivered-To is not {message.Mailbox}, the mailbox that holds the file: a message is handed over only to its own mailbox's address"), envelope);
             }
             MessageFacts f = facts.Build();
             if (CannotGoAsItIs(envelope, f) is { } why)
@@ -109,6 +120,13 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
             // (a drop after the final dot). Keep the copy: a possible duplicate, never a loss.
             // The envelope, when known, goes into the journal with the attempt.
             return (new HandOverResult(HandOverOutcome.Deferred, e.Stage, e.Reply, e.Message) { SessionLost = true }, envelope);
+        }
+        catch (BareCarriageReturnException e)
+        {
+            // Note: only if the file changed between the facts and the data (maildir files never
+            // do): the chunk with the CR was not written; the session is dropped without the final
+            // dot, so the primary discards the partial message.
+            return (new HandOverResult(HandOverOutcome.Held, SmtpStage.EndOfData, null, e.Message) { SessionLost = true }, envelope);
         }
         catch (IOException e)
         {
@@ -158,6 +176,10 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
     private string? CannotGoAsItIs(Envelope envelope, MessageFacts facts)
     {
         SmtpCapabilities caps = connection.Capabilities;
+        if (facts.CarriageReturn)
+        {
+            return "the message holds a bare CR (a CR not part of a CRLF line end; RFC 5321 §2.3.8): sent as stored, a primary that ends the data at <CR>.<CR> could read a smuggled second message in it, and removing it would alter the message";
+        }
         if (facts.LongestLine > MessageFacts.MaxLineLength)
         {
             return string.Create(CultureInfo.InvariantCulture,

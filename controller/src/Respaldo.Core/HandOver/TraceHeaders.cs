@@ -17,8 +17,12 @@ public static class TraceHeaders
     private static ReadOnlySpan<byte> Received => "Received:"u8;
     private static ReadOnlySpan<byte> WithLmtp => " with LMTP"u8;
 
-    /// <summary>What was found at the top of <paramref name="head"/> (the first bytes of the file).</summary>
-    public sealed record Result(string? Sender, string? Recipient, int Length);
+    /// <summary>
+    /// What was found at the top of <paramref name="head"/> (the first bytes of the file).
+    /// <see cref="ViaLmtp"/>: the three headers were all there, in Dovecot's order, ending with its
+    /// "with LMTP" Received line, as a delivery from the backup's Postfix leaves them.
+    /// </summary>
+    public sealed record Result(string? Sender, string? Recipient, int Length, bool ViaLmtp = false);
 
     /// <summary>
     /// Parses the start of a stored message. <see cref="Result.Length"/> is the number of bytes
@@ -44,11 +48,13 @@ public static class TraceHeaders
             recipient = Encoding.UTF8.GetString(value.Trim(" \t\r\n"u8));
             offset = end;
         }
+        bool viaLmtp = false;
         if (TryHeader(head, offset, Received, out end, out value) && value.IndexOf(WithLmtp) >= 0)
         {
             offset = end;
+            viaLmtp = recipient is not null;
         }
-        return new Result(sender, recipient, offset);
+        return new Result(sender, recipient, offset, viaLmtp);
     }
 
     /// <summary>A header starting exactly at <paramref name="offset"/> with its folded continuation lines.</summary>

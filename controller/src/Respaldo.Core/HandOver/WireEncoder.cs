@@ -3,8 +3,13 @@ namespace Respaldo.HandOver;
 /// <summary>
 /// Turns stored bytes (LF line ends, as Dovecot keeps them) into SMTP DATA (RFC 5321 §4.5.2):
 /// each LF becomes CRLF, a line starting with '.' gets one more, and the data ends with
-/// CRLF. Nothing else changes: a CR stored before an LF is the sender's own bare CR (Dovecot
-/// turned the wire's CRLF into LF) and goes out again as it came in.
+/// CRLF. Nothing else changes. A stored CR (Dovecot turned the wire's CRLF into LF, so any CR
+/// left is a sender's bare CR) is never sent: it would go out as a bare CR, which a primary that
+/// ends the data at &lt;CR&gt;.&lt;CR&gt; reads as the end of one message and the start of a
+/// smuggled second one. <see cref="MessageSender"/> holds such a message before MAIL FROM (from
+/// <see cref="MessageFacts.CarriageReturn"/>); should one reach the encoder anyway, it throws
+/// <see cref="BareCarriageReturnException"/> before writing that chunk, and the session is dropped
+/// without the final dot. So every CR and every LF on the wire is part of a CRLF.
 /// </summary>
 public sealed class WireEncoder
 {
@@ -16,6 +21,10 @@ public sealed class WireEncoder
     /// <summary>Encodes one chunk; returns the bytes written to <paramref name="output"/>.</summary>
     public int Encode(ReadOnlySpan<byte> input, Span<byte> output)
     {
+        if (input.Contains((byte)'\r'))
+        {
+            throw new BareCarriageReturnException();
+        }
         int written = 0;
         while (input.Length > 0)
         {
@@ -52,5 +61,24 @@ public sealed class WireEncoder
         }
         ".\r\n"u8.CopyTo(output[written..]);
         return written + 3;
+    }
+}
+
+/// <summary>A CR in the stored bytes: it cannot be sent without being a bare CR, nor removed without altering the message.</summary>
+public sealed class BareCarriageReturnException : Exception
+{
+    public BareCarriageReturnException()
+        : base("the stored message holds a bare CR, which is never sent to the primary")
+    {
+    }
+
+    public BareCarriageReturnException(string message)
+        : base(message)
+    {
+    }
+
+    public BareCarriageReturnException(string message, Exception inner)
+        : base(message, inner)
+    {
     }
 }

@@ -12,6 +12,18 @@ public sealed class MaildirLayout(string root, TenantDirectory tenants)
 
     public Tenant? TenantForDomain(string domain) => tenants.ForDomain(domain);
 
+    /// <summary>
+    /// Whether <paramref name="address"/> is the address of <paramref name="mailbox"/> (its "local@domain"
+    /// as <see cref="Describe(string, Func{string, FileInfo?}?)"/> reads it from the maildir's path):
+    /// Dovecot files an address under its lower-cased domain and local part, so the comparison
+    /// ignores case, as the path does.
+    /// </summary>
+    public static bool IsAddressOf(string address, string mailbox)
+    {
+        int at = address.LastIndexOf('@');
+        return at > 0 && at < address.Length - 1 && string.Equals(address, mailbox, StringComparison.OrdinalIgnoreCase);
+    }
+
     public string MaildirOf(string address)
     {
         int at = address.LastIndexOf('@');

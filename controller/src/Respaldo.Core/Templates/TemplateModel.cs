@@ -56,12 +56,9 @@ public sealed record TemplateModel(
                 s.Dovecot.LogFile),
             new ListenModel(
                 s.Listen.Smtp.Select(e => e.IsWildcard ? e.Port.ToString(CultureInfo.InvariantCulture) : e.ToString()).ToList(),
-                s.Listen.Lmtp.ToString(),
-                Host(s.Listen.Lmtp),
-                s.Listen.Lmtp.Port,
                 Host(s.Listen.Imap),
                 s.Listen.Imap.Port,
-                string.Join(", ", new[] { Host(s.Listen.Lmtp), Host(s.Listen.Imap) }.Distinct()))
+                Host(s.Listen.Imap))
             { Submission = s.Listen.Submission.ToString() },
             s.Tenants.Select(t => new TenantModel(
                 t.Id,
@@ -103,10 +100,15 @@ public sealed record DovecotModel(string ConfigDirectory, string BaseDirectory, 
 {
     /// <summary>Dovecot's SASL socket for Postfix's submission service.</summary>
     public string AuthSocket => Path.Combine(BaseDirectory, "auth-postfix");
+
+    /// <summary>Dovecot's LMTP socket for Postfix's lmtp client, owned by the postfix user, mode 0600 (no TCP listener).</summary>
+    public string LmtpSocketName { get; } = "lmtp-postfix";
+
+    public string LmtpSocket => Path.Combine(BaseDirectory, LmtpSocketName);
 }
 
 public sealed record ListenModel(
-    IReadOnlyList<string> Smtp, string Lmtp, string LmtpHost, int LmtpPort, string ImapHost, int ImapPort, string DovecotAddresses)
+    IReadOnlyList<string> Smtp, string ImapHost, int ImapPort, string DovecotAddresses)
 {
     public required string Submission { get; init; }
 }

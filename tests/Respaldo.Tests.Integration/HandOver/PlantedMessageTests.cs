@@ -33,6 +33,13 @@ public sealed partial class PlantedMessageTests(LabFixture lab, ITestOutputHelpe
         string held = Path.Combine(lab["HOLD_DIR"], "suempresa", "info@suempresa.test", name);
         try
         {
+            // Note: Dovecot makes the maildir on first delivery; a fresh lab may not have it yet.
+            await using (SmtpTestClient client = await SmtpTestClient.ConnectAsync(lab.BackupSmtp.Host, lab.BackupSmtp.Port))
+            {
+                await client.CommandAsync("EHLO client.example.org");
+                Assert.Equal(250, (await client.SendAsync("a@example.org", ["info@suempresa.test"], Encoding.ASCII.GetBytes($"Subject: first {run}\n\n{run}\n"))).Code);
+            }
+            await Eventually.WaitAsync(() => Task.FromResult(Directory.Exists(Path.GetDirectoryName(planted))), e => e, TimeSpan.FromSeconds(30), "the maildir made by Dovecot");
             await File.WriteAllTextAsync(planted, content);
             object?[]? row = await Eventually.WaitAsync(
                 () => Task.FromResult(LabJournal.Query(lab["JOURNAL"], $"SELECT reason, recipient FROM holds WHERE message = '{name}'").FirstOrDefault()),
@@ -41,11 +48,14 @@ public sealed partial class PlantedMessageTests(LabFixture lab, ITestOutputHelpe
             Assert.Contains("Delivered-To is not info@suempresa.test", (string)row[0]!, StringComparison.Ordinal);
             Assert.Equal("ventas@suempresa.test", row[1]);
             Assert.DoesNotContain(lab.PrimaryMessages("ventas@suempresa.test"), f => File.ReadAllText(f).Contains(run, StringComparison.Ordinal));
-            Assert.DoesNotContain(lab.PrimaryMessages("info@suempresa.test"), f => File.ReadAllText(f).Contains(run, StringComparison.Ordinal));
+            Assert.DoesNotContain(lab.PrimaryMessages("info@suempresa.test"), f => File.ReadAllText(f).Contains($"Subject: {run}", StringComparison.Ordinal));
         }
         finally
         {
-            File.Delete(planted);
+            if (File.Exists(planted))
+            {
+                File.Delete(planted);
+            }
             foreach (string f in Directory.Exists(Path.GetDirectoryName(held)) ? Directory.EnumerateFiles(Path.GetDirectoryName(held)!, name + "*") : [])
             {
                 File.Delete(f);
@@ -98,25 +108,32 @@ public sealed partial class PlantedMessageTests(LabFixture lab, ITestOutputHelpe
     }
 
     /// <summary>
-    /// SMTP smuggling with &lt;CR&gt;.&lt;CR&gt; (corpus 25): before, the backup stored it and handed
-    /// it over with the bare CRs, and a primary that ends the data there read a forged second
-    /// message from its trusted relay. Now the backup refuses it at the end of DATA: 550 5.6.0.
+    /// SMTP smuggling with &lt;CR&gt;.&lt;CR&gt; (corpus 25) at intake. Found while trying to refuse
+    /// it there: Postfix 3.7.11 turns every bare CR into a space as it reads the data, before
+    /// header_checks, body_checks or a milter see the line, so there is nothing to refuse and no
+    /// stored copy holds a CR. This pins that behaviour, which the hand-over's own guard (it
+    /// holds any stored CR: MessageSenderTests) backs up: one message, no CR, at the primary.
     /// </summary>
     [Fact]
-    public async Task ASmugglingAttemptWithABareCrIsRefusedDuringTheSmtpSession()
+    public async Task ASmugglingAttemptWithBareCrsReachesThePrimaryAsOneMessageWithoutACr()
     {
         string run = "smuggle" + Guid.NewGuid().ToString("N")[..8];
         byte[] message = Encoding.ASCII.GetBytes(
-            $"From: a@example.org\r\nTo: info@suempresa.test\r\nSubject: {run}\r\n\r\nouter\r.\rMAIL FROM:<ceo@suempresa.test>\r\nRCPT TO:<ventas@suempresa.test>\r\nDATA\r\nSubject: smuggled {run}\r\n\r\npay\r\n");
-        await using SmtpTestClient client = await SmtpTestClient.ConnectAsync(lab.BackupSmtp.Host, lab.BackupSmtp.Port);
-        await client.CommandAsync("EHLO client.example.org");
-        SmtpReply reply = await client.SendAsync("a@example.org", ["info@suempresa.test"], message);
-        output.WriteLine($"end of DATA: {reply.Code} {reply.Text}");
-        Assert.Equal(550, reply.Code);
-        Assert.Contains("5.6.0", reply.Text, StringComparison.Ordinal);
-        Assert.Contains("bare CR", reply.Text, StringComparison.Ordinal);
-        Assert.Equal(354, client.DataCommandReply!.Code);
-        Assert.DoesNotContain(lab.BackupMessages("info@suempresa.test"), f => File.ReadAllText(f).Contains(run, StringComparison.Ordinal));
+            $"From: a@example.org\r\nTo: info@suempresa.test\r\nSubject: {run}\r\n\r\nouter\r.\rMAIL FROM:<ceo@suempresa.test>\r\nRCPT TO:<ventas@suempresa.test>\r\nDATA\r\nSubject: smuggled {run}\r\n\r\npay\r.\r\n");
+        await using (SmtpTestClient client = await SmtpTestClient.ConnectAsync(lab.BackupSmtp.Host, lab.BackupSmtp.Port))
+        {
+            await client.CommandAsync("EHLO client.example.org");
+            SmtpReply reply = await client.SendAsync("a@example.org", ["info@suempresa.test"], message);
+            output.WriteLine($"end of DATA: {reply.Code} {reply.Text}");
+            Assert.Equal(250, reply.Code);
+        }
+        string delivered = await Eventually.WaitAsync(
+            () => Task.FromResult(lab.PrimaryMessages("info@suempresa.test").FirstOrDefault(f => File.ReadAllText(f).Contains(run, StringComparison.Ordinal))),
+            f => f is not null, TimeSpan.FromSeconds(60), "handed over to the primary") ?? "";
+        byte[] bytes = await File.ReadAllBytesAsync(delivered);
+        Assert.DoesNotContain((byte)'\r', bytes);
+        Assert.Contains("outer . MAIL FROM:<ceo@suempresa.test>", Encoding.ASCII.GetString(bytes), StringComparison.Ordinal);
+        Assert.DoesNotContain(lab.PrimaryMessages("ventas@suempresa.test"), f => File.ReadAllText(f).Contains(run, StringComparison.Ordinal));
     }
 
     [GeneratedRegex(@":(\d+)\s+\S+:\*")]

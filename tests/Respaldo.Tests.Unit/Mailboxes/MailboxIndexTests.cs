@@ -1,4 +1,6 @@
+using Respaldo.Configuration;
 using Respaldo.Mailboxes;
+using Respaldo.Policy;
 
 namespace Respaldo.Tests.Mailboxes;
 
@@ -87,4 +89,98 @@ public sealed class MailboxIndexTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public void TotalsKeptAsMailComesAndGoesMatchARecountThroughAddsRenamesRemovesAndRescans()
+    {
+        // Note: the front door reads these totals at every RCPT instead of grouping the waiting
+        // messages; if one path forgot to adjust them, storage and quotas would drift for good.
+        var index = new MailboxIndex(["a", "b"]);
+        var random = new Random(16);
+        string[] mailboxes = ["info@a.test", "ventas@a.test", "jefe@a.test"];
+        var names = new List<string>();
+        for (int step = 0; step < 2000; step++)
+        {
+            string tenant = random.Next(4) == 0 ? "b" : "a";
+            string mailbox = mailboxes[random.Next(mailboxes.Length)];
+            switch (random.Next(5))
+            {
+                case 0 or 1:
+                    string name = $"m{step}";
+                    names.Add(name);
+                    index.Upsert(M(name, random.Next(1, 500), step, mailbox) with { TenantId = tenant });
+                    break;
+                case 2 when names.Count > 0:
+                    // Dovecot's rename new/ → cur/ (the size may be re-read as well).
+                    string renamed = names[random.Next(names.Count)];
+                    if (index.Find(tenant, mailbox + "/" + renamed) is { } known)
+                    {
+                        index.Upsert(known with { Path = known.Path + ":2,S", Size = random.Next(1, 500) });
+                    }
+                    break;
+                case 3 when names.Count > 0:
+                    index.Remove(tenant, mailbox + "/" + names[random.Next(names.Count)]);
+                    break;
+                default:
+                    // A rescan: keeps some, re-sizes some, adds one; the rest (not on disk) vanish.
+                    List<WaitingMessage> found = index.Snapshot(tenant).Where(m => m.Mailbox == mailbox && random.Next(3) > 0)
+                        .Select(m => random.Next(4) == 0 ? m with { Size = m.Size + 1 } : m).ToList();
+                    found.Add(M($"scan{step}", 7, step, mailbox) with { TenantId = tenant });
+                    index.ReplaceMailbox(tenant, mailbox, found);
+                    break;
+            }
+            if (step % 50 == 0 || step == 1999)
+            {
+                foreach (string t in new[] { "a", "b" })
+                {
+                    IReadOnlyList<WaitingMessage> all = index.Snapshot(t);
+                    Assert.Equal((all.Count, all.Sum(m => m.Size)), index.Totals(t));
+                    var recount = all.GroupBy(m => m.Mailbox).ToDictionary(g => g.Key, g => (g.Count(), g.Sum(m => m.Size)));
+                    Assert.Equal(recount.OrderBy(p => p.Key), index.MailboxTotals(t).OrderBy(p => p.Key));
+                    foreach (string m in mailboxes)
+                    {
+                        Assert.Equal(recount.GetValueOrDefault(m), index.MailboxTotal(t, m));
+                    }
+                    Assert.Equal(recount.Keys.Order(), index.KnownMailboxes().Where(k => k.TenantId == t).Select(k => k.Mailbox).Order());
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void TheFrontDoorsStorageQuestionDoesNotWalkTheBacklog()
+    {
+        // Note: counts the work, not the time: every walk over the index adds the messages it
+        // visits to MessagesVisited; the front door's measure must add nothing, however much waits.
+        var index = new MailboxIndex(["a", "b"]);
+        for (int i = 0; i < 20_000; i++)
+        {
+            index.Upsert(M($"m{i}", 10, i, $"u{i % 100}@a.test"));
+        }
+        Tenant[] tenants = [TenantNamed("a"), TenantNamed("b")];
+        long before = index.MessagesVisited;
+        StorageUse use = null!;
+        for (int rcpt = 0; rcpt < 1000; rcpt++)
+        {
+            use = RuntimeFrontDoorContext.Measure(index, tenants, "a", "u7@a.test", new Dictionary<string, long> { ["b"] = 5 }, 1L << 40);
+        }
+        Assert.Equal(before, index.MessagesVisited);
+        Assert.Equal(new StorageUse(200_005, 200_000, 1L << 40, 2_000), use);
+        _ = index.MailboxTotals("a");
+        Assert.Equal(before, index.MessagesVisited);
+        // The counter does count a walk (so the assertions above can fail).
+        _ = index.Snapshot("a");
+        Assert.Equal(before + 20_000, index.MessagesVisited);
+    }
+
+    private static Tenant TenantNamed(string id) => new()
+    {
+        Id = id,
+        Name = id,
+        Domains = [],
+        Primary = null!,
+        Mailboxes = [],
+        AlertEmails = [],
+        DashboardUsers = [],
+    };
 }

@@ -208,23 +208,23 @@ public sealed class FrontDoorPolicyTests : IAsyncLifetime
     public async Task DefersWith452OverTheAllocationTheShareTheFloorOrAQuota()
     {
         _context.Availability = Down;
-        _context.Use = new StorageUse(999_000, 0, 1L << 40, new Dictionary<string, long>());
+        _context.Use = new StorageUse(999_000, 0, 1L << 40, 0);
         Assert.Equal("DUNNO", (await AskAsync("ana@otra.test", size: 500)).Action);
         Assert.Equal(452, (await AskAsync("ana@otra.test", size: 2000)).Code);
-        _context.Use = new StorageUse(1_000_000, 0, 1L << 40, new Dictionary<string, long>());
+        _context.Use = new StorageUse(1_000_000, 0, 1L << 40, 0);
         Assert.Equal(452, (await AskAsync("ana@otra.test")).Code);
 
-        _context.Use = new StorageUse(9_000, 9_000, 1L << 40, new Dictionary<string, long>());
+        _context.Use = new StorageUse(9_000, 9_000, 1L << 40, 0);
         Assert.Equal(452, (await AskAsync("ana@otra.test", size: 2000)).Code);
         Assert.Equal("DUNNO", (await AskAsync("info@suempresa.test", size: 2000)).Action);
         // At the end of data: the real size times the tenant's recipients.
         Assert.Equal("DUNNO", (await AskAsync("ana@otra.test", instance: "E1")).Action);
         Assert.Equal(452, (await AskAsync("", state: "END-OF-MESSAGE", size: 1500, instance: "E1")).Code);
 
-        _context.Use = new StorageUse(0, 0, 500, new Dictionary<string, long>());
+        _context.Use = new StorageUse(0, 0, 500, 0);
         Assert.Equal(452, (await AskAsync("info@suempresa.test")).Code);
 
-        _context.Use = new StorageUse(4_000, 4_000, 1L << 40, new Dictionary<string, long> { ["llena@otra.test"] = 4_000 });
+        _context.Use = new StorageUse(4_000, 4_000, 1L << 40, 4_000);
         Assert.Equal("DUNNO", (await AskAsync("llena@otra.test", size: 500)).Action);
         PolicyDecision full = await AskAsync("llena@otra.test", size: 1500);
         Assert.Equal(452, full.Code);
@@ -239,12 +239,12 @@ public sealed class FrontDoorPolicyTests : IAsyncLifetime
 
         public AdvertisedSize Size { get; set; } = AdvertisedSize.NeverProbed;
 
-        public StorageUse Use { get; set; } = new(0, 0, 1L << 40, new Dictionary<string, long>());
+        public StorageUse Use { get; set; } = new(0, 0, 1L << 40, 0);
 
         public int ProbeRequests { get; private set; }
 
         public TenantView? Tenant(string tenantId) => new(Availability, Size, () => ProbeRequests++);
 
-        public Task<StorageUse?> MeasureAsync(string tenantId, CancellationToken cancellationToken) => Task.FromResult<StorageUse?>(Use);
+        public Task<StorageUse?> MeasureAsync(string tenantId, string? mailbox, CancellationToken cancellationToken) => Task.FromResult<StorageUse?>(Use);
     }
 }

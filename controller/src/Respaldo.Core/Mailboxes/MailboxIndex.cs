@@ -4,6 +4,9 @@ namespace Respaldo.Mailboxes;
 /// Step 1, "watch the mailboxes": what waits in every backup mailbox, kept current by the
 /// watcher (inotify plus periodic rescans) so that nobody lists directories to ask. All
 /// members are thread-safe. <see cref="Arrived"/> fires once per message first seen.
+/// Note: counts and bytes per tenant and per mailbox are kept as messages come and go, so
+/// the front door's questions at every RCPT and end of data (<see cref="Totals"/>,
+/// <see cref="MailboxTotal"/>) cost the same with ten or a million waiting messages.
 /// </summary>
 public sealed class MailboxIndex
 {
@@ -21,11 +24,59 @@ public sealed class MailboxIndex
     /// <summary>Raised (outside the lock) for each message seen for the first time.</summary>
     public event Action<WaitingMessage>? Arrived;
 
+    /// <summary>Messages visited by walks over the index (snapshots, rescans): what the front door's lookups must never add to.</summary>
+    internal long MessagesVisited { get; private set; }
+
     private sealed class TenantMail
+    {
+        private readonly Dictionary<string, WaitingMessage> _messages = new(StringComparer.Ordinal);
+
+        public IReadOnlyDictionary<string, WaitingMessage> Messages => _messages;
+
+        /// <summary>Each mailbox's messages by key, with their bytes.</summary>
+        public Dictionary<string, MailboxMail> Mailboxes { get; } = new(StringComparer.Ordinal);
+
+        public long Bytes { get; private set; }
+
+        public TaskCompletionSource Changed { get; set; } = NewSignal();
+
+        /// <summary>Adds or replaces a message, keeping every total exact.</summary>
+        public void Put(WaitingMessage message)
+        {
+            Drop(message.Key);
+            _messages[message.Key] = message;
+            if (!Mailboxes.TryGetValue(message.Mailbox, out MailboxMail? mailbox))
+            {
+                mailbox = new MailboxMail();
+                Mailboxes[message.Mailbox] = mailbox;
+            }
+            mailbox.Messages[message.Key] = message;
+            mailbox.Bytes += message.Size;
+            Bytes += message.Size;
+        }
+
+        public bool Drop(string key)
+        {
+            if (!_messages.Remove(key, out WaitingMessage? known))
+            {
+                return false;
+            }
+            Bytes -= known.Size;
+            MailboxMail mailbox = Mailboxes[known.Mailbox];
+            mailbox.Messages.Remove(key);
+            mailbox.Bytes -= known.Size;
+            if (mailbox.Messages.Count == 0)
+            {
+                Mailboxes.Remove(known.Mailbox);
+            }
+            return true;
+        }
+    }
+
+    private sealed class MailboxMail
     {
         public Dictionary<string, WaitingMessage> Messages { get; } = new(StringComparer.Ordinal);
         public long Bytes { get; set; }
-        public TaskCompletionSource Changed { get; set; } = NewSignal();
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -43,11 +94,9 @@ public sealed class MailboxIndex
             added = !tenant.Messages.TryGetValue(message.Key, out WaitingMessage? known);
             if (known is not null)
             {
-                tenant.Bytes -= known.Size;
                 message = message with { Arrived = known.Arrived };
             }
-            tenant.Messages[message.Key] = message;
-            tenant.Bytes += message.Size;
+            tenant.Put(message);
             if (added)
             {
                 Signal(tenant);
@@ -70,9 +119,7 @@ public sealed class MailboxIndex
             {
                 return false;
             }
-            tenant.Messages.Remove(key);
-            tenant.Bytes -= known.Size;
-            return true;
+            return tenant.Drop(key);
         }
     }
 
@@ -90,7 +137,11 @@ public sealed class MailboxIndex
                 return;
             }
             var keep = new HashSet<string>(found.Select(m => m.Key), StringComparer.Ordinal);
-            foreach (WaitingMessage old in tenant.Messages.Values.Where(m => m.Mailbox == mailbox && !keep.Contains(m.Key)).ToList())
+            List<WaitingMessage> vanished = tenant.Mailboxes.TryGetValue(mailbox, out MailboxMail? current)
+                ? current.Messages.Values.Where(m => !keep.Contains(m.Key)).ToList()
+                : [];
+            MessagesVisited += current?.Messages.Count ?? 0;
+            foreach (WaitingMessage old in vanished)
             {
                 // Note: the scan listed this mailbox a moment ago; a message that arrived since
                 // was added by inotify and is missing from the listing. Drop only what is gone.
@@ -98,20 +149,17 @@ public sealed class MailboxIndex
                 {
                     continue;
                 }
-                tenant.Messages.Remove(old.Key);
-                tenant.Bytes -= old.Size;
+                tenant.Drop(old.Key);
             }
             foreach (WaitingMessage m in found)
             {
                 if (tenant.Messages.TryGetValue(m.Key, out WaitingMessage? known))
                 {
-                    tenant.Bytes += m.Size - known.Size;
-                    tenant.Messages[m.Key] = m with { Arrived = known.Arrived };
+                    tenant.Put(m with { Arrived = known.Arrived });
                 }
                 else
                 {
-                    tenant.Messages[m.Key] = m;
-                    tenant.Bytes += m.Size;
+                    tenant.Put(m);
                     arrived.Add(m);
                 }
             }
@@ -131,7 +179,7 @@ public sealed class MailboxIndex
     {
         lock (_lock)
         {
-            return _tenants.SelectMany(t => t.Value.Messages.Values.Select(m => (t.Key, m.Mailbox))).Distinct().ToList();
+            return _tenants.SelectMany(t => t.Value.Mailboxes.Keys.Select(m => (t.Key, m))).ToList();
         }
     }
 
@@ -140,9 +188,12 @@ public sealed class MailboxIndex
     {
         lock (_lock)
         {
-            return _tenants.TryGetValue(tenantId, out TenantMail? tenant)
-                ? tenant.Messages.Values.OrderBy(m => m.Arrived).ThenBy(m => m.BaseName, StringComparer.Ordinal).ToList()
-                : [];
+            if (!_tenants.TryGetValue(tenantId, out TenantMail? tenant))
+            {
+                return [];
+            }
+            MessagesVisited += tenant.Messages.Count;
+            return tenant.Messages.Values.OrderBy(m => m.Arrived).ThenBy(m => m.BaseName, StringComparer.Ordinal).ToList();
         }
     }
 
@@ -162,7 +213,18 @@ public sealed class MailboxIndex
         }
     }
 
-    /// <summary>Count and bytes per mailbox address of the tenant.</summary>
+    /// <summary>Count and bytes waiting in one mailbox (the front door's quota check): a lookup, no walk.</summary>
+    public (int Count, long Bytes) MailboxTotal(string tenantId, string mailbox)
+    {
+        lock (_lock)
+        {
+            return _tenants.TryGetValue(tenantId, out TenantMail? tenant) && tenant.Mailboxes.TryGetValue(mailbox, out MailboxMail? m)
+                ? (m.Messages.Count, m.Bytes)
+                : (0, 0);
+        }
+    }
+
+    /// <summary>Count and bytes per mailbox address of the tenant (one entry per mailbox holding mail; no walk over the messages).</summary>
     public IReadOnlyDictionary<string, (int Count, long Bytes)> MailboxTotals(string tenantId)
     {
         lock (_lock)
@@ -171,9 +233,7 @@ public sealed class MailboxIndex
             {
                 return new Dictionary<string, (int, long)>();
             }
-            return tenant.Messages.Values
-                .GroupBy(m => m.Mailbox, StringComparer.Ordinal)
-                .ToDictionary(g => g.Key, g => (g.Count(), g.Sum(m => m.Size)), StringComparer.Ordinal);
+            return tenant.Mailboxes.ToDictionary(m => m.Key, m => (m.Value.Messages.Count, m.Value.Bytes), StringComparer.Ordinal);
         }
     }
 

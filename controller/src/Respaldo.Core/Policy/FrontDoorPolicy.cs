@@ -141,7 +141,7 @@ public sealed partial class FrontDoorPolicy : IDisposable
         }
 
         // 4. Storage.
-        StorageUse? use = await _context.MeasureAsync(tenant.Id, cancellationToken);
+        StorageUse? use = await _context.MeasureAsync(tenant.Id, listed ? address : null, cancellationToken);
         if (use is null)
         {
             return PolicyDecision.NotReady;
@@ -151,7 +151,7 @@ public sealed partial class FrontDoorPolicy : IDisposable
             return full;
         }
         Mailbox? mailbox = listed ? tenant.Mailboxes.First(m => m.Address == address) : null;
-        if (mailbox?.Quota is { } quota && use.MailboxBytes.GetValueOrDefault(address) + Math.Max(request.Size, 1) > quota)
+        if (mailbox?.Quota is { } quota && use.MailboxBytes + Math.Max(request.Size, 1) > quota)
         {
             return PolicyDecision.Defer(452, "4.2.2 Mailbox full, please try again later");
         }
@@ -232,7 +232,7 @@ public sealed partial class FrontDoorPolicy : IDisposable
             PolicyDecision? decision = size > limit ? TooBig(limit) : null;
             if (decision is null)
             {
-                StorageUse? use = await _context.MeasureAsync(tenantId, cancellationToken);
+                StorageUse? use = await _context.MeasureAsync(tenantId, null, cancellationToken);
                 decision = use is null ? PolicyDecision.NotReady : CheckStorage(settings.Storage, tenant, use, size * count, size * copies);
             }
             if (decision is not null)

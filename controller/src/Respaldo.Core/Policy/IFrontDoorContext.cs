@@ -12,8 +12,12 @@ public interface IFrontDoorContext
     /// <summary>The controller's view of a tenant's primary; null while the tenant is not running (mid reload).</summary>
     TenantView? Tenant(string tenantId);
 
-    /// <summary>Storage in use; null while the controller does not know yet (before the first maildir scan).</summary>
-    Task<StorageUse?> MeasureAsync(string tenantId, CancellationToken cancellationToken);
+    /// <summary>
+    /// Storage in use, and in <paramref name="mailbox"/> if given; null while the controller does
+    /// not know yet (before the first maildir scan). Asked at every RCPT and end of data: it must
+    /// cost the same however many messages wait.
+    /// </summary>
+    Task<StorageUse?> MeasureAsync(string tenantId, string? mailbox, CancellationToken cancellationToken);
 }
 
 /// <param name="Availability">The hysteresis view that decides "accept only while the primary is down".</param>

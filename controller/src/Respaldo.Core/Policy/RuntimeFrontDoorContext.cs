@@ -1,4 +1,5 @@
 using Respaldo.Configuration;
+using Respaldo.Mailboxes;
 using Respaldo.Supervision;
 
 namespace Respaldo.Policy;
@@ -15,7 +16,7 @@ public sealed class RuntimeFrontDoorContext(RespaldoRuntime runtime, TimeProvide
     public TenantView? Tenant(string tenantId) =>
         runtime.Supervisor.Find(tenantId) is { } t ? new TenantView(t.Availability, t.AdvertisedSize, t.RequestProbe) : null;
 
-    public async Task<StorageUse?> MeasureAsync(string tenantId, CancellationToken cancellationToken)
+    public async Task<StorageUse?> MeasureAsync(string tenantId, string? mailbox, CancellationToken cancellationToken)
     {
         Supervisor supervisor = runtime.Supervisor;
         try
@@ -29,14 +30,23 @@ public sealed class RuntimeFrontDoorContext(RespaldoRuntime runtime, TimeProvide
             return null;
         }
         IReadOnlyDictionary<string, long> held = _gauge.HeldBytes(supervisor.Settings.HoldRoot, time.GetUtcNow());
+        return Measure(supervisor.Index, supervisor.Settings.Tenants, tenantId, mailbox, held, StorageGauge.FreeBytes(supervisor.Settings.MaildirRoot));
+    }
+
+    /// <summary>
+    /// The use as the index counts it: lookups of totals the index keeps as messages come and
+    /// go (one per tenant, one for the mailbox), never a walk over the waiting messages.
+    /// </summary>
+    internal static StorageUse Measure(
+        MailboxIndex index, IReadOnlyList<Tenant> tenants, string tenantId, string? mailbox, IReadOnlyDictionary<string, long> held, long? free)
+    {
         long total = held.Values.Sum();
-        foreach (Tenant t in supervisor.Settings.Tenants)
+        foreach (Tenant t in tenants)
         {
-            total += supervisor.Index.Totals(t.Id).Bytes;
+            total += index.Totals(t.Id).Bytes;
         }
-        long tenantBytes = supervisor.Index.Totals(tenantId).Bytes + held.GetValueOrDefault(tenantId);
-        Dictionary<string, long> mailboxes = supervisor.Index.MailboxTotals(tenantId)
-            .ToDictionary(m => m.Key, m => m.Value.Bytes, StringComparer.Ordinal);
-        return new StorageUse(total, tenantBytes, StorageGauge.FreeBytes(supervisor.Settings.MaildirRoot), mailboxes);
+        long tenantBytes = index.Totals(tenantId).Bytes + held.GetValueOrDefault(tenantId);
+        long mailboxBytes = mailbox is null ? 0 : index.MailboxTotal(tenantId, mailbox).Bytes;
+        return new StorageUse(total, tenantBytes, free, mailboxBytes);
     }
 }

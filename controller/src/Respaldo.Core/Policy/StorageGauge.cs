@@ -6,8 +6,8 @@ namespace Respaldo.Policy;
 /// <param name="TotalBytes">Messages waiting in every tenant's maildirs plus the hold area.</param>
 /// <param name="TenantBytes">The same for one tenant.</param>
 /// <param name="FreeBytes">Free space for unprivileged users on the maildirs' file system; null when unknown.</param>
-/// <param name="MailboxBytes">Waiting bytes per mailbox address of the tenant.</param>
-public sealed record StorageUse(long TotalBytes, long TenantBytes, long? FreeBytes, IReadOnlyDictionary<string, long> MailboxBytes);
+/// <param name="MailboxBytes">Waiting bytes in the mailbox asked about (0 when none was).</param>
+public sealed record StorageUse(long TotalBytes, long TenantBytes, long? FreeBytes, long MailboxBytes);
 
 /// <summary>
 /// Disk facts the index does not know: free space (statvfs(3) on the maildir root, f_bavail:

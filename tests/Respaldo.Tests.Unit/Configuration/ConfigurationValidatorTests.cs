@@ -318,7 +318,7 @@ public sealed class ConfigurationValidatorTests
     {
         JsonObject json = SampleConfiguration.Create();
         json["intake"] = JsonNode.Parse("""{ "policySocket": "/run/r/p.sock", "certificateFile": "/etc/r/c.pem", "keyFile": "/etc/r/k.pem" }""");
-        json["controller"] = JsonNode.Parse("""{ "idleProbeIntervalSeconds": 30, "downAfterFailures": 3, "upAfterSeconds": 0, "calloutTimeoutSeconds": 5 }""");
+        json["controller"] = JsonNode.Parse("""{ "idleProbeIntervalSeconds": 30, "downAfterFailures": 3, "upAfterSeconds": 0, "calloutTimeoutSeconds": 5, "calloutsPerClientPerMinute": 3, "calloutsPerClientPerHour": 20 }""");
         json["tenants"]![1]!["acceptOnlyWhilePrimaryDown"] = false;
         json["tenants"]![1]!["recipients"] = JsonNode.Parse("""{ "learn": true, "file": "/etc/r/otra.txt", "positiveCacheDays": 7, "negativeCacheHours": 0 }""");
         (RespaldoSettings? settings, IReadOnlyList<ConfigurationError> errors) = Parse(json);
@@ -326,6 +326,7 @@ public sealed class ConfigurationValidatorTests
         Assert.Equal(new IntakeSettings("/run/r/p.sock", "/etc/r/c.pem", "/etc/r/k.pem"), settings!.Intake);
         Assert.Equal(3, settings.Controller.DownAfterFailures);
         Assert.Equal(TimeSpan.Zero, settings.Controller.UpAfter);
+        Assert.Equal((3, 20), (settings.Controller.CalloutsPerClientPerMinute, settings.Controller.CalloutsPerClientPerHour));
         Tenant otra = settings.Tenants[1];
         Assert.False(otra.AcceptOnlyWhilePrimaryDown);
         Assert.Equal(new RecipientSettings(true, "/etc/r/otra.txt", TimeSpan.FromDays(7), TimeSpan.Zero), otra.Recipients);
@@ -342,6 +343,8 @@ public sealed class ConfigurationValidatorTests
     [InlineData("controller", """{ "idleProbeIntervalSeconds": 0 }""", "controller.idleProbeIntervalSeconds")]
     [InlineData("controller", """{ "upAfterSeconds": -1 }""", "controller.upAfterSeconds")]
     [InlineData("controller", """{ "calloutTimeoutSeconds": 60 }""", "controller.calloutTimeoutSeconds")]
+    [InlineData("controller", """{ "calloutsPerClientPerMinute": 0 }""", "controller.calloutsPerClientPerMinute")]
+    [InlineData("controller", """{ "calloutsPerClientPerMinute": 20, "calloutsPerClientPerHour": 10 }""", "controller.calloutsPerClientPerHour")]
     public void NamesTheFieldOfABadFrontDoorSetting(string section, string value, string path)
     {
         JsonObject json = SampleConfiguration.Create();

@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using Respaldo.Configuration;
 using Respaldo.Policy;
 using Respaldo.Primary;
@@ -18,6 +19,8 @@ public sealed class FrontDoorPolicyTests : IAsyncLifetime
     private readonly string _dir = Directory.CreateTempSubdirectory("respaldo-policy-").FullName;
     private readonly ScriptedPrimary _primary = new();
     private readonly List<string> _validAtPrimary = ["valid@suempresa.test"];
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
+    private volatile bool _catchAllPrimary;
     private global::Respaldo.Journal.Journal _journal = null!;
     private FakeContext _context = null!;
     private FrontDoorPolicy _policy = null!;
@@ -31,7 +34,7 @@ public sealed class FrontDoorPolicyTests : IAsyncLifetime
     public Task InitializeAsync()
     {
         _primary.OnCommand = line => line.StartsWith("RCPT", StringComparison.Ordinal)
-            ? _validAtPrimary.Any(a => line.Contains($"<{a}>", StringComparison.Ordinal)) ? null
+            ? _catchAllPrimary || _validAtPrimary.Any(a => line.Contains($"<{a}>", StringComparison.Ordinal)) ? null
             : line.Contains("<later@", StringComparison.Ordinal) ? "451 4.3.0 try later" : "550 5.1.1 User unknown"
             : null;
         string json = $$"""
@@ -40,6 +43,7 @@ public sealed class FrontDoorPolicyTests : IAsyncLifetime
               "stateDirectory": "{{_dir}}",
               "messageSizeLimit": "1MiB",
               "storage": { "allocation": "1000000", "minimumFree": "1000" },
+              "controller": { "calloutsPerClientPerMinute": 3, "calloutsPerClientPerHour": 5 },
               "tenants": [
                 {
                   "id": "suempresa",
@@ -63,7 +67,7 @@ public sealed class FrontDoorPolicyTests : IAsyncLifetime
         Assert.True(settings is not null, string.Join("; ", errors));
         _journal = global::Respaldo.Journal.Journal.Open(settings.JournalPath, NullLogger.Instance);
         _context = new FakeContext(settings);
-        _policy = new FrontDoorPolicy(_context, _journal, TimeProvider.System, NullLogger.Instance);
+        _policy = new FrontDoorPolicy(_context, _journal, _clock, NullLogger.Instance);
         return Task.CompletedTask;
     }
 
@@ -75,19 +79,26 @@ public sealed class FrontDoorPolicyTests : IAsyncLifetime
         Directory.Delete(_dir, recursive: true);
     }
 
-    private Task<PolicyDecision> AskAsync(string recipient, string state = "RCPT", long size = 0, string instance = "A1") =>
+    private Task<PolicyDecision> AskAsync(string recipient, string state = "RCPT", long size = 0, string instance = "A1", string client = "192.0.2.7") =>
         _policy.DecideAsync(new PolicyRequest(new Dictionary<string, string>
         {
             ["request"] = "smtpd_access_policy",
             ["protocol_state"] = state,
             ["recipient"] = recipient,
             ["sender"] = "a@example.org",
-            ["client_address"] = "192.0.2.7",
+            ["client_address"] = client,
             ["instance"] = instance,
             ["size"] = size.ToString(System.Globalization.CultureInfo.InvariantCulture),
         }), CancellationToken.None);
 
-    private List<string> RcptsAtPrimary() { lock (_primary.Commands) { return _primary.Commands.Where(c => c.StartsWith("RCPT", StringComparison.Ordinal)).ToList(); } }
+    /// <summary>Callouts about recipients (the catch-all probes apart).</summary>
+    private List<string> RcptsAtPrimary() { lock (_primary.Commands) { return _primary.Commands.Where(c => c.StartsWith("RCPT", StringComparison.Ordinal) && !c.Contains("respaldo-probe-", StringComparison.Ordinal)).ToList(); } }
+
+    private List<string> CatchAllProbesAtPrimary() { lock (_primary.Commands) { return _primary.Commands.Where(c => c.StartsWith("RCPT TO:<respaldo-probe-", StringComparison.Ordinal)).ToList(); } }
+
+    /// <summary>The first tenant, taking mail at any time (callouts answer the RCPT itself).</summary>
+    private void AcceptAtAnyTime() =>
+        _context.Settings = _context.Settings with { Tenants = [_context.Settings.Tenants[0] with { AcceptOnlyWhilePrimaryDown = false }, _context.Settings.Tenants[1]] };
 
     [Fact]
     public async Task LeavesForeignDomainsToPostfixAndRefusesBadSyntax()
@@ -129,13 +140,17 @@ public sealed class FrontDoorPolicyTests : IAsyncLifetime
     public async Task LearnsWhileUpAndAcceptsOnlyLearnedAddressesDuringTheOutage()
     {
         _context.Availability = Up;
-        Assert.Equal(450, (await AskAsync("valid@suempresa.test")).Code);
+        // The same answer for a valid and an unknown address: the callouts run behind it.
+        PolicyDecision valid = await AskAsync("valid@suempresa.test");
         PolicyDecision refused = await AskAsync("nadie@suempresa.test");
-        Assert.Equal(550, refused.Code);
-        Assert.Contains("unknown at the primary", refused.Text, StringComparison.Ordinal);
+        Assert.Equal(450, valid.Code);
+        Assert.Equal(valid.Action, refused.Action);
+        await _policy.LearningSettledAsync();
         Assert.Equal(2, RcptsAtPrimary().Count);
+        Assert.Single(CatchAllProbesAtPrimary());
         // Cached: asking again does not call the primary.
-        Assert.Equal(550, (await AskAsync("nadie@suempresa.test")).Code);
+        Assert.Equal(450, (await AskAsync("nadie@suempresa.test")).Code);
+        await _policy.LearningSettledAsync();
         Assert.Equal(2, RcptsAtPrimary().Count);
 
         _context.Availability = Down;
@@ -150,7 +165,7 @@ public sealed class FrontDoorPolicyTests : IAsyncLifetime
         Assert.Equal(2, RcptsAtPrimary().Count);
 
         // A restart (a new policy over the same journal) still knows what was learned.
-        using var again = new FrontDoorPolicy(_context, _journal, TimeProvider.System, NullLogger.Instance);
+        using var again = new FrontDoorPolicy(_context, _journal, _clock, NullLogger.Instance);
         await _journal.FlushAsync();
         PolicyDecision afterRestart = await again.DecideAsync(new PolicyRequest(new Dictionary<string, string>
         {
@@ -161,10 +176,124 @@ public sealed class FrontDoorPolicyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ADictionaryAttackWhileThePrimaryIsUpGetsOneAnswerForEveryGuessAndNoMoreCalloutsThanTheBudget()
+    {
+        // Note: the callout used to run before the accept-only-while-down rule: a guess the
+        // primary did not know got 550 and a real address 450, a free verifier for spammers,
+        // and every guess cost the primary a connection.
+        _context.Availability = Up;
+        var answers = new HashSet<string>(StringComparer.Ordinal);
+        answers.Add((await AskAsync("valid@suempresa.test")).Action);
+        for (int i = 0; i < 40; i++)
+        {
+            answers.Add((await AskAsync($"guess{i}@suempresa.test")).Action);
+        }
+        await _policy.LearningSettledAsync();
+        string only = Assert.Single(answers);
+        Assert.StartsWith("450 4.7.1", only, StringComparison.Ordinal);
+        Assert.Equal(3, RcptsAtPrimary().Count);
+    }
+
+    [Fact]
+    public async Task AClientOverItsCalloutBudgetGets450AndThePrimaryIsNotAsked()
+    {
+        _context.Availability = Up;
+        AcceptAtAnyTime();
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(550, (await AskAsync($"guess{i}@suempresa.test")).Code);
+        }
+        PolicyDecision over = await AskAsync("guess3@suempresa.test");
+        Assert.Equal(450, over.Code);
+        Assert.StartsWith("4.7.1 Too many", over.Text, StringComparison.Ordinal);
+        Assert.Equal(3, RcptsAtPrimary().Count);
+        // Another client has its own budget; an IPv6 client counts per /64.
+        Assert.Equal(550, (await AskAsync("guess4@suempresa.test", client: "2001:db8:1:2::7")).Code);
+        Assert.Equal(550, (await AskAsync("guess5@suempresa.test", client: "2001:db8:1:2::8")).Code);
+        Assert.Equal(550, (await AskAsync("guess6@suempresa.test", client: "2001:db8:1:2::9")).Code);
+        Assert.Equal(450, (await AskAsync("guess7@suempresa.test", client: "2001:db8:1:2:ffff::1")).Code);
+        Assert.Equal(6, RcptsAtPrimary().Count);
+        // A minute later, the first client may ask again, up to its hourly budget (5).
+        _clock.Advance(TimeSpan.FromSeconds(61));
+        Assert.Equal(550, (await AskAsync("guess8@suempresa.test")).Code);
+        Assert.Equal(550, (await AskAsync("guess9@suempresa.test")).Code);
+        _clock.Advance(TimeSpan.FromSeconds(61));
+        Assert.Equal(450, (await AskAsync("guess10@suempresa.test")).Code);
+        Assert.Equal(8, RcptsAtPrimary().Count);
+        _clock.Advance(TimeSpan.FromHours(1));
+        Assert.Equal(550, (await AskAsync("guess11@suempresa.test")).Code);
+        Assert.Equal(9, RcptsAtPrimary().Count);
+        // A known address costs no callout, whatever the budget.
+        Assert.Equal(550, (await AskAsync("guess0@suempresa.test", client: "2001:db8:1:2::7")).Code);
+        Assert.Equal(9, RcptsAtPrimary().Count);
+    }
+
+    [Fact]
+    public async Task LearnedVerdictsExpireInMemoryAndInTheJournal()
+    {
+        _context.Availability = Up;
+        AcceptAtAnyTime();
+        Assert.Equal("DUNNO", (await AskAsync("valid@suempresa.test")).Action);
+        Assert.Equal(550, (await AskAsync("nadie@suempresa.test")).Code);
+        Assert.Equal(2, RcptsAtPrimary().Count);
+        // A refused address is asked again after negativeCacheHours (4); an accepted one is not.
+        _clock.Advance(TimeSpan.FromHours(4) + TimeSpan.FromMinutes(1));
+        Assert.Equal(550, (await AskAsync("nadie@suempresa.test")).Code);
+        Assert.Equal("DUNNO", (await AskAsync("valid@suempresa.test")).Action);
+        Assert.Equal(3, RcptsAtPrimary().Count);
+        // After positiveCacheDays (30) both are gone from the journal, not only ignored.
+        _clock.Advance(TimeSpan.FromDays(30));
+        Assert.Equal(550, (await AskAsync("otro@suempresa.test")).Code);
+        await _journal.FlushAsync();
+        Assert.Equal(["otro@suempresa.test"], _journal.LoadRecipients("suempresa").Select(r => r.Address));
+        Assert.Equal("DUNNO", (await AskAsync("valid@suempresa.test")).Action);
+        Assert.Equal(5, RcptsAtPrimary().Count);
+    }
+
+    [Fact]
+    public async Task ACatchAllPrimaryIsDetectedAndNothingIsLearnedFromIt()
+    {
+        _context.Availability = Up;
+        AcceptAtAnyTime();
+        Assert.Equal("DUNNO", (await AskAsync("valid@suempresa.test")).Action);
+        Assert.False(Assert.Single(_journal.LoadCatchAll("suempresa")).CatchAll);
+
+        // The admin turns the primary into a catch-all: at the next probe (after 6 h) every
+        // random guess would have become a Dovecot user.
+        _catchAllPrimary = true;
+        _clock.Advance(CatchAllDetector.RecheckAfter + TimeSpan.FromMinutes(1));
+        PolicyDecision guess = await AskAsync("x7f3q@suempresa.test");
+        Assert.Equal(450, guess.Code);
+        Assert.StartsWith("4.1.1", guess.Text, StringComparison.Ordinal);
+        Assert.Equal(2, CatchAllProbesAtPrimary().Count);
+        Assert.Single(RcptsAtPrimary());
+        await _journal.FlushAsync();
+        global::Respaldo.Journal.CatchAllRecord found = Assert.Single(_journal.LoadCatchAll("suempresa"));
+        Assert.True(found.CatchAll);
+        Assert.Equal("suempresa.test", found.Domain);
+        Assert.DoesNotContain(_journal.LoadRecipients("suempresa"), r => r.Address.StartsWith("x7f3q", StringComparison.Ordinal));
+        Assert.DoesNotContain("x7f3q", File.ReadAllText(_context.Settings.DynamicUsersPath), StringComparison.Ordinal);
+        // Without a second probe or callout for the next guesses (the verdict stands 6 h).
+        Assert.Equal(450, (await AskAsync("y8@suempresa.test")).Code);
+        Assert.Equal(2, CatchAllProbesAtPrimary().Count);
+        Assert.Single(RcptsAtPrimary());
+
+        // Only the listed mailboxes and the file count, also for an address learned before.
+        await File.WriteAllTextAsync(RecipientsFile, "lista@suempresa.test\n");
+        _clock.Advance(TimeSpan.FromSeconds(1.1));
+        Assert.Equal("DUNNO", (await AskAsync("info@suempresa.test", instance: "C1")).Action);
+        Assert.Equal("DUNNO", (await AskAsync("lista@suempresa.test", instance: "C2")).Action);
+        Assert.Equal(450, (await AskAsync("valid@suempresa.test", instance: "C3")).Code);
+        _context.Availability = Down;
+        Assert.Equal(450, (await AskAsync("valid@suempresa.test", instance: "C4")).Code);
+        Assert.Equal("DUNNO", (await AskAsync("lista@suempresa.test", instance: "C5")).Action);
+    }
+
+    [Fact]
     public async Task APrimaryWithoutAVerdictCachesNothingAndDefers()
     {
         _context.Availability = Up;
-        _context.Settings = _context.Settings with { Tenants = [_context.Settings.Tenants[0] with { AcceptOnlyWhilePrimaryDown = false }, _context.Settings.Tenants[1]] };
+        AcceptAtAnyTime();
         PolicyDecision d = await AskAsync("later@suempresa.test");
         Assert.Equal(450, d.Code);
         Assert.StartsWith("4.1.1", d.Text, StringComparison.Ordinal);
@@ -180,10 +309,10 @@ public sealed class FrontDoorPolicyTests : IAsyncLifetime
         _context.Availability = Down;
         Assert.Equal(450, (await AskAsync("lista@suempresa.test")).Code);
         await File.WriteAllTextAsync(RecipientsFile, "# synced\nlista@suempresa.test\nforeign@example.net\nnot an address\n");
-        await Task.Delay(1100);
+        _clock.Advance(TimeSpan.FromSeconds(1.1));
         Assert.Equal("DUNNO", (await AskAsync("lista@suempresa.test")).Action);
         await File.WriteAllTextAsync(RecipientsFile, "otra@suempresa.test\n");
-        await Task.Delay(1100);
+        _clock.Advance(TimeSpan.FromSeconds(1.1));
         Assert.Equal(450, (await AskAsync("lista@suempresa.test")).Code);
         Assert.Equal("DUNNO", (await AskAsync("otra@suempresa.test")).Action);
     }

@@ -127,6 +127,10 @@ public sealed class ControllerSection
     public double? UpAfterSeconds { get; set; }
     /// <summary>Timeout of each command of a recipient callout to the primary.</summary>
     public double? CalloutTimeoutSeconds { get; set; }
+    /// <summary>Recipient callouts one SMTP client may cause per minute (a dictionary attack's budget).</summary>
+    public int? CalloutsPerClientPerMinute { get; set; }
+    /// <summary>The same per hour.</summary>
+    public int? CalloutsPerClientPerHour { get; set; }
 }
 
 public sealed class StorageSection

@@ -308,6 +308,18 @@ public static partial class ConfigurationValidator
             error("controller.downAfterFailures", $"{downAfter} must be from 1 to 100");
             downAfter = d.DownAfterFailures;
         }
+        int perMinute = section?.CalloutsPerClientPerMinute ?? d.CalloutsPerClientPerMinute;
+        if (perMinute is < 1 or > 10_000)
+        {
+            error("controller.calloutsPerClientPerMinute", $"{perMinute} must be from 1 to 10000");
+            perMinute = d.CalloutsPerClientPerMinute;
+        }
+        int perHour = section?.CalloutsPerClientPerHour ?? Math.Max(d.CalloutsPerClientPerHour, perMinute);
+        if (perHour < perMinute || perHour > 100_000)
+        {
+            error("controller.calloutsPerClientPerHour", $"{perHour} must be from calloutsPerClientPerMinute ({perMinute}) to 100000");
+            perHour = Math.Max(d.CalloutsPerClientPerHour, perMinute);
+        }
         return new ControllerSettings(
             probe,
             probeMax,
@@ -321,6 +333,8 @@ public static partial class ConfigurationValidator
             UpAfter = Seconds(section?.UpAfterSeconds, d.UpAfter, 0, 86400, "upAfterSeconds"),
             // Note: a callout runs while Postfix waits for the policy answer (smtpd_policy_service_timeout, 100 s).
             CalloutTimeout = Seconds(section?.CalloutTimeoutSeconds, d.CalloutTimeout, 0.1, 30, "calloutTimeoutSeconds"),
+            CalloutsPerClientPerMinute = perMinute,
+            CalloutsPerClientPerHour = perHour,
         };
     }
 

@@ -141,6 +141,12 @@ public sealed record ControllerSettings(
     /// <summary>Timeout of each command of a recipient callout.</summary>
     public TimeSpan CalloutTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Callouts one SMTP client (an IPv4 address, an IPv6 /64) may cause per minute; beyond, 450 and no callout.</summary>
+    public int CalloutsPerClientPerMinute { get; init; } = 10;
+
+    /// <summary>The same per hour.</summary>
+    public int CalloutsPerClientPerHour { get; init; } = 60;
+
     public static ControllerSettings Default { get; } = new(
         TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(60), TimeSpan.FromMinutes(5),
         TimeSpan.FromSeconds(60), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(10));

@@ -38,6 +38,20 @@ public sealed partial class Journal
             c.Parameters.AddWithValue("$reply", r.Reply);
         });
 
+    /// <summary>
+    /// Forgets the tenant's verdicts checked before <paramref name="validBefore"/> (accepted) or
+    /// <paramref name="refusedBefore"/> (refused): an expired verdict is asked again, so keeping
+    /// it would only let a dictionary attack grow the table for ever.
+    /// </summary>
+    public Task ExpireRecipientsAsync(string tenantId, DateTimeOffset validBefore, DateTimeOffset refusedBefore) => Enqueue(
+        "DELETE FROM recipients WHERE tenant = $tenant AND ((valid = 1 AND checked_at < $valid) OR (valid = 0 AND checked_at < $refused))",
+        c =>
+        {
+            c.Parameters.AddWithValue("$tenant", tenantId);
+            c.Parameters.AddWithValue("$valid", validBefore.ToUnixTimeMilliseconds());
+            c.Parameters.AddWithValue("$refused", refusedBefore.ToUnixTimeMilliseconds());
+        });
+
     /// <summary>Every cached verdict of one tenant (the front door loads them once, then keeps them in memory).</summary>
     public List<RecipientRecord> LoadRecipients(string tenantId) => Query(
         "SELECT tenant, address, valid, checked_at, code, reply FROM recipients WHERE tenant = $tenant",

@@ -16,7 +16,7 @@ namespace Respaldo.Journal;
 /// </summary>
 public sealed partial class Journal : IAsyncDisposable
 {
-    private const int SchemaVersion = 5;
+    private const int SchemaVersion = 6;
     private const int MaxGroup = 1000;
 
     private readonly string _connectionString;
@@ -139,6 +139,10 @@ public sealed partial class Journal : IAsyncDisposable
         if (current < 5)
         {
             MigrateRetention(connection, tx);
+        }
+        if (current < 6)
+        {
+            MigrateCatchAll(connection, tx);
         }
         using SqliteCommand setVersion = connection.CreateCommand();
         setVersion.Transaction = tx;

@@ -10,15 +10,17 @@ namespace Respaldo.Policy;
 /// <summary>
 /// The backup's front door: Postfix asks it at RCPT TO (after its own checks: known domain,
 /// listed mailbox or dynamic domain, no relaying) and at the end of data. For one recipient it
-/// decides, in this order:
+/// decides, in this order, the cheap rules first:
 /// <list type="number">
+/// <item>Accept only while the primary is down: while the controller believes it up, 450 "use the
+///   primary MX" for every address alike (and a probe soon, since a sender at the backup is a
+///   hint that it may be down); an unknown address is learned behind that answer.</item>
+/// <item>Size: never more than the primary advertised at its last successful probe (552).</item>
 /// <item>Is the recipient valid? A listed mailbox, an address in the admin's file, or (learning)
 ///   one the primary accepted in a callout. Learning while the primary is not known to be down
-///   asks it (RCPT TO, RSET) and caches the verdict; while it is down only the cache counts and
+///   asks it (RCPT TO, RSET), within the client's callout budget (else 450), never from a
+///   catch-all primary, and caches the verdict; while it is down only the cache counts and
 ///   any other address gets 450 (the sender retries; no backscatter, nothing lost).</item>
-/// <item>Accept only while the primary is down: while the controller believes it up, 450 "use the
-///   primary MX" (and a probe soon, since a sender at the backup is a hint that it may be down).</item>
-/// <item>Size: never more than the primary advertised at its last successful probe (552).</item>
 /// <item>Storage: the allocation, the tenant's share, the disk's free-space floor, a mailbox's
 ///   quota (452).</item>
 /// </list>
@@ -29,6 +31,9 @@ public sealed partial class FrontDoorPolicy : IDisposable
     private readonly IFrontDoorContext _context;
     private readonly RecipientCache _cache;
     private readonly RecipientCallout _callout = new();
+    private readonly CalloutBudget _budget = new();
+    private readonly CatchAllDetector _catchAll;
+    private readonly List<Task> _learning = [];
     private readonly DynamicMailboxes _dynamic = new();
     private readonly TransactionMemory _transactions;
     private readonly TimeProvider _time;
@@ -40,6 +45,7 @@ public sealed partial class FrontDoorPolicy : IDisposable
     {
         _context = context;
         _cache = new RecipientCache(journal);
+        _catchAll = new CatchAllDetector(journal, _callout);
         _transactions = new TransactionMemory(time);
         _time = time;
         _logger = logger;
@@ -111,33 +117,40 @@ public sealed partial class FrontDoorPolicy : IDisposable
         }
         DateTimeOffset now = _time.GetUtcNow();
         PrimaryStatus verdict = view.Availability.Verdict;
-
-        // 1. Is the recipient valid?
         bool listed = tenant.Mailboxes.Any(m => m.Address == address);
-        if (!listed)
-        {
-            PolicyDecision? unknown = await CheckDynamicRecipientAsync(settings, tenant, address, verdict, now);
-            if (unknown is not null)
-            {
-                return unknown;
-            }
-        }
 
-        // 2. Accept only while the primary is down.
+        // 1. Accept only while the primary is down. Note: first, before any callout: the answer
+        // is the same for every address, so a client probing the backup while the primary is up
+        // learns nothing about which addresses exist, and costs the primary nothing it did not
+        // budget for (learning then goes on in the background, see LearnInBackground).
         if (tenant.AcceptOnlyWhilePrimaryDown && verdict != PrimaryStatus.Down)
         {
             view.RequestProbe();
+            if (!listed)
+            {
+                LearnInBackground(settings, tenant, address, request.ClientAddress, now);
+            }
             string domain = MailAddress.DomainOf(address);
             return verdict == PrimaryStatus.Up
                 ? PolicyDecision.Defer(450, $"4.7.1 This backup MX takes mail for {domain} only while its primary MX is down; please deliver to the primary")
                 : PolicyDecision.Defer(451, $"4.4.0 The state of the primary MX of {domain} is being checked; please try again later");
         }
 
-        // 3. Size, as declared with MAIL FROM ... SIZE= (RFC 1870).
+        // 2. Size, as declared with MAIL FROM ... SIZE= (RFC 1870).
         long limit = SizeLimit(settings, view.AdvertisedSize);
         if (request.Size > limit)
         {
             return TooBig(limit);
+        }
+
+        // 3. Is the recipient valid? (the only rule that may ask the primary)
+        if (!listed)
+        {
+            PolicyDecision? unknown = await CheckDynamicRecipientAsync(settings, tenant, address, request.ClientAddress, verdict, now);
+            if (unknown is not null)
+            {
+                return unknown;
+            }
         }
 
         // 4. Storage.
@@ -167,9 +180,10 @@ public sealed partial class FrontDoorPolicy : IDisposable
 
     /// <summary>Null when the address is valid; otherwise the answer for an unknown or unverified one.</summary>
     private async Task<PolicyDecision?> CheckDynamicRecipientAsync(
-        RespaldoSettings settings, Tenant tenant, string address, PrimaryStatus verdict, DateTimeOffset now)
+        RespaldoSettings settings, Tenant tenant, string address, string client, PrimaryStatus verdict, DateTimeOffset now)
     {
         PolicyDecision unknown = PolicyDecision.Reject(550, "5.1.1 User unknown");
+        PolicyDecision unverified = PolicyDecision.Defer(450, "4.1.1 Recipient not verified while the primary MX is unreachable; please try again later");
         if (!tenant.Recipients.IsDynamic)
         {
             // Note: Postfix's own reject_unlisted_recipient says the same before asking us.
@@ -183,16 +197,25 @@ public sealed partial class FrontDoorPolicy : IDisposable
         {
             return unknown;
         }
-        RecipientRecord? known = _cache.Lookup(tenant, address, now);
-        if (known is null && verdict != PrimaryStatus.Down)
+        // Note: what was learned from a catch-all primary proves nothing (its 250 is for any
+        // address): while it is one, only the listed mailboxes and the file count.
+        bool catchAll = _catchAll.Known(tenant, MailAddress.DomainOf(address)) is { CatchAll: true };
+        if (catchAll && verdict == PrimaryStatus.Down)
         {
-            CalloutResult result = await _callout.VerifyAsync(settings.Hostname, tenant, address, settings.Controller.CalloutTimeout);
-            LogCallout(_logger, tenant.Id, address, result.Outcome.ToString().ToLowerInvariant(), result.Reason);
-            if (result.Outcome != CalloutOutcome.Unverified)
+            return unverified;
+        }
+        RecipientRecord? known = _cache.Lookup(tenant, address, now);
+        if ((known is null || catchAll) && verdict != PrimaryStatus.Down)
+        {
+            LearnOutcome outcome = await LearnAsync(settings, tenant, address, client, now);
+            switch (outcome)
             {
-                known = new RecipientRecord(tenant.Id, address, result.Outcome == CalloutOutcome.Valid, _time.GetUtcNow(), result.Reply?.Code, result.Reason);
-                await _cache.RecordAsync(known);
+                case LearnOutcome.OverBudget:
+                    return PolicyDecision.Defer(450, "4.7.1 Too many unverified recipients from your address; please try again later");
+                case LearnOutcome.CatchAll:
+                    return PolicyDecision.Defer(450, "4.1.1 Recipient not verified; please deliver to the primary MX");
             }
+            known = _cache.Lookup(tenant, address, now);
         }
         if (known is { Valid: true })
         {
@@ -204,7 +227,89 @@ public sealed partial class FrontDoorPolicy : IDisposable
         }
         // Note: the primary is down (or did not answer) and the address is not known valid:
         // the sender keeps the message and retries; once the primary answers, a callout decides.
-        return PolicyDecision.Defer(450, "4.1.1 Recipient not verified while the primary MX is unreachable; please try again later");
+        return unverified;
+    }
+
+    private enum LearnOutcome
+    {
+        /// <summary>Asked; the cache holds the verdict if there was one.</summary>
+        Asked,
+        /// <summary>The client has used its callouts; the primary was not asked.</summary>
+        OverBudget,
+        /// <summary>The primary accepts any address of the domain: nothing learned.</summary>
+        CatchAll,
+    }
+
+    /// <summary>
+    /// A callout for <paramref name="address"/>, within the client's budget, from a primary that
+    /// is not a catch-all (probed first with a random local part); its verdict goes to the cache.
+    /// </summary>
+    private async Task<LearnOutcome> LearnAsync(RespaldoSettings settings, Tenant tenant, string address, string client, DateTimeOffset now)
+    {
+        ControllerSettings c = settings.Controller;
+        string domain = MailAddress.DomainOf(address);
+        if (_catchAll.Known(tenant, domain) is { CatchAll: true } k && now - k.CheckedAt < CatchAllDetector.RecheckAfter)
+        {
+            return LearnOutcome.CatchAll;
+        }
+        if (!_budget.TryTake(client, now, c.CalloutsPerClientPerMinute, c.CalloutsPerClientPerHour))
+        {
+            LogOverBudget(_logger, tenant.Id, address, client);
+            return LearnOutcome.OverBudget;
+        }
+        bool? catchAll = await _catchAll.IsCatchAllAsync(settings.Hostname, tenant, domain, c.CalloutTimeout, now);
+        if (catchAll == true)
+        {
+            LogCatchAll(_logger, tenant.Id, domain);
+            return LearnOutcome.CatchAll;
+        }
+        CalloutResult result = await _callout.VerifyAsync(settings.Hostname, tenant, address, c.CalloutTimeout);
+        LogCallout(_logger, tenant.Id, address, result.Outcome.ToString().ToLowerInvariant(), result.Reason);
+        if (result.Outcome != CalloutOutcome.Unverified)
+        {
+            await _cache.RecordAsync(new RecipientRecord(tenant.Id, address, result.Outcome == CalloutOutcome.Valid, _time.GetUtcNow(), result.Reply?.Code, result.Reason));
+        }
+        return LearnOutcome.Asked;
+    }
+
+    /// <summary>
+    /// While the primary is up and the tenant takes mail only while it is down, the RCPT gets 450
+    /// at once and the address is learned behind it (for the next outage), within the client's
+    /// budget: the answer never depends on the callout.
+    /// </summary>
+    private void LearnInBackground(RespaldoSettings settings, Tenant tenant, string address, string client, DateTimeOffset now)
+    {
+        if (!tenant.Recipients.Learn
+            || (tenant.Recipients.File is { } path && File(path).Contains(tenant, address, now))
+            || _cache.Lookup(tenant, address, now) is not null)
+        {
+            return;
+        }
+        Task learning = Task.Run(async () =>
+        {
+            try
+            {
+                await LearnAsync(settings, tenant, address, client, now);
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException)
+            {
+                LogLearnFailed(_logger, tenant.Id, address, e.Message);
+            }
+        });
+        lock (_learning)
+        {
+            _learning.Add(learning);
+            _learning.RemoveAll(t => t.IsCompleted);
+        }
+    }
+
+    /// <summary>Completes when every callout started behind a 450 has ended (for tests).</summary>
+    internal Task LearningSettledAsync()
+    {
+        lock (_learning)
+        {
+            return Task.WhenAll(_learning.ToList());
+        }
     }
 
     private async Task<PolicyDecision> DecideEndOfMessageAsync(RespaldoSettings settings, PolicyRequest request, CancellationToken cancellationToken)
@@ -300,6 +405,15 @@ public sealed partial class FrontDoorPolicy : IDisposable
 
     [LoggerMessage(EventId = 1502, Level = LogLevel.Information, Message = "tenant {Tenant}: callout for <{Recipient}>: {Outcome} ({Reason})")]
     private static partial void LogCallout(ILogger logger, string tenant, string recipient, string outcome, string reason);
+
+    [LoggerMessage(EventId = 1504, Level = LogLevel.Information, Message = "tenant {Tenant}: RCPT <{Recipient}> from {Client}: over its callout budget; 450, the primary is not asked")]
+    private static partial void LogOverBudget(ILogger logger, string tenant, string recipient, string client);
+
+    [LoggerMessage(EventId = 1505, Level = LogLevel.Warning, Message = "tenant {Tenant}: the primary accepts any address of {Domain} (catch-all): nothing is learned from it; only the listed mailboxes and the recipients file count")]
+    private static partial void LogCatchAll(ILogger logger, string tenant, string domain);
+
+    [LoggerMessage(EventId = 1506, Level = LogLevel.Warning, Message = "tenant {Tenant}: learning <{Recipient}> failed: {Error}")]
+    private static partial void LogLearnFailed(ILogger logger, string tenant, string recipient, string error);
 
     [LoggerMessage(EventId = 1503, Level = LogLevel.Information, Message = "tenant {Tenant} mailbox {Mailbox}: accepted beyond the listed mailboxes; added to Dovecot's dynamic userdb")]
     private static partial void LogNewMailbox(ILogger logger, string tenant, string mailbox);

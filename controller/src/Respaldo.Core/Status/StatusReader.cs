@@ -51,8 +51,13 @@ public sealed class StatusReader(RespaldoRuntime runtime, TimeProvider time)
             Border = new BorderCounts(
                 BorderVerdicts(tenantId, DateTimeOffset.FromUnixTimeMilliseconds(today)),
                 outageStart == long.MaxValue ? [] : BorderVerdicts(tenantId, DateTimeOffset.FromUnixTimeMilliseconds(outageStart))),
+            CatchAll = CatchAll(tenantId),
         };
     }
+
+    /// <summary>The tenant's domains found to be catch-all at their last probe (the front door's CatchAllDetector).</summary>
+    public IReadOnlyList<CatchAllDomain> CatchAll(string tenantId) =>
+        Journal.LoadCatchAll(tenantId).Where(r => r.CatchAll).Select(r => new CatchAllDomain(r.Domain, r.CheckedAt, r.Probe, r.Reply)).ToList();
 
     /// <summary>The border's verdicts for the tenant since a time, by reason and kind.</summary>
     public IReadOnlyList<BorderCount> BorderVerdicts(string tenantId, DateTimeOffset since) =>

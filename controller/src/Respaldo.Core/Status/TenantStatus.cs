@@ -24,7 +24,16 @@ public sealed record TenantStatus(
 {
     /// <summary>The border's refusals and deferrals: today (UTC) and since the primary went down.</summary>
     public BorderCounts Border { get; init; } = BorderCounts.Empty;
+
+    /// <summary>
+    /// The tenant's domains whose primary accepted a random address at its last catch-all probe:
+    /// recipients are not learned from it (only the listed mailboxes and the recipients file count).
+    /// </summary>
+    public IReadOnlyList<CatchAllDomain> CatchAll { get; init; } = [];
 }
+
+/// <summary>A domain whose primary accepts any address: when it was found, with which random address, and its reply.</summary>
+public sealed record CatchAllDomain(string Domain, DateTimeOffset CheckedAt, string Probe, string Reply);
 
 /// <summary>The border's verdicts of a tenant, counted by reason, for two periods.</summary>
 public sealed record BorderCounts(IReadOnlyList<BorderCount> Today, IReadOnlyList<BorderCount> ThisOutage)

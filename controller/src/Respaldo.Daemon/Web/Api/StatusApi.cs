@@ -79,6 +79,7 @@ internal static class StatusApi
         storage = new { used = s.Storage.Used, limit = s.Storage.Limit, percent = Math.Round(s.Storage.Fraction * 100, 2), diskFree = s.Storage.DiskFree, diskTotal = s.Storage.DiskTotal },
         handOver = new { running = s.Current is not null, current = ProgressJson(s.Current, now), last = ProgressJson(s.Last, now) },
         border = new { today = BorderJson(s.Border.Today), thisOutage = BorderJson(s.Border.ThisOutage) },
+        recipients = new { catchAll = s.CatchAll.Select(c => new { domain = c.Domain, checkedAt = c.CheckedAt, probe = c.Probe, reply = c.Reply }) },
     };
 
     /// <summary>{ refused: { reason: n, ... }, deferred: { reason: n, ... } }: every reason present, zeros included.</summary>

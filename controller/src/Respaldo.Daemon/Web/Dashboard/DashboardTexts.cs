@@ -64,6 +64,9 @@ internal sealed class DashboardTexts : ITextSource
         ["30 days ago"] = "hace 30 días",
         ["now"] = "ahora",
         ["Held messages"] = "Mensajes retenidos",
+        ["The primary accepts any address"] = "El servidor principal acepta cualquier dirección",
+        ["Asked about a random address nobody can have, the primary said yes: a callout tells nothing, so no recipient is learned from it. Only the listed mailboxes and the recipients file count; other addresses get 450 and go to the primary."] =
+            "Preguntado por una dirección aleatoria que nadie puede tener, el servidor principal dijo que sí: una verificación no dice nada, así que no se aprende ningún destinatario de él. Solo cuentan los buzones de la lista y el fichero de destinatarios; las demás direcciones reciben 450 y van al principal.",
         ["Refused at the border"] = "Rechazado en la frontera",
         ["Verdicts given during the SMTP session: refused (5xx) mail was never stored, deferred (4xx) mail stays with its sender, who retries."] =
             "Veredictos dados durante la sesión SMTP: el correo rechazado (5xx) nunca se guardó; el aplazado (4xx) sigue en manos de su remitente, que lo reintenta.",

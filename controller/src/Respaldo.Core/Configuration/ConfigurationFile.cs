@@ -131,6 +131,8 @@ public sealed class ControllerSection
     public int? CalloutsPerClientPerMinute { get; set; }
     /// <summary>The same per hour.</summary>
     public int? CalloutsPerClientPerHour { get; set; }
+    /// <summary>The slowest a primary may take a message's data, per second ("10KiB"); a message's deadline grows with its size at this rate.</summary>
+    public SizeValue? MinimumDataRate { get; set; }
 }
 
 public sealed class StorageSection

@@ -320,6 +320,13 @@ public static partial class ConfigurationValidator
             error("controller.calloutsPerClientPerHour", $"{perHour} must be from calloutsPerClientPerMinute ({perMinute}) to 100000");
             perHour = Math.Max(d.CalloutsPerClientPerHour, perMinute);
         }
+        long rate = Size(section?.MinimumDataRate, d.MinimumDataRate, "controller.minimumDataRate", error);
+        if (rate < 100)
+        {
+            // Note: the deadline of a message grows by its size divided by this: 0 would mean no deadline at all.
+            error("controller.minimumDataRate", $"{rate} must be at least 100 (bytes per second)");
+            rate = d.MinimumDataRate;
+        }
         return new ControllerSettings(
             probe,
             probeMax,
@@ -335,6 +342,7 @@ public static partial class ConfigurationValidator
             CalloutTimeout = Seconds(section?.CalloutTimeoutSeconds, d.CalloutTimeout, 0.1, 30, "calloutTimeoutSeconds"),
             CalloutsPerClientPerMinute = perMinute,
             CalloutsPerClientPerHour = perHour,
+            MinimumDataRate = rate,
         };
     }
 

@@ -147,6 +147,13 @@ public sealed record ControllerSettings(
     /// <summary>The same per hour.</summary>
     public int CalloutsPerClientPerHour { get; init; } = 60;
 
+    /// <summary>
+    /// Bytes per second: the slowest a primary may take a message's data. A message's deadline
+    /// grows with its size at this rate (<c>MessageDeadline</c>); a primary slower than this is a
+    /// tarpit, and the message is deferred.
+    /// </summary>
+    public long MinimumDataRate { get; init; } = 10 * 1024;
+
     public static ControllerSettings Default { get; } = new(
         TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(60), TimeSpan.FromMinutes(5),
         TimeSpan.FromSeconds(60), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(10));

@@ -23,6 +23,9 @@ public sealed class HandOverProgress(string tenantId, string host, int total, Da
     public long Bytes => Interlocked.Read(ref _bytes);
     public int Done => Delivered + Deferred + Held + Skipped;
     public bool PrimaryLost { get; internal set; }
+
+    /// <summary>Bytes moving on the run's connections (every slice written, every reply read): the supervisor beats on it.</summary>
+    public Smtp.ActivityCounter Activity { get; } = new();
     public string? StopReason { get; internal set; }
 
     internal void AddDelivered(long size)

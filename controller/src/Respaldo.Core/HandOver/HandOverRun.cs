@@ -61,12 +61,20 @@ public sealed partial class HandOverRun
 
     public HandOverProgress Progress { get; }
 
-    public async Task<HandOverProgress> ExecuteAsync(CancellationToken cancellationToken)
+    public Task<HandOverProgress> ExecuteAsync(CancellationToken cancellationToken) => ExecuteAsync(cancellationToken, cancellationToken);
+
+    /// <summary>
+    /// Hands the messages over until done. <paramref name="stopping"/> (a stop or a reload) only
+    /// stops starting messages: those in flight go on to their end and are journaled;
+    /// <paramref name="abort"/> (the stop's grace ran out) cuts them too, though never after a
+    /// final dot (<see cref="MessageSender.SendAsync"/>).
+    /// </summary>
+    public async Task<HandOverProgress> ExecuteAsync(CancellationToken stopping, CancellationToken abort)
     {
         int workers = Math.Clamp(_tenant.Primary.Connections, 1, Math.Max(1, Progress.Total));
         LogStarted(_context.Logger, _tenant.Id, Progress.Total, _host.ToString(), workers);
         int[] connected = new int[1];
-        Task[] tasks = Enumerable.Range(0, workers).Select(_ => Task.Run(() => WorkAsync(connected, cancellationToken), CancellationToken.None)).ToArray();
+        Task[] tasks = Enumerable.Range(0, workers).Select(_ => Task.Run(() => WorkAsync(connected, stopping, abort), CancellationToken.None)).ToArray();
         await Task.WhenAll(tasks);
         // Deletions wait for their journal commit; let every one finish before reporting.
         try
@@ -90,19 +98,19 @@ public sealed partial class HandOverRun
         return Progress;
     }
 
-    private async Task WorkAsync(int[] connected, CancellationToken cancellationToken)
+    private async Task WorkAsync(int[] connected, CancellationToken stopping, CancellationToken abort)
     {
         ControllerSettings pace = _context.Settings.Controller;
         SmtpConnection? connection = null;
         try
         {
-            while (!_stop && !cancellationToken.IsCancellationRequested && _queue.TryDequeue(out Mailboxes.WaitingMessage? message))
+            while (!_stop && !stopping.IsCancellationRequested && _queue.TryDequeue(out Mailboxes.WaitingMessage? message))
             {
                 if (connection is null)
                 {
                     try
                     {
-                        connection = await SmtpConnection.OpenAsync(_host, _context.Settings.Hostname, _tenant.Primary.Tls, pace.CommandTimeout, cancellationToken);
+                        connection = await SmtpConnection.OpenAsync(_host, _context.Settings.Hostname, _tenant.Primary.Tls, pace.CommandTimeout, stopping, Progress.Activity);
                         Interlocked.Increment(ref connected[0]);
                     }
                     catch (SmtpSessionException e)
@@ -112,9 +120,11 @@ public sealed partial class HandOverRun
                         break;
                     }
                 }
-                await RateLimitAsync(cancellationToken);
+                await RateLimitAsync(stopping);
                 var clock = Stopwatch.StartNew();
-                (HandOverResult result, Envelope? envelope) = await new MessageSender(connection, pace.DataTimeout, _context.OpenFile).SendAsync(message, cancellationToken);
+                // Note: from here the message goes on through a stop; only abort cuts it.
+                var sender = new MessageSender(connection, pace.DataTimeout, _context.OpenFile) { MinimumDataRate = pace.MinimumDataRate };
+                (HandOverResult result, Envelope? envelope) = await sender.SendAsync(message, abort);
                 Settle(message, result, envelope, clock.Elapsed);
                 if (result.SessionLost)
                 {
@@ -127,7 +137,7 @@ public sealed partial class HandOverRun
                 }
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested || abort.IsCancellationRequested)
         {
             // Shutting down: what was not settled stays in its mailbox.
         }

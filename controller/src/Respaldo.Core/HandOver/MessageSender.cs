@@ -24,6 +24,16 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
 
     public SmtpConnection Connection => connection;
 
+    /// <summary>Bytes per second: the slowest the primary may take the data (<see cref="MessageDeadline"/>).</summary>
+    public long MinimumDataRate { get; init; } = Configuration.ControllerSettings.Default.MinimumDataRate;
+
+    /// <summary>
+    /// Sends one message. <paramref name="cancellationToken"/> aborts it (a stop whose grace ran
+    /// out) only before its final dot: once the dot is sent only the reply's own timeout
+    /// (dataTimeout) ends the wait, since cutting it then would leave the primary with the
+    /// message and us without its 250 (a duplicate at the next attempt). The whole message is
+    /// bounded by its <see cref="MessageDeadline"/>; past it, it is deferred.
+    /// </summary>
     public async Task<(HandOverResult Result, Envelope? Envelope)> SendAsync(WaitingMessage message, CancellationToken cancellationToken)
     {
         MessageFileOpening opening = OpenMessage(message);
@@ -42,6 +52,8 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
         byte[]? whole = null;
         Envelope? envelope = null;
         bool inData = false;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        TimeSpan allowed = TimeSpan.Zero;
         try
         {
             // Note: small messages (nearly all) are read once, synchronously, into a pooled buffer:
@@ -104,15 +116,28 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
                 return (Held(SmtpStage.MailFrom, why), envelope);
             }
 
-            HandOverResult? refused = await EnvelopeAsync(envelope, f, cancellationToken);
+            allowed = MessageDeadline.For(f.WireSize, connection.CommandTimeout, dataTimeout, MinimumDataRate);
+            deadline.CancelAfter(allowed);
+            HandOverResult? refused = await EnvelopeAsync(envelope, f, deadline.Token);
             if (refused is not null)
             {
                 return (refused, envelope);
             }
             inData = true;
-            await WriteDataAsync(file, trace.Length, whole, length, cancellationToken);
-            SmtpReply final = await connection.ReadReplyAsync(SmtpStage.EndOfData, dataTimeout, cancellationToken);
+            await WriteDataAsync(file, trace.Length, whole, length, deadline.Token);
+            // Note: the final dot is out: from here no stop and no deadline may cut the session,
+            // only the reply's own timeout (README, "A slow primary and the watchdog").
+            SmtpReply final = await connection.ReadReplyAsync(SmtpStage.EndOfData, dataTimeout, CancellationToken.None);
             return (Classify(SmtpStage.EndOfData, final, delivered: final.Code is >= 200 and < 300), envelope);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            // Note: a tarpit (or a primary slower than minimumDataRate): the final dot was never
+            // sent, so the primary discards what it got; the copy stays and is retried.
+            return (new HandOverResult(HandOverOutcome.Deferred, inData ? SmtpStage.EndOfData : SmtpStage.MailFrom, null,
+                string.Create(CultureInfo.InvariantCulture,
+                    $"not handed over within its deadline of {allowed.TotalSeconds:0.#}s (its size at the minimum rate of {MinimumDataRate} bytes/s, plus the timeouts); tried again later"))
+            { SessionLost = true }, envelope);
         }
         catch (SmtpSessionException e)
         {

@@ -22,6 +22,9 @@ public sealed class SmtpConnection : IAsyncDisposable
     private const int MaxReplyBytes = 64 * 1024;
     private const int OutputBufferSize = 64 * 1024;
 
+    /// <summary>What one write may take at most <see cref="CommandTimeout"/> to go: the primary's idle limit is per slice, not per buffer.</summary>
+    private const int WriteSlice = 16 * 1024;
+
     private readonly Socket _socket;
     private Stream _stream;
     private readonly byte[] _input = new byte[8192];
@@ -31,8 +34,9 @@ public sealed class SmtpConnection : IAsyncDisposable
     private int _outputLength;
     private bool _disposed;
 
-    private SmtpConnection(Socket socket, HostPort endpoint, TimeSpan commandTimeout)
+    private SmtpConnection(Socket socket, HostPort endpoint, TimeSpan commandTimeout, ActivityCounter? activity)
     {
+        Activity = activity ?? new ActivityCounter();
         _socket = socket;
         _stream = new NetworkStream(socket, ownsSocket: false);
         Endpoint = endpoint;
@@ -42,6 +46,9 @@ public sealed class SmtpConnection : IAsyncDisposable
     public HostPort Endpoint { get; }
 
     public TimeSpan CommandTimeout { get; }
+
+    /// <summary>Counts every slice written and every reply line read: the hand-over's proof of progress (a slow primary that still reads is alive).</summary>
+    public ActivityCounter Activity { get; }
 
     public SmtpReply Greeting { get; private set; } = new(0, "");
 
@@ -54,10 +61,11 @@ public sealed class SmtpConnection : IAsyncDisposable
     /// Throws <see cref="SmtpSessionException"/> naming the stage that failed.
     /// </summary>
     public static async Task<SmtpConnection> OpenAsync(
-        HostPort endpoint, string heloName, TlsPolicy tls, TimeSpan commandTimeout, CancellationToken cancellationToken)
+        HostPort endpoint, string heloName, TlsPolicy tls, TimeSpan commandTimeout, CancellationToken cancellationToken, ActivityCounter? activity = null)
     {
         Socket socket = await ConnectSocketAsync(endpoint, commandTimeout, cancellationToken);
-        var connection = new SmtpConnection(socket, endpoint, commandTimeout);
+        activity?.Add();
+        var connection = new SmtpConnection(socket, endpoint, commandTimeout, activity);
         try
         {
             connection.Greeting = await connection.ReadReplyAsync(SmtpStage.Greeting, commandTimeout, cancellationToken);
@@ -251,18 +259,27 @@ public sealed class SmtpConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends everything queued. A peer that stops reading for longer than the command timeout fails the stage.</summary>
+    /// <summary>
+    /// Sends everything queued. A peer that takes nothing for longer than the command timeout
+    /// fails the stage; one that reads slowly but steadily does not (each 16 KiB slice has the
+    /// whole timeout, and each counts as <see cref="Activity"/>). How long a whole message may
+    /// take is the caller's deadline (<c>MessageDeadline</c>), given as <paramref name="cancellationToken"/>.
+    /// </summary>
     public async Task FlushAsync(SmtpStage stage, CancellationToken cancellationToken)
     {
         if (_outputLength == 0)
         {
             return;
         }
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        cts.CancelAfter(CommandTimeout);
         try
         {
-            await _stream.WriteAsync(_output.AsMemory(0, _outputLength), cts.Token);
+            for (int done = 0; done < _outputLength; done += WriteSlice)
+            {
+                using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                cts.CancelAfter(CommandTimeout);
+                await _stream.WriteAsync(_output.AsMemory(done, Math.Min(WriteSlice, _outputLength - done)), cts.Token);
+                Activity.Add();
+            }
             _outputLength = 0;
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
@@ -343,6 +360,7 @@ public sealed class SmtpConnection : IAsyncDisposable
             {
                 throw new IOException("the primary closed the connection");
             }
+            Activity.Add();
             _inputEnd += n;
         }
     }

@@ -45,7 +45,25 @@ public sealed partial class RespaldoRuntime : IDisposable
     /// <summary>When the configuration in use was loaded.</summary>
     public DateTimeOffset LoadedAt { get; private set; } = DateTimeOffset.UtcNow;
 
-    /// <summary>Runs the current supervisor; after a reload, the new one. Returns when cancelled.</summary>
+    /// <summary>
+    /// How long a stop or a reload lets the messages in flight go on before it cuts them:
+    /// dataTimeout, as the README promises ("finishes the message in flight").
+    /// </summary>
+    public TimeSpan StopGrace => Settings.Controller.DataTimeout;
+
+    /// <summary>
+    /// The longest a stop may take: the grace, then (for a message whose final dot went out just
+    /// before it ran out) the wait for its reply, and a margin for QUIT and the journal.
+    /// The daemon extends systemd's stop timeout by this (EXTEND_TIMEOUT_USEC).
+    /// </summary>
+    public TimeSpan DrainLimit => DrainLimitFor(Settings.Controller);
+
+    public static TimeSpan DrainLimitFor(ControllerSettings pace) => (pace.DataTimeout * 2) + (pace.CommandTimeout * 2) + TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Runs the current supervisor; after a reload, the new one, once the old one's messages in
+    /// flight have ended (both never hand over at once). Returns when cancelled, after the same drain.
+    /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         using var stopRetention = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -75,6 +93,10 @@ public sealed partial class RespaldoRuntime : IDisposable
             Supervisor current;
             Task swapped;
             using (var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            using (var abort = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time))
+            // Note: a stop or a reload (cts) stops starting messages at once; the messages in flight
+            // get dataTimeout more before abort cuts them (and never after their final dot).
+            using (cts.Token.Register(() => abort.CancelAfter(StopGrace)))
             {
                 await _swap.WaitAsync(cancellationToken);
                 try
@@ -89,7 +111,7 @@ public sealed partial class RespaldoRuntime : IDisposable
                 }
                 try
                 {
-                    await current.RunAsync(cts.Token);
+                    await current.RunAsync(cts.Token, abort.Token);
                 }
                 catch (OperationCanceledException) when (cts.IsCancellationRequested)
                 {
@@ -116,8 +138,9 @@ public sealed partial class RespaldoRuntime : IDisposable
 
     /// <summary>
     /// Re-reads the configuration file. An invalid file changes nothing: the errors are logged
-    /// and returned, the running configuration stays. A valid one replaces the supervisor
-    /// (hand-overs in progress stop at a message boundary and resume under the new one).
+    /// and returned, the running configuration stays. A valid one replaces the supervisor:
+    /// the old one starts no new message, finishes those in flight (within its
+    /// <see cref="StopGrace"/>) and journals them, and only then does the new one start.
     /// </summary>
     public async Task<IReadOnlyList<ConfigurationError>> ReloadAsync(CancellationToken cancellationToken)
     {

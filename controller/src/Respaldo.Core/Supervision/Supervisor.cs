@@ -64,8 +64,16 @@ public sealed partial class Supervisor : IDisposable
     /// another; the watcher's failure (a broken environment: the maildirs cannot be read) stops
     /// them all and is thrown, and the daemon exits non-zero for systemd to restart it.
     /// </summary>
-    public async Task RunAsync(CancellationToken cancellationToken)
+    public Task RunAsync(CancellationToken cancellationToken) => RunAsync(cancellationToken, cancellationToken);
+
+    /// <summary>
+    /// As above, in two steps: <paramref name="stopping"/> (a stop, a reload) ends the waits and
+    /// starts no new message; the messages in flight go on to their end and are journaled before
+    /// this returns, unless <paramref name="abort"/> cuts them first (never after a final dot).
+    /// </summary>
+    public async Task RunAsync(CancellationToken stopping, CancellationToken abort)
     {
+        CancellationToken cancellationToken = stopping;
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Orphans = OrphanedMailFinder.Find(Settings.MaildirRoot, Settings.HoldRoot, new TenantDirectory(Settings.Tenants), Settings.Tenants.Select(t => t.Id));
         foreach (OrphanedMail orphan in Orphans)
@@ -75,7 +83,7 @@ public sealed partial class Supervisor : IDisposable
         await AdoptUnrecordedHoldsAsync();
         Task watcher = Watcher.RunAsync(linked.Token);
         await Task.WhenAny(Watcher.Ready, watcher);
-        var loops = _tenants.Values.Select(t => t.RunAsync(linked.Token)).Append(watcher).ToList();
+        var loops = _tenants.Values.Select(t => t.RunAsync(linked.Token, abort)).Append(watcher).ToList();
         Task first = await Task.WhenAny(loops);
         await linked.CancelAsync();
         try

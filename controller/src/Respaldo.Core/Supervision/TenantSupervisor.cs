@@ -46,7 +46,8 @@ public sealed partial class TenantSupervisor : IDisposable
 
     /// <summary>
     /// Proof that this tenant's loop goes around (the systemd watchdog reads it). Waits wake
-    /// at least every <see cref="Heartbeat"/> interval to beat; a hand-over beats per settled message.
+    /// at least every <see cref="Heartbeat"/> interval to beat; a hand-over beats while bytes
+    /// move (<see cref="ProgressBeat"/>), so a big message to a slow primary never looks stuck.
     /// </summary>
     public Heartbeat Heartbeat { get; }
 
@@ -121,7 +122,14 @@ public sealed partial class TenantSupervisor : IDisposable
     /// logged and the loop starts again after <see cref="RestartDelay"/>, as Postfix's master(8)
     /// restarts a service process that died, throttled: the other tenants never notice.
     /// </summary>
-    public async Task RunAsync(CancellationToken cancellationToken)
+    public Task RunAsync(CancellationToken cancellationToken) => RunAsync(cancellationToken, cancellationToken);
+
+    /// <summary>
+    /// Runs this tenant's loop until <paramref name="stopping"/>: no wait, probe or message starts
+    /// after it, but a message in flight goes on to its end and is journaled, unless
+    /// <paramref name="abort"/> comes first (and even then not after its final dot).
+    /// </summary>
+    public async Task RunAsync(CancellationToken stopping, CancellationToken abort)
     {
         try
         {
@@ -129,17 +137,17 @@ public sealed partial class TenantSupervisor : IDisposable
             {
                 try
                 {
-                    await LoopAsync(cancellationToken);
+                    await LoopAsync(stopping, abort);
                     return;
                 }
 #pragma warning disable CA1031 // Note: not swallowed: logged at error priority, and the loop restarts throttled.
-                catch (Exception e) when (!(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
+                catch (Exception e) when (!(e is OperationCanceledException && (stopping.IsCancellationRequested || abort.IsCancellationRequested)))
 #pragma warning restore CA1031
                 {
                     LogLoopFailed(_context.Logger, Tenant.Id, RestartDelay.TotalSeconds, e);
                     Heartbeat.Beat(RestartDelay + IdleAllowance);
                     _current = null;
-                    await Task.Delay(RestartDelay, _context.Time, cancellationToken);
+                    await Task.Delay(RestartDelay, _context.Time, stopping);
                 }
             }
         }
@@ -152,7 +160,7 @@ public sealed partial class TenantSupervisor : IDisposable
     /// <summary>How long a failed tenant loop waits before it starts again.</summary>
     public static TimeSpan RestartDelay { get; } = TimeSpan.FromSeconds(15);
 
-    private async Task LoopAsync(CancellationToken cancellationToken)
+    private async Task LoopAsync(CancellationToken cancellationToken, CancellationToken abort)
     {
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -226,7 +234,7 @@ public sealed partial class TenantSupervisor : IDisposable
             // Step 3.
             var run = new HandOverRun(Tenant, host, due, _context);
             _current = run.Progress;
-            HandOverProgress progress = await BeatWhileAsync(run.ExecuteAsync(cancellationToken), run.Progress);
+            HandOverProgress progress = await BeatWhileAsync(run.ExecuteAsync(cancellationToken, abort), run.Progress);
             _current = null;
             _last = progress;
             if (progress.PrimaryLost)
@@ -248,21 +256,21 @@ public sealed partial class TenantSupervisor : IDisposable
     private TimeSpan ProbeAllowance =>
         (_context.Settings.Controller.CommandTimeout * 6 * Math.Max(1, Tenant.Primary.Hosts.Count)) + IdleAllowance;
 
-    /// <summary>One message on one connection: connect, envelope, data (dataTimeoutSeconds), journal commit.</summary>
-    private TimeSpan MessageAllowance =>
-        (_context.Settings.Controller.CommandTimeout * 6) + _context.Settings.Controller.DataTimeout + IdleAllowance;
+    /// <summary>The longest a hand-over may go without a byte moving (<see cref="ProgressBeat.AllowanceFor"/>); not a message's length, which has its own deadline.</summary>
+    private TimeSpan HandOverAllowance => ProgressBeat.AllowanceFor(_context.Settings.Controller.CommandTimeout, _context.Settings.Controller.DataTimeout,
+        Tenant.Primary.Connections, Tenant.Primary.MaxMessagesPerSecond, IdleAllowance);
 
-    /// <summary>Beats while a hand-over runs, each time a message is settled: a run that settles nothing for longer than one message may take is stuck.</summary>
+    /// <summary>
+    /// Beats while a hand-over runs, each time bytes moved or a message was settled since the
+    /// last look: a slow message that progresses keeps the watchdog fed; one whose primary takes
+    /// nothing ends by its timeouts or its deadline long before the allowance runs out.
+    /// </summary>
     private async Task<HandOverProgress> BeatWhileAsync(Task<HandOverProgress> running, HandOverProgress progress)
     {
-        int seen = -1;
+        var beat = new ProgressBeat(Heartbeat, HandOverAllowance);
         while (!running.IsCompleted)
         {
-            if (progress.Done != seen)
-            {
-                seen = progress.Done;
-                Heartbeat.Beat(MessageAllowance);
-            }
+            beat.Observe(progress.Activity.Count + progress.Done);
             await Task.WhenAny(running, Task.Delay(BeatInterval, _context.Time));
         }
         return await running;

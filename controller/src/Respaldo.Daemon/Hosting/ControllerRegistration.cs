@@ -26,6 +26,12 @@ internal static class ControllerRegistration
             sp.GetRequiredService<ILoggerFactory>(),
             sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddHostedService<ControllerService>();
+        // Note: the host waits this long for ControllerService to drain on stop (30 s by default):
+        // a message whose final dot is out must get its reply and be journaled before the process
+        // ends, or it is sent again after the restart (a duplicate). systemd is told the same
+        // (EXTEND_TIMEOUT_USEC, Systemd/SystemdServices).
+        builder.Services.AddOptions<HostOptions>().Configure<InitialSettings>((o, initial) =>
+            o.ShutdownTimeout = RespaldoRuntime.DrainLimitFor(initial.Settings.Controller));
         return builder;
     }
 }

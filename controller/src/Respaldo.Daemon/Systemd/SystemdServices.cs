@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.InteropServices;
 using Respaldo.Supervision;
 
@@ -21,8 +22,11 @@ internal sealed class ReadinessReporter(SystemdNotifier notifier, RespaldoRuntim
         }
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using CancellationTokenRegistration onStarted = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+        // Note: TimeoutStopSec= (60 s) is shorter than a drain may be (a message in flight gets
+        // dataTimeout, its reply dataTimeout more): ask systemd for that long (systemd.service(5)).
         using CancellationTokenRegistration onStopping = lifetime.ApplicationStopping.Register(() =>
-            notifier.Notify("STOPPING=1\nSTATUS=stopping: finishing the messages in flight"));
+            notifier.Notify(string.Create(CultureInfo.InvariantCulture,
+                $"STOPPING=1\nEXTEND_TIMEOUT_USEC={(long)runtime.DrainLimit.TotalMicroseconds}\nSTATUS=stopping: finishing the messages in flight")));
         await started.Task.WaitAsync(stoppingToken);
         string last = Line();
         notifier.Notify("READY=1\nSTATUS=" + last);

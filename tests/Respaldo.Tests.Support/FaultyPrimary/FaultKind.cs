@@ -45,6 +45,13 @@ public enum FaultKind
 
     /// <summary>Pass the session through a few bytes at a time, with pauses, in both directions.</summary>
     Trickle,
+
+    /// <summary>
+    /// Take the message data of one transaction at <see cref="FaultPlan.BytesPerSecond"/>, and no
+    /// faster: a slow primary far away, or (very slow) a tarpit that reads just enough to dodge
+    /// every write timeout.
+    /// </summary>
+    Throttle,
 }
 
 /// <summary>Where in a session a <see cref="FaultKind.Stall"/> or a <see cref="FaultKind.TransientReply"/> happens.</summary>

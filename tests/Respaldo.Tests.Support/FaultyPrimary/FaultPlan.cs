@@ -10,13 +10,15 @@ namespace Respaldo.Tests.Faults;
 /// <param name="Code">The reply of a <see cref="FaultKind.TransientReply"/>: 451, 452 or 421.</param>
 /// <param name="DataBytes">For faults in the data: how many bytes of it reach the primary first.</param>
 /// <param name="TrickleFor">For <see cref="FaultKind.Trickle"/>: how long the session crawls before it runs at full speed.</param>
+/// <param name="BytesPerSecond">For <see cref="FaultKind.Throttle"/>: how fast the primary takes the message data.</param>
 public sealed record FaultPlan(
     FaultKind Kind,
     FaultPoint Point = FaultPoint.Greeting,
     int Transaction = 0,
     int Code = 0,
     int DataBytes = 0,
-    TimeSpan TrickleFor = default)
+    TimeSpan TrickleFor = default,
+    int BytesPerSecond = 0)
 {
     public static FaultPlan Pass { get; } = new(FaultKind.None);
 
@@ -25,6 +27,7 @@ public sealed record FaultPlan(
     {
         FaultKind.Stall => $"stall at {Point}",
         FaultKind.TransientReply => string.Create(CultureInfo.InvariantCulture, $"{Code} at {Point}"),
+        FaultKind.Throttle => string.Create(CultureInfo.InvariantCulture, $"throttle at {BytesPerSecond} B/s"),
         _ => Kind.ToString(),
     };
 

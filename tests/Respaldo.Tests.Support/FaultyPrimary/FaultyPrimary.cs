@@ -27,6 +27,7 @@ public sealed class FaultyPrimary : IAsyncDisposable
     private readonly ConcurrentDictionary<int, ProxySession> _sessions = new();
     private readonly CancellationTokenSource _stopping = new();
     private Socket? _listener;
+    private int? _receiveBuffer;
     private Task _accepting = Task.CompletedTask;
     private FaultKind _down = FaultKind.None;
     private bool _faults;
@@ -69,9 +70,11 @@ public sealed class FaultyPrimary : IAsyncDisposable
     }
 
     /// <summary>Starts listening on a free loopback port, up and without faults.</summary>
-    public static FaultyPrimary Start(string upstreamHost, int upstreamPort, int seed, int passes = 22)
+    /// <param name="receiveBuffer">SO_RCVBUF of the controller's side, when given: a small one keeps the kernel from
+    /// taking megabytes ahead of a <see cref="FaultKind.Throttle"/>, so the controller feels the primary's pace.</param>
+    public static FaultyPrimary Start(string upstreamHost, int upstreamPort, int seed, int passes = 22, int? receiveBuffer = null)
     {
-        var proxy = new FaultyPrimary(new IPEndPoint(IPAddress.Parse(upstreamHost), upstreamPort), seed, passes);
+        var proxy = new FaultyPrimary(new IPEndPoint(IPAddress.Parse(upstreamHost), upstreamPort), seed, passes) { _receiveBuffer = receiveBuffer };
         proxy.Listen();
         return proxy;
     }
@@ -174,6 +177,11 @@ public sealed class FaultyPrimary : IAsyncDisposable
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         // Note: the same port again after a refusal phase, with the old connections in TIME_WAIT.
         socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        if (_receiveBuffer is { } size)
+        {
+            // Note: set before listen(2), so that accepted sockets inherit it and the window is small from the start.
+            socket.ReceiveBufferSize = size;
+        }
         socket.Bind(new IPEndPoint(IPAddress.Loopback, Port));
         socket.Listen(128);
         Port = ((IPEndPoint)socket.LocalEndPoint!).Port;

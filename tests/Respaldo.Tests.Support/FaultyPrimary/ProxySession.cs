@@ -40,6 +40,7 @@ internal sealed class ProxySession
     private string _recipient = "";
     private byte[]? _ehlo;
     private DateTime _trickleUntil = DateTime.MinValue;
+    private (System.Diagnostics.Stopwatch Clock, long Sent)? _throttle;
     private (string Sender, string Recipient, Slot Slot)? _awaitingFinal;
 
     public ProxySession(FaultyPrimary owner, int id, Socket client, FaultPlan plan, bool forced, CancellationToken stopping)
@@ -205,6 +206,7 @@ internal sealed class ProxySession
                     if (code == 354 && !_stalled)
                     {
                         await DataAsync(input, ct).ConfigureAwait(false);
+                        _throttle = null;
                     }
                     break;
                 default:
@@ -259,6 +261,11 @@ internal sealed class ProxySession
         var end = new EndOfDataMatcher();
         bool midData = Fires(FaultPoint.MidData);
         bool atEnd = Fires(FaultPoint.EndOfData);
+        if (_plan.Kind == FaultKind.Throttle && !_triggered && _transaction == _plan.Transaction)
+        {
+            Took();
+            _throttle = (System.Diagnostics.Stopwatch.StartNew(), 0);
+        }
         while (true)
         {
             ReadOnlyMemory<byte> chunk = await input.ReadChunkAsync(ct).ConfigureAwait(false);
@@ -556,8 +563,31 @@ internal sealed class ProxySession
     private async Task WriteClientAsync(ReadOnlyMemory<byte> bytes, CancellationToken ct) =>
         await WriteAsync(_client, bytes, ct).ConfigureAwait(false);
 
-    private async Task WriteUpstreamAsync(ReadOnlyMemory<byte> bytes, CancellationToken ct) =>
-        await WriteAsync(_upstream!, bytes, ct).ConfigureAwait(false);
+    private async Task WriteUpstreamAsync(ReadOnlyMemory<byte> bytes, CancellationToken ct)
+    {
+        if (_throttle is not { } t)
+        {
+            await WriteAsync(_upstream!, bytes, ct).ConfigureAwait(false);
+            return;
+        }
+        // Note: paced by the clock, slice by slice: the reading of the controller's side waits for
+        // this, so only the socket buffers' worth runs ahead of the pace.
+        int slice = Math.Max(1, _plan.BytesPerSecond / 20);
+        while (bytes.Length > 0)
+        {
+            int n = Math.Min(slice, bytes.Length);
+            await WriteAsync(_upstream!, bytes[..n], ct).ConfigureAwait(false);
+            bytes = bytes[n..];
+            long sent = t.Sent + n;
+            t = (t.Clock, sent);
+            _throttle = t;
+            TimeSpan due = TimeSpan.FromSeconds((double)sent / _plan.BytesPerSecond) - t.Clock.Elapsed;
+            if (due > TimeSpan.Zero)
+            {
+                await Task.Delay(due, ct).ConfigureAwait(false);
+            }
+        }
+    }
 
     private async Task WriteAsync(Socket socket, ReadOnlyMemory<byte> bytes, CancellationToken ct)
     {

@@ -325,6 +325,7 @@ public sealed class ConfigurationValidatorTests
         Assert.Empty(errors);
         Assert.Equal(new IntakeSettings("/run/r/p.sock", "/etc/r/c.pem", "/etc/r/k.pem"), settings!.Intake);
         Assert.Equal(3, settings.Controller.DownAfterFailures);
+        Assert.Equal(10 * 1024, settings.Controller.MinimumDataRate);
         Assert.Equal(TimeSpan.Zero, settings.Controller.UpAfter);
         Assert.Equal((3, 20), (settings.Controller.CalloutsPerClientPerMinute, settings.Controller.CalloutsPerClientPerHour));
         Tenant otra = settings.Tenants[1];
@@ -345,6 +346,8 @@ public sealed class ConfigurationValidatorTests
     [InlineData("controller", """{ "calloutTimeoutSeconds": 60 }""", "controller.calloutTimeoutSeconds")]
     [InlineData("controller", """{ "calloutsPerClientPerMinute": 0 }""", "controller.calloutsPerClientPerMinute")]
     [InlineData("controller", """{ "calloutsPerClientPerMinute": 20, "calloutsPerClientPerHour": 10 }""", "controller.calloutsPerClientPerHour")]
+    [InlineData("controller", """{ "minimumDataRate": "50" }""", "controller.minimumDataRate")]
+    [InlineData("controller", """{ "minimumDataRate": "fast" }""", "controller.minimumDataRate")]
     public void NamesTheFieldOfABadFrontDoorSetting(string section, string value, string path)
     {
         JsonObject json = SampleConfiguration.Create();

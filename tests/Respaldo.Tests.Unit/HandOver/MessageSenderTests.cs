@@ -115,6 +115,41 @@ public sealed class MessageSenderTests : IAsyncDisposable
         Assert.Equal(new Envelope("sender@example.org", "info@suempresa.test"), envelope);
     }
 
+    /// <summary>
+    /// Issue 16: a stop cancelled the wait for the reply to the final dot; the primary had the
+    /// message, the copy stayed, and it went again after the restart (a duplicate). Once the dot
+    /// is out only dataTimeout ends the wait.
+    /// </summary>
+    [Fact]
+    public async Task AStopAfterTheFinalDotWaitsForTheReplyInsteadOfCuttingTheSession()
+    {
+        using var abort = new CancellationTokenSource();
+        _primary.OnMessage = _ =>
+        {
+            abort.Cancel();
+            return "250 2.0.0 Ok: queued as STOPPED";
+        };
+        await using SmtpConnection connection = await SmtpConnection.OpenAsync(
+            new HostPort("127.0.0.1", _primary.Port), "mail-backup.suempresa.test", TlsPolicy.None, TimeSpan.FromSeconds(5), CancellationToken.None);
+
+        (HandOverResult result, _) = await new MessageSender(connection, TimeSpan.FromSeconds(5)).SendAsync(Store(Trace + Body), abort.Token);
+
+        Assert.Equal(HandOverOutcome.Delivered, result.Outcome);
+        Assert.Equal("250 2.0.0 Ok: queued as STOPPED", result.Reply!.OneLine);
+    }
+
+    [Fact]
+    public async Task AStopBeforeTheDataIsOutAbandonsTheMessageWithoutTheFinalDot()
+    {
+        using var abort = new CancellationTokenSource();
+        await abort.CancelAsync();
+        await using SmtpConnection connection = await SmtpConnection.OpenAsync(
+            new HostPort("127.0.0.1", _primary.Port), "mail-backup.suempresa.test", TlsPolicy.None, TimeSpan.FromSeconds(5), CancellationToken.None);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new MessageSender(connection, TimeSpan.FromSeconds(5)).SendAsync(Store(Trace + Body), abort.Token));
+        Assert.Empty(_primary.Messages);
+    }
+
     [Fact]
     public async Task DefersWhenThePrimaryStallsLongerThanTheTimeout()
     {

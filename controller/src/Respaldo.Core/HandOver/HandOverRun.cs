@@ -111,6 +111,7 @@ public sealed partial class HandOverRun
                     try
                     {
                         connection = await SmtpConnection.OpenAsync(_host, _context.Settings.Hostname, _tenant.Primary.Tls, pace.CommandTimeout, stopping, Progress.Activity);
+                        connection.LimitSendBuffer(MessageDeadline.SendBuffer(pace));
                         Interlocked.Increment(ref connected[0]);
                     }
                     catch (SmtpSessionException e)

@@ -22,4 +22,18 @@ public static class MessageDeadline
 
     public static TimeSpan For(long wireSize, ControllerSettings settings) =>
         For(wireSize, settings.CommandTimeout, settings.DataTimeout, settings.MinimumDataRate);
+
+    /// <summary>
+    /// SO_SNDBUF of a hand-over connection. What the kernel buffers counts as sent, and after
+    /// the final dot the primary must still read it all before it can answer, within
+    /// dataTimeout: autotuned, the buffer grows to 4 MiB, which a primary at the minimum rate
+    /// (10 KiB/s) drains in 400 s, more than the 300 s the reply may take, and a delivery
+    /// the primary makes after we gave up is a duplicate. Half of what the minimum rate drains
+    /// within dataTimeout, from 64 KiB to 4 MiB (found by the chaos tier's tarpit).
+    /// </summary>
+    public static int SendBuffer(ControllerSettings settings)
+    {
+        double half = settings.MinimumDataRate * settings.DataTimeout.TotalSeconds / 2;
+        return (int)Math.Clamp(half, 64 * 1024, 4 * 1024 * 1024);
+    }
 }

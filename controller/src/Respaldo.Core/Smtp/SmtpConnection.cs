@@ -213,6 +213,9 @@ public sealed class SmtpConnection : IAsyncDisposable
         await HelloAsync(heloName, cancellationToken);
     }
 
+    /// <summary>Bounds the kernel's send buffer (SO_SNDBUF), which would otherwise grow to megabytes (see <c>MessageDeadline.SendBuffer</c>).</summary>
+    public void LimitSendBuffer(int bytes) => _socket.SendBufferSize = bytes;
+
     /// <summary>Sends one command line and reads its reply.</summary>
     public async Task<SmtpReply> CommandAsync(SmtpStage stage, string line, CancellationToken cancellationToken)
     {

@@ -46,18 +46,18 @@ public sealed class SlowPrimaryTests(ChaosLabFixture lab, ITestOutputHelper outp
 
     /// <summary>
     /// Issue 16: the tenant's loop beat only when a message was settled, allowing 6 command
-    /// timeouts + dataTimeout + 30 s (46 s here) for each; a message that takes longer, however
+    /// timeouts + dataTimeout + 30 s (52 s here) for each; a message that takes longer, however
     /// steadily it goes, made the watchdog restart the whole daemon, and the message started over
     /// (forever). Now the loop beats while bytes move.
     /// </summary>
     [Fact]
     public async Task ABigMessageToASlowPrimaryThatKeepsReadingKeepsTheWatchdogFedAndIsDeliveredOnce()
     {
-        RespaldoSettings settings = Settings(commandTimeout: 1, dataTimeout: 10, minimumDataRate: "16KiB");
+        RespaldoSettings settings = Settings(commandTimeout: 2, dataTimeout: 10, minimumDataRate: "16KiB");
         string sender = Sender("slow");
-        // 2.6 MiB at 48 KiB/s: about 55 s, longer than the old per-message allowance (6 × 1 s + 10 s + 30 s).
+        // 3 MiB at 48 KiB/s: about 64 s, longer than the old per-message allowance (6 × 2 s + 10 s + 30 s).
         _proxy.Force(new FaultPlan(FaultKind.Throttle, BytesPerSecond: 48 * 1024), sender);
-        string copy = Store(settings, "suempresa.test", "info", sender, 2600 * 1024);
+        string copy = Store(settings, "suempresa.test", "info", sender, 3 * 1024 * 1024);
         var overdue = new List<string>();
         List<(string Outcome, string Reply, double Ms)> attempts;
 
@@ -76,26 +76,27 @@ public sealed class SlowPrimaryTests(ChaosLabFixture lab, ITestOutputHelper outp
         (string outcome, string reply, double ms) = Assert.Single(attempts);
         output.WriteLine($"{outcome} after {ms:0} ms: {reply}");
         Assert.Equal("delivered", outcome);
-        Assert.True(ms > 46_000, $"the slow message took only {ms:0} ms");
+        Assert.True(ms > 52_000, $"the slow message took only {ms:0} ms");
         Assert.Empty(overdue);
         Assert.Equal(1, _proxy.Ledger.Count(FaultKind.Throttle));
         Assert.Equal(1, Copies(sender));
     }
 
     /// <summary>
-    /// A tarpit takes the data fast enough to dodge every write timeout (16 KiB per command
-    /// timeout) but far slower than controller.minimumDataRate: the message's deadline (its
+    /// A tarpit takes the data fast enough to dodge every write timeout but slower than
+    /// controller.minimumDataRate: the message's deadline (its
     /// size at that rate, plus the timeouts) ends it as deferred, nothing reaches the primary,
     /// and meanwhile the other tenant hands its mail over. Before, nothing bounded the message.
     /// </summary>
     [Fact]
     public async Task ATarpitEndsItsMessageDeferredWithinItsDeadlineWhileAnotherTenantHandsOver()
     {
-        RespaldoSettings settings = Settings(commandTimeout: 3, dataTimeout: 5, minimumDataRate: "128KiB");
+        // Note: 48 KiB/s wakes a blocked write (after 64 KiB drained) within the 2 s command timeout,
+        // but is below the 80 KiB/s minimum; 2.5 MiB would need 53 s, the deadline is 2 × 4 + 2 + 32 = 42 s.
+        RespaldoSettings settings = Settings(commandTimeout: 2, dataTimeout: 2, minimumDataRate: "80KiB");
         string sender = Sender("tarpit");
-        _proxy.Force(new FaultPlan(FaultKind.Throttle, BytesPerSecond: 34 * 1024), sender);
-        // Note: 3 MiB, so that what the kernel and the proxy buffer ahead (some 700 KiB) cannot bring the final dot before the deadline.
-        string copy = Store(settings, "suempresa.test", "info", sender, 3 * 1024 * 1024);
+        _proxy.Force(new FaultPlan(FaultKind.Throttle, BytesPerSecond: 48 * 1024), sender);
+        string copy = Store(settings, "suempresa.test", "info", sender, 2560 * 1024);
         string otherSender = Sender("other");
         List<(string Outcome, string Reply, double Ms)> attempts;
 

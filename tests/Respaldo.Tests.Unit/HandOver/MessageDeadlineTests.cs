@@ -53,13 +53,13 @@ public sealed class SendBufferTests
 {
     /// <summary>What the kernel holds after the final dot must reach a primary at the minimum rate before dataTimeout runs out.</summary>
     [Theory]
-    [InlineData(10 * 1024, 300, 1_536_000)]
-    [InlineData(16 * 1024, 10, 81_920)]
-    [InlineData(100, 1, 64 * 1024)]
-    [InlineData(1024 * 1024, 3600, 4 * 1024 * 1024)]
-    public void TheSendBufferIsHalfWhatTheMinimumRateDrainsWithinTheDataTimeout(long rate, double dataSeconds, int expected)
+    [InlineData(10 * 1024, 60, 300, 307_200)]
+    [InlineData(10 * 1024, 600, 120, 614_400)]
+    [InlineData(16 * 1024, 2, 15, 64 * 1024)]
+    [InlineData(1024 * 1024, 600, 3600, 4 * 1024 * 1024)]
+    public void TheSendBufferIsWhatTheMinimumRateDrainsInHalfTheShorterTimeout(long rate, double commandSeconds, double dataSeconds, int expected)
     {
-        var pace = ControllerSettings.Default with { DataTimeout = TimeSpan.FromSeconds(dataSeconds) };
+        var pace = ControllerSettings.Default with { CommandTimeout = TimeSpan.FromSeconds(commandSeconds), DataTimeout = TimeSpan.FromSeconds(dataSeconds) };
         pace = pace with { MinimumDataRate = rate };
         Assert.Equal(expected, MessageDeadline.SendBuffer(pace));
     }

@@ -24,16 +24,19 @@ public static class MessageDeadline
         For(wireSize, settings.CommandTimeout, settings.DataTimeout, settings.MinimumDataRate);
 
     /// <summary>
-    /// SO_SNDBUF of a hand-over connection. What the kernel buffers counts as sent, and after
-    /// the final dot the primary must still read it all before it can answer, within
-    /// dataTimeout: autotuned, the buffer grows to 4 MiB, which a primary at the minimum rate
-    /// (10 KiB/s) drains in 400 s, more than the 300 s the reply may take, and a delivery
-    /// the primary makes after we gave up is a duplicate. Half of what the minimum rate drains
-    /// within dataTimeout, from 64 KiB to 4 MiB (found by the chaos tier's tarpit).
+    /// SO_SNDBUF of a hand-over connection. Autotuned, the kernel's buffer grows to 4 MiB, and
+    /// that breaks both timeouts for a slow primary: the kernel wakes a blocked writer only when
+    /// half the queue has drained (a primary at the minimum rate, 10 KiB/s, would make one write
+    /// wait minutes, past the command timeout), and after the final dot the primary must still
+    /// read all of it before it can answer (400 s, past dataTimeout: a delivery it makes after we
+    /// gave up is a duplicate). So: what the minimum rate drains in half the shorter of the two
+    /// timeouts (Linux doubles the value), from 64 KiB to 4 MiB; 300 KiB by default. Found by the
+    /// chaos tier's throttled primary.
     /// </summary>
     public static int SendBuffer(ControllerSettings settings)
     {
-        double half = settings.MinimumDataRate * settings.DataTimeout.TotalSeconds / 2;
+        TimeSpan shorter = settings.CommandTimeout < settings.DataTimeout ? settings.CommandTimeout : settings.DataTimeout;
+        double half = settings.MinimumDataRate * shorter.TotalSeconds / 2;
         return (int)Math.Clamp(half, 64 * 1024, 4 * 1024 * 1024);
     }
 }

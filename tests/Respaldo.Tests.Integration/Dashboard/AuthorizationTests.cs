@@ -120,19 +120,43 @@ public sealed class AuthorizationTests(LabFixture lab)
     }
 
     [Fact]
-    public async Task FailedLoginsAreRateLimitedPerUser()
+    public async Task FailedLoginsAreSlowedPerUserAndClient()
     {
-        // Note: the provider admin is used by no other test here, so locking it out harms none.
+        // Note: the provider admin is used by no other test here, so slowing it down harms none.
         using DashboardClient client = Client();
         string admin = lab["DASHBOARD_ADMIN_USER"];
-        for (int i = 0; i < 5; i++)
+        for (int i = 0; i < 3; i++)
         {
             Assert.Equal(HttpStatusCode.Unauthorized, await client.LoginAsync(admin, $"wrong-{i}"));
         }
-        // The right password no longer helps: the name is locked until the failures age out.
-        Assert.Equal((HttpStatusCode)429, await client.LoginAsync(admin, lab["DASHBOARD_ADMIN_PASSWORD"]));
-        // Another user from the same address is not locked by that.
+        // The next guess from this client must wait (Retry-After), even with the right password.
+        (HttpStatusCode status, _, HttpResponseMessage response) = await client.PostWithTokenAsync("/login", "/login",
+            [new("user", admin), new("password", lab["DASHBOARD_ADMIN_PASSWORD"]), new("returnUrl", "/")]);
+        Assert.Equal((HttpStatusCode)429, status);
+        Assert.NotNull(response.Headers.RetryAfter);
+        // Another user from the same address is not slowed by that.
         using DashboardClient other = Client();
         Assert.Equal(HttpStatusCode.Redirect, await other.LoginAsync(lab["DASHBOARD_USER"], lab["DASHBOARD_PASSWORD"]));
+    }
+
+    [Fact]
+    public async Task ALockOutAttackFromOneAddressDoesNotStopTheUserLoggingInFromAnother()
+    {
+        // The attacker (127.0.0.2, not a trusted proxy) fails for a known name until it is refused.
+        string user = lab["DASHBOARD_OTHER_USER"];
+        using DashboardClient attacker = new(lab["DASHBOARD_URL"], IPAddress.Parse("127.0.0.2"));
+        var statuses = new List<HttpStatusCode>();
+        for (int i = 0; i < 12 && !statuses.Contains((HttpStatusCode)429); i++)
+        {
+            statuses.Add(await attacker.LoginAsync(user, $"guess-{i}"));
+        }
+        Assert.Equal((HttpStatusCode)429, statuses[^1]);
+        Assert.True(statuses.Count >= 4, string.Join(", ", statuses));
+        // The real user, from their own address (127.0.0.1), logs in at once, and so does a client
+        // behind the trusted proxy (127.0.0.1 says X-Forwarded-For: 198.51.100.7).
+        using DashboardClient real = new(lab["DASHBOARD_URL"], IPAddress.Loopback);
+        Assert.Equal(HttpStatusCode.Redirect, await real.LoginAsync(user, lab["DASHBOARD_PASSWORD"]));
+        using DashboardClient proxied = new(lab["DASHBOARD_URL"], IPAddress.Loopback, new Dictionary<string, string> { ["X-Forwarded-For"] = "198.51.100.7" });
+        Assert.Equal(HttpStatusCode.Redirect, await proxied.LoginAsync(user, lab["DASHBOARD_PASSWORD"]));
     }
 }

@@ -10,14 +10,40 @@ public sealed partial class DashboardClient : IDisposable
 {
     private readonly HttpClient _http;
 
-    public DashboardClient(string baseUrl)
+    /// <param name="baseUrl">the daemon's web address</param>
+    /// <param name="from">the local address to connect from (the lab listens on 127.0.0.1; 127.0.0.2 is another client)</param>
+    /// <param name="headers">headers sent with every request (X-Forwarded-For, as a reverse proxy adds)</param>
+    public DashboardClient(string baseUrl, IPAddress? from = null, IReadOnlyDictionary<string, string>? headers = null)
     {
         Cookies = new CookieContainer();
-        _http = new HttpClient(new HttpClientHandler { CookieContainer = Cookies, AllowAutoRedirect = false, UseCookies = true })
+        var handler = new SocketsHttpHandler { CookieContainer = Cookies, AllowAutoRedirect = false, UseCookies = true };
+        if (from is not null)
+        {
+            handler.ConnectCallback = async (context, cancellationToken) =>
+            {
+                var socket = new System.Net.Sockets.Socket(from.AddressFamily, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                try
+                {
+                    socket.Bind(new IPEndPoint(from, 0));
+                    await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
+                    return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            };
+        }
+        _http = new HttpClient(handler)
         {
             BaseAddress = new Uri(baseUrl),
             Timeout = TimeSpan.FromSeconds(60),
         };
+        foreach ((string name, string value) in headers ?? new Dictionary<string, string>())
+        {
+            _http.DefaultRequestHeaders.Add(name, value);
+        }
     }
 
     public CookieContainer Cookies { get; }

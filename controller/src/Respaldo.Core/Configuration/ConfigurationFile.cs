@@ -182,6 +182,10 @@ public sealed class WebSection
     public double? SessionMinutes { get; set; }
     /// <summary>Provider-level tokens for the JSON status API (see every tenant).</summary>
     public List<ApiTokenSection?>? ApiTokens { get; set; }
+    /// <summary>Reverse proxies (addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto are believed.</summary>
+    public List<string?>? TrustedProxies { get; set; }
+    /// <summary>Serve plain HTTP on a non-loopback web.listen without a certificate or a trusted proxy (refused otherwise).</summary>
+    public bool? AllowPlainHttp { get; set; }
 }
 
 /// <summary>The webmail's own limits.</summary>

@@ -187,7 +187,7 @@ public static partial class ConfigurationValidator
             error(path, message);
             return new HostPort("127.0.0.1", 1);
         }
-        if (!(e.Host == "localhost" || (System.Net.IPAddress.TryParse(e.Host, out var ip) && System.Net.IPAddress.IsLoopback(ip))))
+        if (!IsLoopback(e))
         {
             error(path, $"\"{text}\": must be a loopback address (127.0.0.0/8 or ::1); it is never exposed");
         }
@@ -277,7 +277,59 @@ public static partial class ConfigurationValidator
             }
         }
         IReadOnlyList<ApiToken> tokens = ApiTokens(section?.ApiTokens, "web.apiTokens", error);
-        return new WebSettings(listen, cert, key, admins) { SessionTimeout = session, ApiTokens = tokens };
+        var proxies = new List<System.Net.IPNetwork>();
+        IReadOnlyList<string?> proxyTexts = section?.TrustedProxies ?? [];
+        for (int i = 0; i < proxyTexts.Count; i++)
+        {
+            if (TrustedProxy(proxyTexts[i]) is { } network)
+            {
+                proxies.Add(network);
+            }
+            else
+            {
+                error($"web.trustedProxies[{i}]", $"\"{proxyTexts[i]}\" must be an IP address (192.0.2.10, ::1) or a network (192.0.2.0/24)");
+            }
+        }
+        bool allowPlain = section?.AllowPlainHttp ?? false;
+        // Note: logins and session cookies must not cross a network in clear text. A non-loopback
+        // endpoint needs TLS here (a certificate), TLS in front (a trusted reverse proxy that
+        // terminates it), or the admin's explicit word (web.allowPlainHttp) that the network is safe.
+        if (cert is null && proxies.Count == 0 && !allowPlain)
+        {
+            for (int i = 0; i < listen.Count; i++)
+            {
+                if (!IsLoopback(listen[i]))
+                {
+                    error($"web.listen[{i}]",
+                        $"\"{listen[i]}\" would serve logins in plain HTTP beyond this host: give web.certificateFile and web.keyFile, "
+                        + "or web.trustedProxies (a reverse proxy that terminates TLS), or set web.allowPlainHttp to true");
+                }
+            }
+        }
+        return new WebSettings(listen, cert, key, admins) { SessionTimeout = session, ApiTokens = tokens, TrustedProxies = proxies, AllowPlainHttp = allowPlain };
+    }
+
+    private static bool IsLoopback(HostPort e) =>
+        e.Host == "localhost" || (System.Net.IPAddress.TryParse(e.Host, out System.Net.IPAddress? ip) && System.Net.IPAddress.IsLoopback(ip));
+
+    /// <summary>An address (a network of one) or a network in CIDR form; null when it is neither.</summary>
+    private static System.Net.IPNetwork? TrustedProxy(string? text)
+    {
+        string t = text?.Trim() ?? "";
+        int slash = t.IndexOf('/', StringComparison.Ordinal);
+        string addressText = slash < 0 ? t : t[..slash];
+        // Note: IPAddress.TryParse also takes "10" (0.0.0.10) and scope ids; only the plain forms are meant.
+        if (!System.Net.IPAddress.TryParse(addressText, out System.Net.IPAddress? address) || addressText.Contains('%', StringComparison.Ordinal)
+            || (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? address.ToString() != addressText : !addressText.Contains(':', StringComparison.Ordinal)))
+        {
+            return null;
+        }
+        if (slash < 0)
+        {
+            return new System.Net.IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128);
+        }
+        // Note: a network with host bits set (192.0.2.1/24) is a typo, not a network.
+        return System.Net.IPNetwork.TryParse(t, out System.Net.IPNetwork network) && network.BaseAddress.Equals(address) ? network : null;
     }
 
     private static ControllerSettings ValidateController(ControllerSection? section, Action<string, string> error)

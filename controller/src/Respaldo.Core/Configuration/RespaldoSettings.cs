@@ -189,6 +189,15 @@ public sealed record WebSettings(
 
     /// <summary>Provider-level API tokens (every tenant).</summary>
     public IReadOnlyList<ApiToken> ApiTokens { get; init; } = [];
+
+    /// <summary>
+    /// Reverse proxies whose X-Forwarded-For (the client) and X-Forwarded-Proto (https) are
+    /// believed; from anyone else those headers are ignored. Read at start, like <see cref="Listen"/>.
+    /// </summary>
+    public IReadOnlyList<System.Net.IPNetwork> TrustedProxies { get; init; } = [];
+
+    /// <summary>Plain HTTP on a non-loopback <see cref="Listen"/> was asked for explicitly.</summary>
+    public bool AllowPlainHttp { get; init; }
 }
 
 /// <summary>The webmail's limits.</summary>

@@ -18,6 +18,7 @@ public static class DashboardAccess
     public const string WritePolicy = "api-write";
     public const string RoleClaim = "respaldo:role";
     public const string TenantClaim = "respaldo:tenant";
+    public const string StampClaim = "respaldo:stamp";
     public const string Admin = "admin";
 
     // Note: checked when the user does not exist, so a wrong name costs as long as a wrong
@@ -36,8 +37,18 @@ public static class DashboardAccess
         {
             return null;
         }
-        return admin is not null ? Principal(user, Admin, null, CookieScheme) : Principal(user, "tenant", member!.Value.Tenant.Id, CookieScheme);
+        ClaimsPrincipal principal = admin is not null ? Principal(user, Admin, null, CookieScheme) : Principal(user, "tenant", member!.Value.Tenant.Id, CookieScheme);
+        ((ClaimsIdentity)principal.Identity!).AddClaim(new Claim(StampClaim, Stamp(hash)));
+        return principal;
     }
+
+    /// <summary>
+    /// What binds a session to the password it was made with: a digest of the stored hash (the
+    /// hash itself never goes into a cookie, even an encrypted one). A new password in the
+    /// configuration gives a new stamp, and every older session ends at its next request.
+    /// </summary>
+    public static string Stamp(string passwordHash) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes("respaldo-session:" + passwordHash)))[..32];
 
     public static ClaimsPrincipal Principal(string name, string role, string? tenant, string scheme)
     {
@@ -49,20 +60,26 @@ public static class DashboardAccess
         return new ClaimsPrincipal(new ClaimsIdentity(claims, scheme, ClaimTypes.Name, RoleClaim));
     }
 
-    /// <summary>A session stays valid only while its user is still configured with the same role and tenant.</summary>
+    /// <summary>
+    /// A session stays valid only while its user is still configured with the same role, tenant
+    /// and password (<see cref="Stamp"/>): a removed user or a changed password ends it.
+    /// </summary>
     public static bool StillValid(ClaimsPrincipal user, RespaldoSettings settings)
     {
         string? name = user.Identity?.Name;
-        if (name is null)
+        string? stamp = user.FindFirst(StampClaim)?.Value;
+        if (name is null || stamp is null)
         {
             return false;
         }
+        bool Same(UserAccount a) => a.User == name && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+            System.Text.Encoding.ASCII.GetBytes(Stamp(a.PasswordHash)), System.Text.Encoding.ASCII.GetBytes(stamp));
         if (IsAdmin(user))
         {
-            return settings.Web.Admins.Any(a => a.User == name);
+            return settings.Web.Admins.Any(Same);
         }
         string? tenant = user.FindFirst(TenantClaim)?.Value;
-        return settings.Tenants.Any(t => t.Id == tenant && t.DashboardUsers.Any(u => u.User == name));
+        return settings.Tenants.Any(t => t.Id == tenant && t.DashboardUsers.Any(Same));
     }
 
     public static bool IsAdmin(ClaimsPrincipal user) => user.FindFirst(RoleClaim)?.Value == Admin;

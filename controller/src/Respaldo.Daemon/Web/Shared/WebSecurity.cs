@@ -3,6 +3,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Localization;
 using Respaldo.Configuration;
 
@@ -61,6 +62,7 @@ public static class WebSecurity
         });
         builder.Services.AddSingleton<Texts>();
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.Configure<ForwardedHeadersOptions>(o => TrustProxies(o, settings.Web.TrustedProxies));
         return builder;
     }
 
@@ -136,11 +138,35 @@ public static class WebSecurity
 
     private const string LoginTimeItem = "respaldo:login";
 
+    /// <summary>
+    /// Believes X-Forwarded-For and X-Forwarded-Proto from <paramref name="proxies"/> only.
+    /// </summary>
+    /// <remarks>
+    /// Note: ASP.NET Core trusts loopback proxies by default; those defaults are cleared, so with
+    /// no web.trustedProxies no forwarded header is ever believed. With them, the chain is walked
+    /// back from the nearest hop while each hop is a trusted proxy (ForwardLimit off): the first
+    /// untrusted address is the client, whatever a client wrote further left.
+    /// </remarks>
+    public static void TrustProxies(ForwardedHeadersOptions options, IReadOnlyList<System.Net.IPNetwork> proxies)
+    {
+        options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+        options.KnownProxies.Clear();
+        options.KnownIPNetworks.Clear();
+        foreach (System.Net.IPNetwork network in proxies)
+        {
+            options.KnownIPNetworks.Add(network);
+        }
+        options.ForwardLimit = null;
+    }
+
     public static bool IsApi(HttpRequest request) => request.Path.StartsWithSegments("/api", StringComparison.Ordinal);
 
-    /// <summary>Security headers on every response, and the request localization.</summary>
+    /// <summary>Forwarded headers from trusted proxies, security headers on every response, and the request localization.</summary>
     public static WebApplication UseWebShared(this WebApplication app)
     {
+        // Note: first of all, so that the client address (the login throttle, /metrics' loopback
+        // exemption) and the scheme (HSTS, Secure cookies) are the real client's everywhere after.
+        app.UseForwardedHeaders();
         app.Use(async (context, next) =>
         {
             IHeaderDictionary h = context.Response.Headers;
@@ -150,6 +176,8 @@ public static class WebSecurity
             h.XContentTypeOptions = "nosniff";
             h.XFrameOptions = "DENY";
             h["Referrer-Policy"] = "same-origin";
+            // Note: IsHttps is true over our own TLS and behind a trusted proxy that said
+            // X-Forwarded-Proto: https; cookies are Secure then too (CookieSecurePolicy.SameAsRequest).
             if (context.Request.IsHttps)
             {
                 h.StrictTransportSecurity = "max-age=31536000";

@@ -8,8 +8,9 @@ using Respaldo.Supervision;
 
 namespace Respaldo.Daemon.Web.Dashboard.Pages;
 
-/// <summary>The dashboard's login: users from the configuration, bcrypt hashes, failures rate-limited per user and per address.</summary>
-public sealed partial class LoginModel(RespaldoRuntime runtime, [FromKeyedServices(DashboardAccess.CookieScheme)] LoginThrottle throttle, ILogger<LoginModel> logger) : PageModel
+/// <summary>The dashboard's login: users from the configuration, bcrypt hashes, failures slowed down per user and client (<see cref="LoginThrottle"/>).</summary>
+public sealed partial class LoginModel(
+    RespaldoRuntime runtime, [FromKeyedServices(DashboardAccess.CookieScheme)] LoginThrottle throttle, TimeProvider time, ILogger<LoginModel> logger) : PageModel
 {
     public string? Error { get; private set; }
 
@@ -24,14 +25,17 @@ public sealed partial class LoginModel(RespaldoRuntime runtime, [FromKeyedServic
         ReturnUrl = Url.IsLocalUrl(returnUrl) ? returnUrl : "/";
         UserName = user;
         string name = (user ?? "").Trim();
-        if (!throttle.TryBegin(name, HttpContext.Connection.RemoteIpAddress, out TimeSpan retryAfter))
+        LoginAdmission admission = throttle.Begin(name, HttpContext.Connection.RemoteIpAddress);
+        if (!admission.Admitted)
         {
             LogThrottled(logger, name, HttpContext.Connection.RemoteIpAddress?.ToString() ?? "?");
             Error = "Too many failed attempts. Try again later.";
-            Response.Headers.RetryAfter = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            Response.Headers.RetryAfter = ((int)Math.Ceiling(admission.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
             Response.StatusCode = StatusCodes.Status429TooManyRequests;
             return Page();
         }
+        // Note: a name under attack from many addresses is slowed down for everyone, never refused.
+        await Task.Delay(admission.Delay, time, HttpContext.RequestAborted);
         ClaimsPrincipal? principal = name.Length == 0 || string.IsNullOrEmpty(password) ? null : DashboardAccess.Login(runtime.Settings, name, password);
         if (principal is null)
         {
@@ -52,6 +56,6 @@ public sealed partial class LoginModel(RespaldoRuntime runtime, [FromKeyedServic
     [LoggerMessage(EventId = 1602, Level = LogLevel.Warning, Message = "dashboard: failed login for {User} from {Address}")]
     private static partial void LogFailed(ILogger logger, string user, string address);
 
-    [LoggerMessage(EventId = 1603, Level = LogLevel.Warning, Message = "dashboard: login for {User} from {Address} refused: too many failures")]
+    [LoggerMessage(EventId = 1603, Level = LogLevel.Warning, Message = "dashboard: login for {User} from {Address} refused: too many failures from there")]
     private static partial void LogThrottled(ILogger logger, string user, string address);
 }

@@ -11,11 +11,12 @@ namespace Respaldo.Daemon.Web.Webmail.Pages;
 
 /// <summary>
 /// The webmail's login: the mailbox address and its password, checked by Dovecot with an IMAP
-/// login (the daemon never compares the password itself). Failures are rate-limited per
-/// address and per client address; the password is neither logged nor written anywhere.
+/// login (the daemon never compares the password itself). Failures are slowed down per
+/// address and client (<see cref="LoginThrottle"/>); the password is neither logged nor written anywhere.
 /// </summary>
 public sealed partial class LoginModel(
-    RespaldoRuntime runtime, WebmailSessions sessions, [FromKeyedServices(WebmailAccess.CookieScheme)] LoginThrottle throttle, ILogger<LoginModel> logger)
+    RespaldoRuntime runtime, WebmailSessions sessions, [FromKeyedServices(WebmailAccess.CookieScheme)] LoginThrottle throttle, TimeProvider time,
+    ILogger<LoginModel> logger)
     : PageModel
 {
     public string? Error { get; private set; }
@@ -30,19 +31,22 @@ public sealed partial class LoginModel(
         Address = address;
         string given = (address ?? "").Trim();
         string client = HttpContext.Connection.RemoteIpAddress?.ToString() ?? "?";
-        // Note: TryBegin counts the attempt as a failure before Dovecot is asked (parallel guesses
+        // Note: Begin counts the attempt as a failure before Dovecot is asked (parallel guesses
         // cannot exceed the limit); Succeeded takes it back.
         // Note: the throttle counts the address as Dovecot will see it ("info@x." and "info@x"
         // are one mailbox, so one count).
         string throttleKey = MailAddress.TryNormalize(given, out string key, out _) ? key : given.ToLowerInvariant();
-        if (!throttle.TryBegin(throttleKey, HttpContext.Connection.RemoteIpAddress, out TimeSpan retryAfter))
+        LoginAdmission admission = throttle.Begin(throttleKey, HttpContext.Connection.RemoteIpAddress);
+        if (!admission.Admitted)
         {
             LogThrottled(logger, given, client);
             Error = "Too many failed attempts. Try again later.";
-            Response.Headers.RetryAfter = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            Response.Headers.RetryAfter = ((int)Math.Ceiling(admission.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
             Response.StatusCode = StatusCodes.Status429TooManyRequests;
             return Page();
         }
+        // Note: an address under attack from many clients is slowed down for everyone, never refused.
+        await Task.Delay(admission.Delay, time, cancellationToken);
         bool valid = MailAddress.TryNormalize(given, out string normalized, out _) && !string.IsNullOrEmpty(password);
         (Tenant Tenant, Mailbox Mailbox)? found = valid ? WebmailAccess.Find(runtime.Settings, normalized) : null;
         ImapClient? imap = null;
@@ -95,7 +99,7 @@ public sealed partial class LoginModel(
     [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "webmail: failed login for {Mailbox} from {Address}")]
     private static partial void LogFailed(ILogger logger, string mailbox, string address);
 
-    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "webmail: login for {Mailbox} from {Address} refused: too many failures")]
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "webmail: login for {Mailbox} from {Address} refused: too many failures from there")]
     private static partial void LogThrottled(ILogger logger, string mailbox, string address);
 
     [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "webmail: cannot reach Dovecot's IMAP for {Mailbox} (tenant {Tenant}): {Reason}")]

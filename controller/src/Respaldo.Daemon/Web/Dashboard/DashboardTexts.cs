@@ -131,5 +131,10 @@ internal sealed class DashboardTexts : ITextSource
         ["Deferred"] = "Aplazados",
         ["Finished"] = "Terminado",
         ["Back to the overview"] = "Volver al resumen",
+        ["Mail no configured tenant owns"] = "Correo que ningún cliente configurado posee",
+        ["These copies belong to a tenant or a domain removed from the configuration. They are kept, never handed over or deleted. Add the domain (or the tenant id) back to a tenant and reload: the mail is handed over to its primary. Or move the files out of the backup by hand (see the README, “A tenant removed while its mail waits”)."] = "Estas copias pertenecen a un cliente o un dominio retirado de la configuración. Se conservan: nunca se entregan ni se borran. Vuelva a añadir el dominio (o el id del cliente) a un cliente y recargue: el correo se entrega a su servidor principal. O saque los ficheros del respaldo a mano (vea el README, “A tenant removed while its mail waits”).",
+        ["Held for the former tenant"] = "Retenidos del antiguo cliente",
+        ["Domain"] = "Dominio",
+        ["{0} message(s)"] = "{0} mensaje(s)",
     };
 }

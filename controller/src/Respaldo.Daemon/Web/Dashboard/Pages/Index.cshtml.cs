@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Respaldo.Configuration;
+using Respaldo.Mailboxes;
 using Respaldo.Status;
 
 namespace Respaldo.Daemon.Web.Dashboard.Pages;
@@ -10,6 +11,9 @@ public sealed class IndexModel(StatusReader status) : PageModel
 {
     public IReadOnlyList<TenantStatus> Tenants { get; private set; } = [];
 
+    /// <summary>Mail no configured tenant owns (a tenant or domain removed while its mail waited); admins only.</summary>
+    public IReadOnlyList<OrphanedMail> Orphans { get; private set; } = [];
+
     public IActionResult OnGet()
     {
         IReadOnlyList<Tenant> visible = DashboardAccess.Visible(User, status.Runtime.Settings);
@@ -18,6 +22,8 @@ public sealed class IndexModel(StatusReader status) : PageModel
             return Redirect($"/t/{visible[0].Id}");
         }
         Tenants = visible.Select(t => status.Read(t.Id)).OfType<TenantStatus>().ToList();
+        // Note: the places are other (former) tenants' domains and ids: only the provider's admin sees them.
+        Orphans = DashboardAccess.IsAdmin(User) ? status.Runtime.Supervisor.Orphans : [];
         return Page();
     }
 }

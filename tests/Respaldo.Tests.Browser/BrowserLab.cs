@@ -93,8 +93,11 @@ public class BrowserLab : LabFixture
         try
         {
             // Note: the first login after the daemon starts also compiles and JITs the pages on a
-            // busy 2-core machine; a minute is patience, not a performance claim.
-            await page.WaitForURLAsync($"**/t/{this["DASHBOARD_TENANT"]}", new PageWaitForURLOptions { Timeout = 60_000 });
+            // busy 2-core machine; a minute is patience, not a performance claim. The overview's
+            // document is what is awaited (DOMContentLoaded), not every subresource's "load": once
+            // a full tier run left a page whose HTML had arrived whole without "load" firing in a
+            // minute, while another lab's rspamd compiled its rules on both cores.
+            await page.WaitForURLAsync($"**/t/{this["DASHBOARD_TENANT"]}", new PageWaitForURLOptions { Timeout = 60_000, WaitUntil = WaitUntilState.DOMContentLoaded });
         }
         catch (TimeoutException e)
         {

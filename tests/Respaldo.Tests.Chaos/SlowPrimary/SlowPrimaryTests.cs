@@ -189,7 +189,7 @@ public sealed class SlowPrimaryTests(ChaosLabFixture lab, ITestOutputHelper outp
 
     private int Copies(string sender) => _primary.Scan(k => k.Sender == sender).Count;
 
-    private static List<(string Outcome, string Reply, double Ms)> Attempts(global::Respaldo.Journal.Journal journal, string copy) =>
+    private static List<(string Outcome, string Reply, double Ms)> Attempts(global::Respaldo.Journaling.Journal journal, string copy) =>
         journal.Query("SELECT outcome, reply, duration_ms FROM handovers WHERE message = $m ORDER BY id",
             c => c.Parameters.AddWithValue("$m", Path.GetFileName(copy)),
             r => (r.GetString(0), r.IsDBNull(1) ? "" : r.GetString(1), r.GetDouble(2)));
@@ -262,11 +262,11 @@ public sealed class SlowPrimaryTests(ChaosLabFixture lab, ITestOutputHelper outp
 
         private ControllerRun(RespaldoSettings settings)
         {
-            Journal = global::Respaldo.Journal.Journal.Open(settings.JournalPath, NullLogger.Instance);
+            Journal = global::Respaldo.Journaling.Journal.Open(settings.JournalPath, NullLogger.Instance);
             Runtime = new RespaldoRuntime(settings, Journal, NullLoggerFactory.Instance, TimeProvider.System);
         }
 
-        public global::Respaldo.Journal.Journal Journal { get; }
+        public global::Respaldo.Journaling.Journal Journal { get; }
 
         public RespaldoRuntime Runtime { get; }
 

@@ -1,6 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
-using Respaldo.Journal;
+using Respaldo.Journaling;
 using Respaldo.Tests.Lab;
 
 namespace Respaldo.Tests.Journal;
@@ -30,7 +30,7 @@ public sealed class RespaldoctlJournalTests(LabFixture lab) : IDisposable
     private async Task<string> DamagedJournalAsync()
     {
         string path = Path.Combine(_dir, "journal.sqlite");
-        await using (Respaldo.Journal.Journal journal = Respaldo.Journal.Journal.Open(path, NullLogger.Instance))
+        await using (Respaldo.Journaling.Journal journal = Respaldo.Journaling.Journal.Open(path, NullLogger.Instance))
         {
             var writes = new List<Task>();
             for (int i = 0; i < 3000; i++)
@@ -80,7 +80,7 @@ public sealed class RespaldoctlJournalTests(LabFixture lab) : IDisposable
         Assert.Equal(200, Scalar(path, "SELECT COUNT(*) FROM handovers"));
         // Note: .dump reads a table forwards to the first damaged page and backwards to the last: the rows between are lost too.
         Assert.InRange(Scalar(path, "SELECT COUNT(*) FROM probes"), 1000, 2999);
-        await using Respaldo.Journal.Journal reopened = Respaldo.Journal.Journal.Open(path, NullLogger.Instance);
+        await using Respaldo.Journaling.Journal reopened = Respaldo.Journaling.Journal.Open(path, NullLogger.Instance);
         Assert.True(reopened.WasDelivered("info@suempresa.test", "m199"));
         await reopened.RecordProbeAsync(new ProbeRecord(DateTimeOffset.UnixEpoch, "otra", "mx:25", true, "Quit", 250, "250", 1, false, 1000));
         Assert.Equal((true, 1000L), reopened.LastAdvertisedSize("otra"));
@@ -90,7 +90,7 @@ public sealed class RespaldoctlJournalTests(LabFixture lab) : IDisposable
     public async Task JournalRecoverRefusesAJournalAProcessHasOpen()
     {
         string path = Path.Combine(_dir, "open.sqlite");
-        await using Respaldo.Journal.Journal open = Respaldo.Journal.Journal.Open(path, NullLogger.Instance);
+        await using Respaldo.Journaling.Journal open = Respaldo.Journaling.Journal.Open(path, NullLogger.Instance);
         await open.FlushAsync();
         // Note: this test process holds the journal open; respaldoctl is another process.
         using var held = new SqliteConnection($"Data Source={path};Pooling=False");

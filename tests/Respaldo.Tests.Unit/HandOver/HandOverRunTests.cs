@@ -14,7 +14,7 @@ public sealed class HandOverRunTests : IAsyncDisposable
     private readonly ScriptedPrimary _primary = new();
     private readonly string _dir = Directory.CreateTempSubdirectory("respaldo-run-").FullName;
     private readonly RespaldoSettings _settings;
-    private readonly global::Respaldo.Journal.Journal _journal;
+    private readonly global::Respaldo.Journaling.Journal _journal;
 
     public HandOverRunTests()
     {
@@ -36,7 +36,7 @@ public sealed class HandOverRunTests : IAsyncDisposable
         (RespaldoSettings? settings, IReadOnlyList<ConfigurationError> errors) = ConfigurationLoader.Parse(Encoding.UTF8.GetBytes(json), "/test.json");
         Assert.True(settings is not null, string.Join("; ", errors));
         _settings = settings;
-        _journal = global::Respaldo.Journal.Journal.Open(settings.JournalPath, NullLogger.Instance);
+        _journal = global::Respaldo.Journaling.Journal.Open(settings.JournalPath, NullLogger.Instance);
     }
 
     public async ValueTask DisposeAsync()

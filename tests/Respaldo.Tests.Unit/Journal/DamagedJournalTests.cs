@@ -1,6 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
-using Respaldo.Journal;
+using Respaldo.Journaling;
 
 namespace Respaldo.Tests.Journal;
 
@@ -19,7 +19,7 @@ public sealed class DamagedJournalTests : IDisposable
     internal static async Task<string> DamagedJournalAsync(string dir)
     {
         string path = Path.Combine(dir, "journal.sqlite");
-        await using (Respaldo.Journal.Journal journal = Respaldo.Journal.Journal.Open(path, NullLogger.Instance))
+        await using (Respaldo.Journaling.Journal journal = Respaldo.Journaling.Journal.Open(path, NullLogger.Instance))
         {
             var writes = new List<Task>();
             for (int i = 0; i < 3000; i++)
@@ -53,7 +53,7 @@ public sealed class DamagedJournalTests : IDisposable
     public async Task ADamagedJournalStopsTheStartNamingRespaldoctlJournalRecover()
     {
         string path = await DamagedJournalAsync(_dir);
-        JournalDamagedException e = Assert.Throws<JournalDamagedException>(() => Respaldo.Journal.Journal.Open(path, NullLogger.Instance));
+        JournalDamagedException e = Assert.Throws<JournalDamagedException>(() => Respaldo.Journaling.Journal.Open(path, NullLogger.Instance));
         Assert.Contains("respaldoctl journal recover", e.Message, StringComparison.Ordinal);
         Assert.NotEmpty(e.Problems);
     }
@@ -69,7 +69,7 @@ public sealed class DamagedJournalTests : IDisposable
         Assert.True(File.Exists(done.DamagedCopy));
         Assert.InRange(done.Rows["probes"], 2000, 2999);
         Assert.True(JournalRepair.Check(path).Intact);
-        await using Respaldo.Journal.Journal reopened = Respaldo.Journal.Journal.Open(path, NullLogger.Instance);
+        await using Respaldo.Journaling.Journal reopened = Respaldo.Journaling.Journal.Open(path, NullLogger.Instance);
         Assert.Equal((true, (long?)null), reopened.LastAdvertisedSize("suempresa"));
         await reopened.RecordProbeAsync(new ProbeRecord(DateTimeOffset.UnixEpoch, "otra", "mx:25", true, "Quit", 250, "250", 1, false, 1000));
         Assert.Equal((true, 1000L), reopened.LastAdvertisedSize("otra"));

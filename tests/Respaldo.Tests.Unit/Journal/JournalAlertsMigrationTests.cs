@@ -42,9 +42,9 @@ public sealed class JournalAlertsMigrationTests : IDisposable
                 """;
             create.ExecuteNonQuery();
         }
-        await using (Respaldo.Journal.Journal journal = Respaldo.Journal.Journal.Open(path, NullLogger.Instance))
+        await using (Respaldo.Journaling.Journal journal = Respaldo.Journaling.Journal.Open(path, NullLogger.Instance))
         {
-            await journal.RecordAlertAsync(new Respaldo.Journal.AlertRecord("k1", DateTimeOffset.UnixEpoch, "suempresa", "first-arrival", "s", "b", "{}", "pending", "none"));
+            await journal.RecordAlertAsync(new Respaldo.Journaling.AlertRecord("k1", DateTimeOffset.UnixEpoch, "suempresa", "first-arrival", "s", "b", "{}", "pending", "none"));
             await journal.RecordAlertAttemptAsync("k1", "email", "sent", null);
         }
         Assert.Equal(6, Scalar(path, "PRAGMA user_version"));
@@ -71,9 +71,9 @@ public sealed class JournalAlertsMigrationTests : IDisposable
                 """;
             create.ExecuteNonQuery();
         }
-        await using (Respaldo.Journal.Journal journal = Respaldo.Journal.Journal.Open(path, NullLogger.Instance))
+        await using (Respaldo.Journaling.Journal journal = Respaldo.Journaling.Journal.Open(path, NullLogger.Instance))
         {
-            await journal.RecordAlertAsync(new Respaldo.Journal.AlertRecord("k2", DateTimeOffset.UnixEpoch, "suempresa", "primary-down", "s", "b", "{}", "none", "pending"));
+            await journal.RecordAlertAsync(new Respaldo.Journaling.AlertRecord("k2", DateTimeOffset.UnixEpoch, "suempresa", "primary-down", "s", "b", "{}", "none", "pending"));
         }
         Assert.Equal(6, Scalar(path, "PRAGMA user_version"));
         Assert.Equal(1, Scalar(path, "SELECT COUNT(*) FROM recipients"));
@@ -91,6 +91,6 @@ public sealed class JournalAlertsMigrationTests : IDisposable
             v.CommandText = "PRAGMA user_version = 99";
             v.ExecuteNonQuery();
         }
-        Assert.Throws<InvalidOperationException>(() => Respaldo.Journal.Journal.Open(path, NullLogger.Instance));
+        Assert.Throws<InvalidOperationException>(() => Respaldo.Journaling.Journal.Open(path, NullLogger.Instance));
     }
 }

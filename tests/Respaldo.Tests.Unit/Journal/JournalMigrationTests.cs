@@ -1,6 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
-using Respaldo.Journal;
+using Respaldo.Journaling;
 
 namespace Respaldo.Tests.Journal;
 
@@ -41,7 +41,7 @@ public sealed class JournalMigrationTests : IDisposable
                 """;
             create.ExecuteNonQuery();
         }
-        await using (Respaldo.Journal.Journal journal = Respaldo.Journal.Journal.Open(path, NullLogger.Instance))
+        await using (Respaldo.Journaling.Journal journal = Respaldo.Journaling.Journal.Open(path, NullLogger.Instance))
         {
             Assert.Equal((true, 5000L), journal.LastAdvertisedSize("suempresa"));
             Assert.Equal((false, (long?)null), journal.LastAdvertisedSize("otra"));

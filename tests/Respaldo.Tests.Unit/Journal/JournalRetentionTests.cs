@@ -1,7 +1,7 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
-using Respaldo.Journal;
+using Respaldo.Journaling;
 
 namespace Respaldo.Tests.Journal;
 
@@ -10,11 +10,11 @@ public sealed class JournalRetentionTests : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("respaldo-retention-").FullName;
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero));
-    private Respaldo.Journal.Journal _journal = null!;
+    private Respaldo.Journaling.Journal _journal = null!;
 
     public Task InitializeAsync()
     {
-        _journal = Respaldo.Journal.Journal.Open(Path.Combine(_dir, "journal.sqlite"), NullLogger.Instance, _time);
+        _journal = Respaldo.Journaling.Journal.Open(Path.Combine(_dir, "journal.sqlite"), NullLogger.Instance, _time);
         return Task.CompletedTask;
     }
 
@@ -75,7 +75,7 @@ public sealed class JournalRetentionTests : IAsyncLifetime
     [Fact]
     public async Task PruningManyRowsGoesInBatchesAndKeepsTheAllTimeTotals()
     {
-        int old = (Respaldo.Journal.Journal.PruneBatch * 2) + 7;
+        int old = (Respaldo.Journaling.Journal.PruneBatch * 2) + 7;
         var writes = new List<Task>();
         for (int i = 0; i < old; i++)
         {

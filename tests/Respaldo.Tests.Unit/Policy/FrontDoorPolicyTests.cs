@@ -21,7 +21,7 @@ public sealed class FrontDoorPolicyTests : IAsyncLifetime
     private readonly List<string> _validAtPrimary = ["valid@suempresa.test"];
     private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
     private volatile bool _catchAllPrimary;
-    private global::Respaldo.Journal.Journal _journal = null!;
+    private global::Respaldo.Journaling.Journal _journal = null!;
     private FakeContext _context = null!;
     private FrontDoorPolicy _policy = null!;
 
@@ -65,7 +65,7 @@ public sealed class FrontDoorPolicyTests : IAsyncLifetime
             """;
         (RespaldoSettings? settings, IReadOnlyList<ConfigurationError> errors) = ConfigurationLoader.Parse(Encoding.UTF8.GetBytes(json), "/test.json");
         Assert.True(settings is not null, string.Join("; ", errors));
-        _journal = global::Respaldo.Journal.Journal.Open(settings.JournalPath, NullLogger.Instance);
+        _journal = global::Respaldo.Journaling.Journal.Open(settings.JournalPath, NullLogger.Instance);
         _context = new FakeContext(settings);
         _policy = new FrontDoorPolicy(_context, _journal, _clock, NullLogger.Instance);
         return Task.CompletedTask;
@@ -268,7 +268,7 @@ public sealed class FrontDoorPolicyTests : IAsyncLifetime
         Assert.Equal(2, CatchAllProbesAtPrimary().Count);
         Assert.Single(RcptsAtPrimary());
         await _journal.FlushAsync();
-        global::Respaldo.Journal.CatchAllRecord found = Assert.Single(_journal.LoadCatchAll("suempresa"));
+        global::Respaldo.Journaling.CatchAllRecord found = Assert.Single(_journal.LoadCatchAll("suempresa"));
         Assert.True(found.CatchAll);
         Assert.Equal("suempresa.test", found.Domain);
         Assert.DoesNotContain(_journal.LoadRecipients("suempresa"), r => r.Address.StartsWith("x7f3q", StringComparison.Ordinal));

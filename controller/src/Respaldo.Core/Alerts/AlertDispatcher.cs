@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Respaldo.Configuration;
-using Respaldo.Journal;
+using Respaldo.Journaling;
 
 namespace Respaldo.Alerts;
 
@@ -16,7 +16,7 @@ public sealed partial class AlertDispatcher : IDisposable
     public static readonly TimeSpan GiveUpAfter = TimeSpan.FromDays(1);
 
     private readonly IReadOnlyList<IAlertChannel> _channels;
-    private readonly Journal.Journal _journal;
+    private readonly Journal _journal;
     private readonly Func<string, Tenant?> _tenant;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -29,7 +29,7 @@ public sealed partial class AlertDispatcher : IDisposable
     private readonly TimeSpan _firstRetry;
 
     public AlertDispatcher(
-        IReadOnlyList<IAlertChannel> channels, Journal.Journal journal, Func<string, Tenant?> tenant, TimeProvider time, ILogger logger, TimeSpan? firstRetry = null)
+        IReadOnlyList<IAlertChannel> channels, Journal journal, Func<string, Tenant?> tenant, TimeProvider time, ILogger logger, TimeSpan? firstRetry = null)
     {
         _firstRetry = firstRetry ?? FirstRetry;
         _channels = channels;

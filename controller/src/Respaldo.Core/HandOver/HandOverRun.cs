@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Respaldo.Configuration;
-using Respaldo.Journal;
+using Respaldo.Journaling;
 using Respaldo.Mailboxes;
 using Respaldo.Smtp;
 using Respaldo.Supervision;
@@ -12,7 +12,7 @@ namespace Respaldo.HandOver;
 /// <summary>What a hand-over run needs from the rest of the controller.</summary>
 public sealed record HandOverContext(
     RespaldoSettings Settings,
-    Journal.Journal Journal,
+    Journal Journal,
     MailboxIndex Index,
     HoldArea Holds,
     RetrySchedule Retries,

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Respaldo.Configuration;
-using Respaldo.Journal;
+using Respaldo.Journaling;
 
 namespace Respaldo.Policy;
 
@@ -15,7 +15,7 @@ namespace Respaldo.Policy;
 /// dashboard, and probed again after <see cref="RecheckAfter"/> (a probe without a verdict,
 /// 4xx or no answer, is not kept: the next callout probes again).
 /// </summary>
-public sealed class CatchAllDetector(Journal.Journal journal, RecipientCallout callout)
+public sealed class CatchAllDetector(Journal journal, RecipientCallout callout)
 {
     /// <summary>How long a probe's verdict stands (an admin who turns the catch-all off is believed within this time).</summary>
     public static readonly TimeSpan RecheckAfter = TimeSpan.FromHours(6);

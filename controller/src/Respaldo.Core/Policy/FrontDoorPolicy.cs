@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Respaldo.Configuration;
-using Respaldo.Journal;
+using Respaldo.Journaling;
 using Respaldo.Mailboxes;
 using Respaldo.Primary;
 
@@ -41,7 +41,7 @@ public sealed partial class FrontDoorPolicy : IDisposable
     private readonly Dictionary<string, RecipientListFile> _files = new(StringComparer.Ordinal);
     private (RespaldoSettings Settings, TenantDirectory Directory)? _directory;
 
-    public FrontDoorPolicy(IFrontDoorContext context, Journal.Journal journal, TimeProvider time, ILogger logger)
+    public FrontDoorPolicy(IFrontDoorContext context, Journal journal, TimeProvider time, ILogger logger)
     {
         _context = context;
         _cache = new RecipientCache(journal);

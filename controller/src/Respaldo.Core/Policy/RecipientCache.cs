@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Respaldo.Configuration;
-using Respaldo.Journal;
+using Respaldo.Journaling;
 
 namespace Respaldo.Policy;
 
@@ -12,7 +12,7 @@ namespace Respaldo.Policy;
 /// expired ones are forgotten, in memory and in the journal, at most every
 /// <see cref="SweepEvery"/> (a dictionary attack's refused guesses do not pile up for ever).
 /// </summary>
-public sealed class RecipientCache(Journal.Journal journal)
+public sealed class RecipientCache(Journal journal)
 {
     /// <summary>How often a tenant's expired verdicts are swept (on the next lookup after this long).</summary>
     public static readonly TimeSpan SweepEvery = TimeSpan.FromMinutes(10);

@@ -1,3 +1,4 @@
+using Respaldo.Journaling;
 using Microsoft.Data.Sqlite;
 using Respaldo.Configuration;
 using Respaldo.Mailboxes;
@@ -15,7 +16,7 @@ public sealed class StatusReader(RespaldoRuntime runtime, TimeProvider time)
 {
     public RespaldoRuntime Runtime => runtime;
 
-    private Journal.Journal Journal => runtime.Journal;
+    private Journal Journal => runtime.Journal;
 
     public DateTimeOffset Now => time.GetUtcNow();
 
@@ -64,7 +65,7 @@ public sealed class StatusReader(RespaldoRuntime runtime, TimeProvider time)
         Journal.CountVerdicts(tenantId, since).Select(v => new BorderCount(v.Reason, v.Permanent, v.Count)).ToList();
 
     /// <summary>Every tenant's verdicts ever, by reason and kind: /metrics' counters.</summary>
-    public IReadOnlyList<Journal.VerdictCount> BorderTotals() => Journal.CountAllVerdicts();
+    public IReadOnlyList<VerdictCount> BorderTotals() => Journal.CountAllVerdicts();
 
     public StorageStatus Storage(Tenant tenant, long used)
     {

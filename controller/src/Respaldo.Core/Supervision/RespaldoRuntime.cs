@@ -1,3 +1,4 @@
+using Respaldo.Journaling;
 using Microsoft.Extensions.Logging;
 using Respaldo.Configuration;
 
@@ -10,7 +11,7 @@ namespace Respaldo.Supervision;
 /// </summary>
 public sealed partial class RespaldoRuntime : IDisposable
 {
-    private readonly Journal.Journal _journal;
+    private readonly Journal _journal;
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -19,7 +20,7 @@ public sealed partial class RespaldoRuntime : IDisposable
     private CancellationTokenSource? _running;
     private TaskCompletionSource _swapped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public RespaldoRuntime(RespaldoSettings settings, Journal.Journal journal, ILoggerFactory loggers, TimeProvider time)
+    public RespaldoRuntime(RespaldoSettings settings, Journal journal, ILoggerFactory loggers, TimeProvider time)
     {
         _journal = journal;
         _loggers = loggers;
@@ -27,11 +28,11 @@ public sealed partial class RespaldoRuntime : IDisposable
         _time = time;
         Smtp.HostResolver.Use(settings);
         _supervisor = new Supervisor(settings, journal, Events, loggers, time);
-        Retention = new Journal.JournalRetention(journal, () => Settings.Journal.Keep, time, loggers.CreateLogger("Respaldo.Journal"));
+        Retention = new JournalRetention(journal, () => Settings.Journal.Keep, time, loggers.CreateLogger("Respaldo.Journaling"));
     }
 
     /// <summary>The journal's pruning of old history (journal.keepDays), run beside the supervisor.</summary>
-    public Journal.JournalRetention Retention { get; }
+    public JournalRetention Retention { get; }
 
     /// <summary>Controller events; subscriptions survive reloads.</summary>
     public ControllerEvents Events { get; } = new();
@@ -40,7 +41,7 @@ public sealed partial class RespaldoRuntime : IDisposable
 
     public Supervisor Supervisor => _supervisor;
 
-    public Journal.Journal Journal => _journal;
+    public Journal Journal => _journal;
 
     /// <summary>When the configuration in use was loaded.</summary>
     public DateTimeOffset LoadedAt { get; private set; } = DateTimeOffset.UtcNow;

@@ -1,3 +1,4 @@
+using Respaldo.Journaling;
 using Microsoft.Extensions.Logging;
 using Respaldo.Configuration;
 using Respaldo.HandOver;
@@ -16,7 +17,7 @@ public sealed partial class Supervisor : IDisposable
     private readonly Dictionary<string, TenantSupervisor> _tenants;
     private readonly HandOverContext _context;
 
-    public Supervisor(RespaldoSettings settings, Journal.Journal journal, ControllerEvents events, ILoggerFactory loggers, TimeProvider time)
+    public Supervisor(RespaldoSettings settings, Journal journal, ControllerEvents events, ILoggerFactory loggers, TimeProvider time)
     {
         ILogger logger = loggers.CreateLogger("Respaldo.Controller");
         var directory = new TenantDirectory(settings.Tenants);
@@ -37,7 +38,7 @@ public sealed partial class Supervisor : IDisposable
     }
 
     public RespaldoSettings Settings { get; }
-    public Journal.Journal Journal { get; }
+    public Journal Journal { get; }
     public MaildirLayout Layout { get; }
     public MailboxIndex Index { get; }
     public ControllerEvents Events { get; }
@@ -177,7 +178,7 @@ public sealed partial class Supervisor : IDisposable
                         }
                     }
                     TraceHeaders.Result trace = TraceHeaders.Parse(head.AsSpan(0, read));
-                    await Journal.RecordHoldAsync(new Journal.HoldRecord(tenant.Id, mailbox, Path.GetFileName(file), size, trace.Sender, trace.Recipient ?? mailbox, file,
+                    await Journal.RecordHoldAsync(new HoldRecord(tenant.Id, mailbox, Path.GetFileName(file), size, trace.Sender, trace.Recipient ?? mailbox, file,
                         "found in the hold area without a journal record (the controller stopped while holding it); the primary's reply is not known", null));
                     LogAdopted(_context.Logger, tenant.Id, mailbox, Path.GetFileName(file));
                 }

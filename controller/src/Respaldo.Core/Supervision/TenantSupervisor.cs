@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Respaldo.Configuration;
 using Respaldo.HandOver;
-using Respaldo.Journal;
+using Respaldo.Journaling;
 using Respaldo.Mailboxes;
 using Respaldo.Primary;
 

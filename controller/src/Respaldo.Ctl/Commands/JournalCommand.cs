@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Respaldo.Configuration;
-using Respaldo.Journal;
+using Respaldo.Journaling;
 
 namespace Respaldo.Ctl.Commands;
 

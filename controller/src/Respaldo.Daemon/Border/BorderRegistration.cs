@@ -1,6 +1,6 @@
 using Respaldo.Border;
 using Respaldo.Configuration;
-using Respaldo.Journal;
+using Respaldo.Journaling;
 using Respaldo.Mailboxes;
 using Respaldo.Supervision;
 

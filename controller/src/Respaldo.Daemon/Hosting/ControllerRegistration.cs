@@ -1,3 +1,4 @@
+using Respaldo.Journaling;
 using Respaldo.Configuration;
 using Respaldo.Supervision;
 
@@ -18,11 +19,11 @@ internal static class ControllerRegistration
             RespaldoSettings settings = sp.GetRequiredService<InitialSettings>().Settings;
             // Note: a journal that cannot be opened is a broken environment: the daemon does
             // not start without it (no hand-over may happen without a place to record it).
-            return Journal.Journal.Open(settings.JournalPath, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Respaldo.Journal"));
+            return Journal.Open(settings.JournalPath, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Respaldo.Journaling"));
         });
         builder.Services.AddSingleton(sp => new RespaldoRuntime(
             sp.GetRequiredService<InitialSettings>().Settings,
-            sp.GetRequiredService<Journal.Journal>(),
+            sp.GetRequiredService<Journal>(),
             sp.GetRequiredService<ILoggerFactory>(),
             sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddHostedService<ControllerService>();

@@ -1,3 +1,4 @@
+using Respaldo.Journaling;
 using Respaldo.Policy;
 using Respaldo.Supervision;
 
@@ -13,7 +14,7 @@ internal static class PolicyRegistration
     {
         builder.Services.AddSingleton(sp => new FrontDoorPolicy(
             new RuntimeFrontDoorContext(sp.GetRequiredService<RespaldoRuntime>(), sp.GetRequiredService<TimeProvider>()),
-            sp.GetRequiredService<Journal.Journal>(),
+            sp.GetRequiredService<Journal>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("Respaldo.Policy")));
         builder.Services.AddHostedService<PolicyService>();

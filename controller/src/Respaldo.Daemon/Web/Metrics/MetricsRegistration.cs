@@ -55,7 +55,7 @@ internal static class MetricsRegistration
                 orphanLabels.Add((o.Place, o.Name));
                 orphaned.WithLabels(o.Place, o.Name).Set(o.Messages);
             }
-            foreach (Respaldo.Journal.VerdictCount v in status.BorderTotals().Where(v => configured.Contains(v.TenantId)))
+            foreach (Respaldo.Journaling.VerdictCount v in status.BorderTotals().Where(v => configured.Contains(v.TenantId)))
             {
                 (v.Permanent ? refused : deferred).WithLabels(v.TenantId, v.Reason).IncTo(v.Count);
             }

@@ -1,4 +1,4 @@
-namespace Respaldo.Journal;
+namespace Respaldo.Journaling;
 
 /// <summary>One connection attempt to a primary: the dashboard's "connection attempts".</summary>
 public sealed record ProbeRecord(

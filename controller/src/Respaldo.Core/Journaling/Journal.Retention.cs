@@ -1,6 +1,6 @@
 using Microsoft.Data.Sqlite;
 
-namespace Respaldo.Journal;
+namespace Respaldo.Journaling;
 
 // Note: schema step 5 and the pruning of old history (journal.keepDays), in their own file.
 public sealed partial class Journal

@@ -1,6 +1,6 @@
 using Microsoft.Data.Sqlite;
 
-namespace Respaldo.Journal;
+namespace Respaldo.Journaling;
 
 // Note: schema step 6, what the front door found out about a primary that accepts every
 // address (Policy/CatchAllDetector), in its own file beside the other steps.

@@ -1,6 +1,6 @@
 using Microsoft.Data.Sqlite;
 
-namespace Respaldo.Journal;
+namespace Respaldo.Journaling;
 
 // Note: schema step 3, the alerts (Alerts/AlertDispatcher), in its own file beside the other steps.
 public sealed partial class Journal

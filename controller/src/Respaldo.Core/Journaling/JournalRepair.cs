@@ -3,7 +3,7 @@ using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Mono.Unix.Native;
 
-namespace Respaldo.Journal;
+namespace Respaldo.Journaling;
 
 /// <summary>What <c>PRAGMA integrity_check</c> said about a journal file.</summary>
 public sealed record JournalCheck(string Path, IReadOnlyList<string> Problems)

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Respaldo.Journal;
+namespace Respaldo.Journaling;
 
 /// <summary>
 /// Deletes the journal's history older than the keep period (<c>journal.keepDays</c>), once at

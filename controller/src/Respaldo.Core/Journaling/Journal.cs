@@ -2,7 +2,7 @@ using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
-namespace Respaldo.Journal;
+namespace Respaldo.Journaling;
 
 /// <summary>
 /// The journal: one SQLite database in the state directory that tells each message's story

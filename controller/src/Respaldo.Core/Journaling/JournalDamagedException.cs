@@ -1,4 +1,4 @@
-namespace Respaldo.Journal;
+namespace Respaldo.Journaling;
 
 /// <summary>
 /// The journal file is damaged (SQLite reports corruption, or is not a database at all). A

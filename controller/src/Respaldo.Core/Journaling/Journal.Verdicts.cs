@@ -1,6 +1,6 @@
 using Microsoft.Data.Sqlite;
 
-namespace Respaldo.Journal;
+namespace Respaldo.Journaling;
 
 // Note: schema step 4, the border's verdicts (Border/), in its own file beside the other steps.
 public sealed partial class Journal

@@ -1,6 +1,6 @@
 using Microsoft.Data.Sqlite;
 
-namespace Respaldo.Journal;
+namespace Respaldo.Journaling;
 
 // Note: schema step 2, the recipient cache of the front door (Policy/RecipientCache). Kept in
 // its own file so that other schema steps merge beside it.

@@ -8,9 +8,14 @@ namespace Respaldo.Daemon.Systemd;
 /// <summary>
 /// sd_notify(3) written out: datagrams to the unix socket named by <c>$NOTIFY_SOCKET</c>
 /// (a leading '@' is the abstract namespace). Outside systemd the variable is unset and
-/// every call does nothing. The hosting package's own notifier sends READY=1 and STOPPING=1
-/// only; STATUS=, WATCHDOG=1 and RELOADING=1 come from here.
+/// every call does nothing. The hosting package's own notifier (UseSystemd()) sends READY=1 and
+/// STOPPING=1 only; STATUS=, WATCHDOG=1, RELOADING=1 and EXTEND_TIMEOUT_USEC= come from here.
 /// </summary>
+// Note: Microsoft.Extensions.Hosting.Systemd's ISystemdNotifier could carry these datagrams
+// (new ServiceState("WATCHDOG=1")), but it lacks what this class is for: it does not read
+// WATCHDOG_USEC/WATCHDOG_PID (whether and how often to ping), it throws when a send fails (here a
+// lost notification is logged and the reload or watchdog goes on), it opens a socket per call,
+// and it has no MONOTONIC_USEC for RELOADING=1 (docs/ARCHITECTURE.md, "Why our own sd_notify").
 internal sealed partial class SystemdNotifier : IDisposable
 {
     private readonly UnixDomainSocketEndPoint? _endpoint;

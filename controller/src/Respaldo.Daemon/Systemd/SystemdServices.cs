@@ -66,14 +66,14 @@ internal sealed partial class WatchdogPinger(SystemdNotifier notifier, RespaldoR
         using var timer = new PeriodicTimer(interval, time);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            IReadOnlyList<string> overdue = Heartbeat.Overdue(runtime.Supervisor.Heartbeats, time.GetUtcNow());
-            if (overdue.Count == 0)
+            Liveness liveness = Liveness.Of(runtime.Supervisor, time);
+            if (liveness.IsAlive)
             {
                 notifier.Notify("WATCHDOG=1");
                 overdueBefore = null;
                 continue;
             }
-            string names = string.Join(", ", overdue);
+            string names = string.Join(", ", liveness.Overdue);
             if (names != overdueBefore)
             {
                 LogStuck(logger, names);

@@ -1,5 +1,6 @@
 using System.Net;
 using Respaldo.Configuration;
+using Respaldo.Supervision;
 
 namespace Respaldo.Daemon.Web;
 
@@ -37,10 +38,18 @@ internal static class WebRegistration
         return builder;
     }
 
-    /// <summary><c>/healthz</c>: 200 while the daemon runs; no data, no login.</summary>
+    /// <summary>
+    /// <c>/healthz</c>: 200 "ok" while every loop beats; 503 "stuck: tenant a, mailbox watcher"
+    /// when a heartbeat is overdue (the same <see cref="Liveness"/> the systemd watchdog asks).
+    /// Names only, no data, no login.
+    /// </summary>
     public static WebApplication MapHealth(this WebApplication app)
     {
-        app.MapGet("/healthz", () => Results.Text("ok\n"));
+        app.MapGet("/healthz", (Respaldo.Supervision.RespaldoRuntime runtime, TimeProvider time) =>
+        {
+            Liveness liveness = Liveness.Of(runtime.Supervisor, time);
+            return Results.Text(liveness.Text, "text/plain; charset=utf-8", statusCode: liveness.IsAlive ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+        });
         return app;
     }
 }

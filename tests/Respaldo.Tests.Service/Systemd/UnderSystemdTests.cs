@@ -147,6 +147,14 @@ public sealed class UnderSystemdTests(PermissiveBusLab lab) : IClassFixture<Perm
             Assert.All(gaps, g => Assert.True(g < WatchdogUsec / 1e6, $"a {g:0.00} s gap between pings would let systemd kill the daemon"));
             Assert.InRange(gaps.Order().ElementAt(gaps.Count / 2), 0.8, 1.2);
 
+            // /healthz asks the same heartbeats the watchdog does: every loop beats, so "ok".
+            using (var web = new HttpClient())
+            {
+                HttpResponseMessage health = await web.GetAsync(new Uri(new Uri(lab["WEB_URL"]), "/healthz"));
+                Assert.Equal(System.Net.HttpStatusCode.OK, health.StatusCode);
+                Assert.Equal("ok\n", await health.Content.ReadAsStringAsync());
+            }
+
             // STATUS= says what it does.
             string batch = TestMessages.Unique("pid1");
             for (int i = 0; i < 3; i++)

@@ -113,7 +113,15 @@ public sealed class Benchmark(BenchOptions options, BenchLab lab, Action<string>
             throw new InvalidOperationException($"{maildirs} maildirs under {lab["BACKUP_MAILDIRS"]}, expected {empty.Count + _recipients.Count + leftOut.Count}");
         }
         _controller = await ProcessMeter.OpenAsync(lab.ControllerPid);
-        _relay = await RelayBackup.CreateAsync(Path.Combine(lab.Directory, "relay"), lab.RelayPort, lab.PrimarySmtp, _recipients, _domains);
+        _relay = await RelayBackup.CreateAsync(new RelayBackupOptions
+        {
+            Directory = Path.Combine(lab.Directory, "relay"),
+            Port = lab.RelayPort,
+            Primary = lab.PrimarySmtp,
+            Hostname = "relay-backup.bench.test",
+            Domains = _domains,
+            Recipients = _recipients,
+        });
         say($"{maildirs} mailboxes, controller pid {Controller.Pid}; probe interval {Settings.Controller.ProbeInterval.TotalSeconds:0.#} s " +
             $"growing to {Settings.Controller.ProbeIntervalMax.TotalSeconds:0.#} s, {Connections} connections to the primary");
     }

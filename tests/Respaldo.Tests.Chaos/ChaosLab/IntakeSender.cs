@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net.Sockets;
 using Respaldo.Tests.Smtp;
 
@@ -57,46 +56,46 @@ public sealed class IntakeSender(string host, int port, int connections)
             {
                 byte[] content = mail.Content();
                 _hashes[mail.Name] = StoredCopies.HashOfSent(content);
-                var clock = Stopwatch.StartNew();
-                while (true)
+                SmtpTransaction result = await new SmtpRetry { Delay = RetryDelay, GiveUpAfter = GiveUpAfter }.SendAsync<SmtpTransaction?>(
+                    async _ =>
+                    {
+                        try
+                        {
+                            client ??= await ExactSmtpClient.ConnectAsync(host, port, "sender.example.org");
+                            if (!client.Ready)
+                            {
+                                throw new IOException($"greeting: {client.Greeting}");
+                            }
+                            return await client.SendAsync(mail.Sender, mail.RecipientBytes, mail.Parameters, content);
+                        }
+                        catch (Exception e) when (e is IOException or SocketException or TimeoutException)
+                        {
+                            // A broken connection: again, on a new one.
+                            Interlocked.Increment(ref _broken);
+                            client = await DropAsync(client);
+                            return null;
+                        }
+                    },
+                    again: r => r is null || (!r.Accepted && (r.Last.IsTransient || r.Last.Code == 0)),
+                    beforeRetry: async (_, r) =>
+                    {
+                        if (r is null)
+                        {
+                            return;
+                        }
+                        _outcomes[mail.Name] = r;
+                        Interlocked.Increment(ref _transient);
+                        if (r.Last.Code is 421 or 0)
+                        {
+                            client = await DropAsync(client);
+                        }
+                    },
+                    what: mail.Name,
+                    cancellationToken) ?? throw new InvalidOperationException($"{mail.Name}: no answer");
+                _outcomes[mail.Name] = result;
+                if (result.Accepted)
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    if (clock.Elapsed > GiveUpAfter)
-                    {
-                        throw new TimeoutException($"{mail.Name}: not accepted within {GiveUpAfter.TotalMinutes:0} min; last: {_outcomes.GetValueOrDefault(mail.Name)}");
-                    }
-                    SmtpTransaction result;
-                    try
-                    {
-                        client ??= await ExactSmtpClient.ConnectAsync(host, port, "sender.example.org");
-                        if (!client.Ready)
-                        {
-                            throw new IOException($"greeting: {client.Greeting}");
-                        }
-                        result = await client.SendAsync(mail.Sender, mail.RecipientBytes, mail.Parameters, content);
-                    }
-                    catch (Exception e) when (e is IOException or SocketException or TimeoutException)
-                    {
-                        Interlocked.Increment(ref _broken);
-                        client = await DropAsync(client);
-                        await Task.Delay(RetryDelay, cancellationToken);
-                        continue;
-                    }
-                    _outcomes[mail.Name] = result;
-                    if (result.Accepted || !(result.Last.IsTransient || result.Last.Code == 0))
-                    {
-                        if (result.Accepted)
-                        {
-                            Interlocked.Add(ref _acceptedBytes, content.Length);
-                        }
-                        break;
-                    }
-                    Interlocked.Increment(ref _transient);
-                    if (result.Last.Code is 421 or 0)
-                    {
-                        client = await DropAsync(client);
-                    }
-                    await Task.Delay(RetryDelay, cancellationToken);
+                    Interlocked.Add(ref _acceptedBytes, content.Length);
                 }
                 Interlocked.Increment(ref _done);
             }

@@ -5,7 +5,7 @@ namespace Respaldo.Tests.ChaosLab;
 
 /// <summary>
 /// The verbatim rule's reference: the same messages, with the same envelopes, through a plain
-/// Postfix backup MX (<see cref="PlainRelayBackup"/>) straight to the lab's real primary. What
+/// Postfix backup MX (<see cref="RelayBackup"/>) straight to the lab's real primary. What
 /// the primary stores from it is what it must store from Respaldo, byte for byte.
 /// </summary>
 public static class ReferenceRelay
@@ -13,9 +13,8 @@ public static class ReferenceRelay
     /// <summary>Relays <paramref name="mails"/> and returns the primary's copy of each (file path) by key.</summary>
     public static async Task<Dictionary<CopyKey, StoredCopy>> RelayAsync(LabFixture lab, IReadOnlyList<OutgoingMail> mails, MaildirCensus primary)
     {
-        int basePort = lab.BackupSmtp.Port - 25;
         var keys = mails.SelectMany(m => m.Keys).ToHashSet();
-        await using (PlainRelayBackup relay = await PlainRelayBackup.StartAsync(lab.Directory, basePort + 27, lab.PrimarySmtp.Host, lab.PrimarySmtp.Port, "plain-relay.suempresa.test"))
+        await using (RelayBackup relay = await RelayBackup.StartBesideAsync(lab))
         {
             await using ExactSmtpClient client = await ExactSmtpClient.ConnectAsync("127.0.0.1", relay.Port, "client.example.org");
             Assert.True(client.Ready, client.Greeting.ToString());

@@ -115,20 +115,15 @@ public sealed class FullDiskTests(FullDiskLabFixture lab, ITestOutputHelper outp
     /// its first scan of the maildirs has not finished, which on a loaded machine can outlast
     /// the lab's start); any other answer is the one under test.
     /// </summary>
-    private async Task<SmtpTransaction> SendAsync(CopyKey key, byte[] content)
-    {
-        for (int attempt = 1; ; attempt++)
-        {
-            SmtpTransaction t = await SendOnceAsync(lab.BackupSmtp, key, content);
-            bool notReady = !t.Accepted && t.Last.Code == 451 && t.Last.Text.Contains("4.3.0", StringComparison.Ordinal);
-            if (!notReady || attempt == 30)
+    private Task<SmtpTransaction> SendAsync(CopyKey key, byte[] content) =>
+        new SmtpRetry { Attempts = 30, Delay = TimeSpan.FromSeconds(2) }.SendAsync(
+            _ => SendOnceAsync(lab.BackupSmtp, key, content),
+            again: t => !t.Accepted && t.Last.Code == 451 && t.Last.Text.Contains("4.3.0", StringComparison.Ordinal),
+            beforeRetry: (_, t) =>
             {
-                return t;
-            }
-            output.WriteLine($"not ready yet ({t.Last}); again in 2 s");
-            await Task.Delay(TimeSpan.FromSeconds(2));
-        }
-    }
+                output.WriteLine($"not ready yet ({t.Last}); again in 2 s");
+                return Task.CompletedTask;
+            });
 
     private static async Task<SmtpTransaction> SendOnceAsync((string Host, int Port) backup, CopyKey key, byte[] content)
     {

@@ -1,5 +1,6 @@
 using System.Text;
 using Respaldo.Tests.Lab;
+using Respaldo.Tests.Smtp;
 using Xunit.Abstractions;
 
 namespace Respaldo.Tests.Border;
@@ -128,19 +129,15 @@ public sealed class PrimaryTrustTests(PrimaryTrustLabFixture lab, ITestOutputHel
     /// timeout, and Postfix then answers 451 4.7.1 "try again later", as it should); a 5xx or
     /// a 250 is the answer under test.
     /// </summary>
-    private async Task<SmtpReply> SendRetryingAsync((string Host, int Port) server, string from, string messageId)
-    {
-        for (int attempt = 1; ; attempt++)
-        {
-            SmtpReply reply = await SendAsync(server, from, messageId);
-            if (reply.Code is < 400 or >= 500 || attempt == 10)
+    private Task<SmtpReply> SendRetryingAsync((string Host, int Port) server, string from, string messageId) =>
+        new SmtpRetry { Attempts = 10, Delay = TimeSpan.FromSeconds(5) }.SendAsync(
+            _ => SendAsync(server, from, messageId),
+            again: r => SmtpRetry.IsTransient(r.Code),
+            beforeRetry: (n, r) =>
             {
-                return reply;
-            }
-            output.WriteLine($"attempt {attempt}: {reply.Text}; again in 5 s");
-            await Task.Delay(TimeSpan.FromSeconds(5));
-        }
-    }
+                output.WriteLine($"attempt {n}: {r.Text}; again in 5 s");
+                return Task.CompletedTask;
+            });
 
     private static async Task<SmtpReply> SendAsync((string Host, int Port) server, string from, string messageId)
     {

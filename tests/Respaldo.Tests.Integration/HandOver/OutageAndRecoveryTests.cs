@@ -36,8 +36,7 @@ public sealed class OutageAndRecoveryTests(LabFixture lab, ITestOutputHelper out
 
         // The reference: the same messages through a plain Postfix backup MX to the same primary.
         HashSet<string> respaldoFiles = [.. StoredMail.AllFiles(lab["PRIMARY_MAILDIRS"])];
-        int basePort = lab.BackupSmtp.Port - 25;
-        await using (PlainRelayBackup relay = await PlainRelayBackup.StartAsync(lab.Directory, basePort + 27, lab.PrimarySmtp.Host, lab.PrimarySmtp.Port, "plain-relay.suempresa.test"))
+        await using (RelayBackup relay = await RelayBackup.StartBesideAsync(lab))
         {
             await SendAllAsync("127.0.0.1", relay.Port, messages);
             await WaitForAsync(() => Ours(lab["PRIMARY_MAILDIRS"], run, exclude: respaldoFiles), copies, "relayed by the plain Postfix backup");

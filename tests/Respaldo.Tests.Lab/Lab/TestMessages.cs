@@ -2,7 +2,7 @@ using System.Text;
 
 namespace Respaldo.Tests.Lab;
 
-internal static class TestMessages
+public static class TestMessages
 {
     /// <summary>A small message with a unique Message-ID, LF line ends.</summary>
     public static byte[] Plain(string subject, string to = "info@suempresa.test", string extraHeaders = "") =>

@@ -120,9 +120,3 @@ public class LabFixture : IAsyncLifetime
         return (hostPort[..colon], int.Parse(hostPort[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
     }
 }
-
-[CollectionDefinition(Name)]
-public sealed class LabCollection : ICollectionFixture<LabFixture>
-{
-    public const string Name = "lab";
-}

@@ -62,7 +62,7 @@ public static partial class StoredMail
         message.Length >= offset + name.Length && Encoding.ASCII.GetString(message, offset, name.Length) == name;
 
     /// <summary>Where the header field starting at <paramref name="offset"/> ends, folded lines included.</summary>
-    internal static int EndOfHeader(byte[] message, int offset)
+    public static int EndOfHeader(byte[] message, int offset)
     {
         int i = offset;
         while (true)

@@ -7,7 +7,7 @@ namespace Respaldo.Tests.Journal;
 /// tier's start-up check; the integration tier, which compiles this file in, for respaldoctl's
 /// check and recover).
 /// </summary>
-internal static class JournalPages
+public static class JournalPages
 {
     /// <summary>
     /// The page number of the table's nth leaf: the table's root is an interior b-tree page

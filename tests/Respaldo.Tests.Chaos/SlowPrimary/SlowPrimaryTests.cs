@@ -190,9 +190,8 @@ public sealed class SlowPrimaryTests(ChaosLabFixture lab, ITestOutputHelper outp
     private int Copies(string sender) => _primary.Scan(k => k.Sender == sender).Count;
 
     private static List<(string Outcome, string Reply, double Ms)> Attempts(global::Respaldo.Journaling.Journal journal, string copy) =>
-        journal.Query("SELECT outcome, reply, duration_ms FROM handovers WHERE message = $m ORDER BY id",
-            c => c.Parameters.AddWithValue("$m", Path.GetFileName(copy)),
-            r => (r.GetString(0), r.IsDBNull(1) ? "" : r.GetString(1), r.GetDouble(2)));
+        LabJournal.Query(journal.Path, $"SELECT outcome, reply, duration_ms FROM handovers WHERE message = '{Path.GetFileName(copy).Replace("'", "''", StringComparison.Ordinal)}' ORDER BY id")
+            .Select(r => ((string)r[0]!, (string?)r[1] ?? "", Convert.ToDouble(r[2], System.Globalization.CultureInfo.InvariantCulture))).ToList();
 
     private string Sender(string what) => $"{what}.{Guid.NewGuid():N}@example.org";
 

@@ -25,7 +25,23 @@ public sealed class JournalRetentionTests : IAsyncLifetime
         Directory.Delete(_dir, recursive: true);
     }
 
-    private long Count(string sql) => _journal.Query(sql, _ => { }, r => r.GetInt64(0))[0];
+    // Note: the test reads the file the way an admin with sqlite3 would; the journal itself has no raw query.
+    private List<object> Column(string sql)
+    {
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = _journal.Path, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        connection.Open();
+        using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = sql;
+        using SqliteDataReader reader = command.ExecuteReader();
+        var values = new List<object>();
+        while (reader.Read())
+        {
+            values.Add(reader.GetValue(0));
+        }
+        return values;
+    }
+
+    private long Count(string sql) => (long)Column(sql)[0];
 
     private async Task RecordHistoryAsync(string tag)
     {
@@ -38,7 +54,7 @@ public sealed class JournalRetentionTests : IAsyncLifetime
         await _journal.RecordAlertAsync(new AlertRecord(tag + "-pending", now, "suempresa", "down", "s", "b", "{}", "pending", "none"));
         await _journal.RecordHoldAsync(new HoldRecord("suempresa", "info@suempresa.test", tag + "-held", 10, null, null, "/x/" + tag + "-held", "550", 550));
         await _journal.RecordHoldAsync(new HoldRecord("suempresa", "info@suempresa.test", tag + "-released", 10, null, null, "/x/" + tag + "-released", "550", 550));
-        long released = _journal.Query("SELECT id FROM holds WHERE message = $m", c => c.Parameters.AddWithValue("$m", tag + "-released"), r => r.GetInt64(0))[0];
+        long released = (long)Column($"SELECT id FROM holds WHERE message = '{tag}-released'")[0];
         await _journal.ResolveHoldAsync(released, "released");
     }
 
@@ -57,8 +73,8 @@ public sealed class JournalRetentionTests : IAsyncLifetime
         Assert.Equal(1, Count("SELECT COUNT(*) FROM handovers"));
         Assert.Equal(1, Count("SELECT COUNT(*) FROM verdicts"));
         Assert.Equal(0, Count("SELECT COUNT(*) FROM probes WHERE reply = 'old'"));
-        Assert.Equal(["new-pending", "new-sent", "old-pending"], _journal.Query("SELECT key FROM alerts ORDER BY key", _ => { }, r => r.GetString(0)));
-        Assert.Equal(["new-held", "new-released", "old-held"], _journal.Query("SELECT message FROM holds ORDER BY message", _ => { }, r => r.GetString(0)));
+        Assert.Equal(["new-pending", "new-sent", "old-pending"], Column("SELECT key FROM alerts ORDER BY key").Cast<string>().ToList());
+        Assert.Equal(["new-held", "new-released", "old-held"], Column("SELECT message FROM holds ORDER BY message").Cast<string>().ToList());
     }
 
     [Fact]

@@ -71,13 +71,8 @@ public sealed partial class AlertDispatcher : IDisposable
     /// <summary>After a restart: alerts still pending in the journal (younger than a day) are queued again.</summary>
     public int Resume()
     {
-        long since = (_time.GetUtcNow() - GiveUpAfter).ToUnixTimeMilliseconds();
-        List<(ComposedAlert Alert, string Email, string Webhook)> rows = _journal.Query(
-            "SELECT key, tenant, kind, at, subject, body, payload, email_state, webhook_state FROM alerts " +
-            "WHERE at >= $since AND (email_state = 'pending' OR webhook_state = 'pending') ORDER BY at",
-            c => c.Parameters.AddWithValue("$since", since),
-            r => (new ComposedAlert(r.GetString(0), r.GetString(1), r.GetString(2), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(3)),
-                r.GetString(4), r.GetString(5), r.GetString(6)), r.GetString(7), r.GetString(8)));
+        IEnumerable<(ComposedAlert Alert, string Email, string Webhook)> rows = _journal.PendingAlerts(_time.GetUtcNow() - GiveUpAfter)
+            .Select(r => (new ComposedAlert(r.Key, r.TenantId, r.Kind, r.At, r.Subject, r.Body, r.Payload), r.EmailState, r.WebhookState));
         DateTimeOffset now = _time.GetUtcNow();
         int queued = 0;
         foreach ((ComposedAlert alert, string email, string webhook) in rows)

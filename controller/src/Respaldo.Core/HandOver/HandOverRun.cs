@@ -196,8 +196,11 @@ public sealed partial class HandOverRun
                 Progress.AddDelivered(message.Size);
                 // The copy is deleted only once the 250 is durable; the worker does not wait for
                 // that (group commit), it goes on with the next message.
+                // Note: ExecuteSynchronously: a record the journal refused at once (closed, or its
+                // test seam) stops the run before this worker starts its next message; the
+                // journal completes its tasks asynchronously, so its writer never runs this.
                 _pending.Add(_context.Journal.RecordHandOverAsync(Record("delivered")).ContinueWith(
-                    t => AfterDeliveryRecorded(t, message, result), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default));
+                    t => AfterDeliveryRecorded(t, message, result), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default));
                 break;
             case HandOverOutcome.Deferred:
                 Progress.AddDeferred();

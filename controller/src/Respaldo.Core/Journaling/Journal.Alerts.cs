@@ -28,36 +28,45 @@ public sealed partial class Journal
 
     private static void MigrateAlerts(SqliteConnection connection, SqliteTransaction tx) => Run(connection, tx, AlertsSchema);
 
-    public Task RecordAlertAsync(AlertRecord r) => Enqueue(
+    private static readonly Statement InsertAlert = new(
         "INSERT OR IGNORE INTO alerts (key, at, tenant, kind, subject, body, payload, email_state, webhook_state) " +
         "VALUES ($key, $at, $tenant, $kind, $subject, $body, $payload, $email, $webhook)",
-        c =>
-        {
-            c.Parameters.AddWithValue("$key", r.Key);
-            c.Parameters.AddWithValue("$at", r.At.ToUnixTimeMilliseconds());
-            c.Parameters.AddWithValue("$tenant", r.TenantId);
-            c.Parameters.AddWithValue("$kind", r.Kind);
-            c.Parameters.AddWithValue("$subject", r.Subject);
-            c.Parameters.AddWithValue("$body", r.Body);
-            c.Parameters.AddWithValue("$payload", r.Payload);
-            c.Parameters.AddWithValue("$email", r.EmailState);
-            c.Parameters.AddWithValue("$webhook", r.WebhookState);
-        });
+        ("$key", SqliteType.Text), ("$at", SqliteType.Integer), ("$tenant", SqliteType.Text), ("$kind", SqliteType.Text), ("$subject", SqliteType.Text),
+        ("$body", SqliteType.Text), ("$payload", SqliteType.Text), ("$email", SqliteType.Text), ("$webhook", SqliteType.Text));
+
+    public Task RecordAlertAsync(AlertRecord r) => Enqueue(InsertAlert,
+        r.Key, r.At.ToUnixTimeMilliseconds(), r.TenantId, r.Kind, r.Subject, r.Body, r.Payload, r.EmailState, r.WebhookState);
+
+    private static Statement AlertAttempt(string channel) => new(
+        $"UPDATE alerts SET {channel}_state = $state, {channel}_attempts = {channel}_attempts + 1, {channel}_error = $error WHERE key = $key",
+        ("$state", SqliteType.Text), ("$error", SqliteType.Text), ("$key", SqliteType.Text));
+
+    private static readonly Statement EmailAttempt = AlertAttempt("email");
+    private static readonly Statement WebhookAttempt = AlertAttempt("webhook");
 
     /// <summary>Records the outcome of one delivery attempt of an alert on one channel ("email" or "webhook").</summary>
-    public Task RecordAlertAttemptAsync(string key, string channel, string state, string? error)
-    {
-        if (channel is not ("email" or "webhook"))
+    public Task RecordAlertAttemptAsync(string key, string channel, string state, string? error) => Enqueue(
+        channel switch
         {
-            throw new ArgumentOutOfRangeException(nameof(channel), channel, "email or webhook");
-        }
-        return Enqueue(
-            $"UPDATE alerts SET {channel}_state = $state, {channel}_attempts = {channel}_attempts + 1, {channel}_error = $error WHERE key = $key",
-            c =>
-            {
-                c.Parameters.AddWithValue("$key", key);
-                c.Parameters.AddWithValue("$state", state);
-                c.Parameters.AddWithValue("$error", (object?)error ?? DBNull.Value);
-            });
-    }
+            "email" => EmailAttempt,
+            "webhook" => WebhookAttempt,
+            _ => throw new ArgumentOutOfRangeException(nameof(channel), channel, "email or webhook"),
+        },
+        state, error, key);
+
+    /// <summary>Alerts recorded since a time that a channel still has to deliver, oldest first (queued again after a restart).</summary>
+    public IReadOnlyList<PendingAlert> PendingAlerts(DateTimeOffset since) => Query(
+        "SELECT key, tenant, kind, at, subject, body, payload, email_state, webhook_state FROM alerts " +
+        "WHERE at >= $since AND (email_state = 'pending' OR webhook_state = 'pending') ORDER BY at",
+        c => c.Parameters.Add("$since", SqliteType.Integer).Value = since.ToUnixTimeMilliseconds(),
+        r => new PendingAlert(r.GetString(0), r.GetString(1), r.GetString(2), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(3)),
+            r.GetString(4), r.GetString(5), r.GetString(6), r.GetString(7), r.GetString(8)));
+
+    /// <summary>A tenant's alerts, newest first, with each channel's state.</summary>
+    public IReadOnlyList<AlertRow> Alerts(string tenantId, int limit) => Query(
+        "SELECT id, at, kind, subject, email_state, email_attempts, email_error, webhook_state, webhook_attempts, webhook_error " +
+        "FROM alerts WHERE tenant = $t ORDER BY id DESC LIMIT $limit",
+        c => { c.Parameters.Add("$t", SqliteType.Text).Value = tenantId; c.Parameters.Add("$limit", SqliteType.Integer).Value = limit; },
+        r => new AlertRow(r.GetInt64(0), FromMs(r.GetInt64(1)), r.GetString(2), r.GetString(3), r.GetString(4), r.GetInt32(5), Text(r, 6),
+            r.GetString(7), r.GetInt32(8), Text(r, 9)));
 }

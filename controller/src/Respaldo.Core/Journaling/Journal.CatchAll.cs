@@ -21,18 +21,13 @@ public sealed partial class Journal
     private static void MigrateCatchAll(SqliteConnection connection, SqliteTransaction tx) => Run(connection, tx, CatchAllSchema);
 
     /// <summary>Records (or replaces) the last catch-all probe of one domain of a tenant; completes when durable.</summary>
-    public Task RecordCatchAllAsync(CatchAllRecord r) => Enqueue(
+    private static readonly Statement UpsertCatchAll = new(
         "INSERT INTO catch_all (tenant, domain, catch_all, checked_at, probe, reply) VALUES ($tenant, $domain, $catch, $at, $probe, $reply) " +
         "ON CONFLICT (tenant, domain) DO UPDATE SET catch_all = excluded.catch_all, checked_at = excluded.checked_at, probe = excluded.probe, reply = excluded.reply",
-        c =>
-        {
-            c.Parameters.AddWithValue("$tenant", r.TenantId);
-            c.Parameters.AddWithValue("$domain", r.Domain);
-            c.Parameters.AddWithValue("$catch", r.CatchAll ? 1 : 0);
-            c.Parameters.AddWithValue("$at", r.CheckedAt.ToUnixTimeMilliseconds());
-            c.Parameters.AddWithValue("$probe", r.Probe);
-            c.Parameters.AddWithValue("$reply", r.Reply);
-        });
+        ("$tenant", SqliteType.Text), ("$domain", SqliteType.Text), ("$catch", SqliteType.Integer), ("$at", SqliteType.Integer), ("$probe", SqliteType.Text), ("$reply", SqliteType.Text));
+
+    public Task RecordCatchAllAsync(CatchAllRecord r) => Enqueue(UpsertCatchAll,
+        r.TenantId, r.Domain, r.CatchAll ? 1 : 0, r.CheckedAt.ToUnixTimeMilliseconds(), r.Probe, r.Reply);
 
     /// <summary>The last catch-all probe of each domain of a tenant.</summary>
     public List<CatchAllRecord> LoadCatchAll(string tenantId) => Query(

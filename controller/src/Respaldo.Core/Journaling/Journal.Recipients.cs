@@ -25,32 +25,25 @@ public sealed partial class Journal
     }
 
     /// <summary>Records (or replaces) what a callout learned about one recipient; the task completes when it is durable.</summary>
-    public Task RecordRecipientAsync(RecipientRecord r) => Enqueue(
+    private static readonly Statement UpsertRecipient = new(
         "INSERT INTO recipients (tenant, address, valid, checked_at, code, reply) VALUES ($tenant, $address, $valid, $at, $code, $reply) " +
         "ON CONFLICT (tenant, address) DO UPDATE SET valid = excluded.valid, checked_at = excluded.checked_at, code = excluded.code, reply = excluded.reply",
-        c =>
-        {
-            c.Parameters.AddWithValue("$tenant", r.TenantId);
-            c.Parameters.AddWithValue("$address", r.Address);
-            c.Parameters.AddWithValue("$valid", r.Valid ? 1 : 0);
-            c.Parameters.AddWithValue("$at", r.CheckedAt.ToUnixTimeMilliseconds());
-            c.Parameters.AddWithValue("$code", (object?)r.Code ?? DBNull.Value);
-            c.Parameters.AddWithValue("$reply", r.Reply);
-        });
+        ("$tenant", SqliteType.Text), ("$address", SqliteType.Text), ("$valid", SqliteType.Integer), ("$at", SqliteType.Integer), ("$code", SqliteType.Integer), ("$reply", SqliteType.Text));
+
+    public Task RecordRecipientAsync(RecipientRecord r) => Enqueue(UpsertRecipient,
+        r.TenantId, r.Address, r.Valid ? 1 : 0, r.CheckedAt.ToUnixTimeMilliseconds(), r.Code, r.Reply);
+
+    private static readonly Statement ExpireRecipients = new(
+        "DELETE FROM recipients WHERE tenant = $tenant AND ((valid = 1 AND checked_at < $valid) OR (valid = 0 AND checked_at < $refused))",
+        ("$tenant", SqliteType.Text), ("$valid", SqliteType.Integer), ("$refused", SqliteType.Integer));
 
     /// <summary>
     /// Forgets the tenant's verdicts checked before <paramref name="validBefore"/> (accepted) or
     /// <paramref name="refusedBefore"/> (refused): an expired verdict is asked again, so keeping
     /// it would only let a dictionary attack grow the table for ever.
     /// </summary>
-    public Task ExpireRecipientsAsync(string tenantId, DateTimeOffset validBefore, DateTimeOffset refusedBefore) => Enqueue(
-        "DELETE FROM recipients WHERE tenant = $tenant AND ((valid = 1 AND checked_at < $valid) OR (valid = 0 AND checked_at < $refused))",
-        c =>
-        {
-            c.Parameters.AddWithValue("$tenant", tenantId);
-            c.Parameters.AddWithValue("$valid", validBefore.ToUnixTimeMilliseconds());
-            c.Parameters.AddWithValue("$refused", refusedBefore.ToUnixTimeMilliseconds());
-        });
+    public Task ExpireRecipientsAsync(string tenantId, DateTimeOffset validBefore, DateTimeOffset refusedBefore) =>
+        Enqueue(ExpireRecipients, tenantId, validBefore.ToUnixTimeMilliseconds(), refusedBefore.ToUnixTimeMilliseconds());
 
     /// <summary>Every cached verdict of one tenant (the front door loads them once, then keeps them in memory).</summary>
     public List<RecipientRecord> LoadRecipients(string tenantId) => Query(

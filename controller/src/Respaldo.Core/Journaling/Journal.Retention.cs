@@ -65,7 +65,7 @@ public sealed partial class Journal
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                int deleted = await Enqueue(new Pending(_ => { }, "", NewDone()) { Step = (c, tx) => PruneStep(c, tx, rule, cut) });
+                int deleted = await RunOnWriterAsync((c, tx) => PruneStep(c, tx, rule, cut));
                 total += deleted;
                 if (deleted < PruneBatch)
                 {

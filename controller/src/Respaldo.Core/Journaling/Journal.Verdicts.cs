@@ -23,20 +23,14 @@ public sealed partial class Journal
 
     private static void MigrateVerdicts(SqliteConnection connection, SqliteTransaction tx) => Run(connection, tx, VerdictsSchema);
 
-    public Task RecordVerdictAsync(VerdictRecord r) => Enqueue(
+    private static readonly Statement InsertVerdict = new(
         "INSERT INTO verdicts (at, tenant, reason, permanent, code, recipient, sender, client) " +
         "VALUES ($at, $tenant, $reason, $permanent, $code, $rcpt, $sender, $client)",
-        c =>
-        {
-            c.Parameters.AddWithValue("$at", r.At.ToUnixTimeMilliseconds());
-            c.Parameters.AddWithValue("$tenant", r.TenantId);
-            c.Parameters.AddWithValue("$reason", r.Reason);
-            c.Parameters.AddWithValue("$permanent", r.Permanent ? 1 : 0);
-            c.Parameters.AddWithValue("$code", r.Code);
-            c.Parameters.AddWithValue("$rcpt", (object?)r.Recipient ?? DBNull.Value);
-            c.Parameters.AddWithValue("$sender", (object?)r.Sender ?? DBNull.Value);
-            c.Parameters.AddWithValue("$client", (object?)r.Client ?? DBNull.Value);
-        });
+        ("$at", SqliteType.Integer), ("$tenant", SqliteType.Text), ("$reason", SqliteType.Text), ("$permanent", SqliteType.Integer),
+        ("$code", SqliteType.Text), ("$rcpt", SqliteType.Text), ("$sender", SqliteType.Text), ("$client", SqliteType.Text));
+
+    public Task RecordVerdictAsync(VerdictRecord r) => Enqueue(InsertVerdict,
+        r.At.ToUnixTimeMilliseconds(), r.TenantId, r.Reason, r.Permanent ? 1 : 0, r.Code, r.Recipient, r.Sender, r.Client);
 
     /// <summary>A tenant's verdicts since a time, counted by reason and kind (refused or deferred).</summary>
     public IReadOnlyList<VerdictCount> CountVerdicts(string tenantId, DateTimeOffset since) => Query(

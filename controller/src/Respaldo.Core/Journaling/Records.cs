@@ -27,3 +27,23 @@ public sealed record HoldRecord(
 /// <summary>An alert as recorded: what was said, and each channel's state (none | pending | sent | failed).</summary>
 public sealed record AlertRecord(
     string Key, DateTimeOffset At, string TenantId, string Kind, string Subject, string Body, string Payload, string EmailState, string WebhookState);
+
+/// <summary>One row of table probes, as the dashboard lists it.</summary>
+public sealed record ProbeRow(long Id, DateTimeOffset At, string Host, bool Up, string Stage, int? Code, string Reply, double LatencyMs, bool Tls);
+
+/// <summary>One row of table handovers, as the dashboard lists it.</summary>
+public sealed record HandOverRow(
+    long Id, DateTimeOffset At, string Mailbox, string Message, long Size, string? Sender, string? Recipient, string Host,
+    string Outcome, int? Code, string Reply, int Attempt, double DurationMs);
+
+/// <summary>One row of table alerts, as the dashboard lists it (each channel's state and attempts).</summary>
+public sealed record AlertRow(
+    long Id, DateTimeOffset At, string Kind, string Subject, string EmailState, int EmailAttempts, string? EmailError,
+    string WebhookState, int WebhookAttempts, string? WebhookError);
+
+/// <summary>An alert a channel still has to deliver (after a restart): what it says, and each channel's state.</summary>
+public sealed record PendingAlert(
+    string Key, string TenantId, string Kind, DateTimeOffset At, string Subject, string Body, string Payload, string EmailState, string WebhookState);
+
+/// <summary>Probe counts per outcome and total latency, for /metrics counters.</summary>
+public sealed record ProbeTotals(long Up, long Down, double LatencySecondsSum);

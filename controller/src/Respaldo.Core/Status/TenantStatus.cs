@@ -1,3 +1,4 @@
+using Respaldo.Journaling;
 using Respaldo.HandOver;
 using Respaldo.Primary;
 
@@ -54,23 +55,10 @@ public sealed record StorageStatus(long Used, long Limit, long DiskTotal, long D
     public bool DiskLow => DiskTotal > 0 && DiskFree < MinimumFree;
 }
 
-public sealed record ProbeRow(long Id, DateTimeOffset At, string Host, bool Up, string Stage, int? Code, string Reply, double LatencyMs, bool Tls);
-
-public sealed record HandOverRow(
-    long Id, DateTimeOffset At, string Mailbox, string Message, long Size, string? Sender, string? Recipient, string Host,
-    string Outcome, int? Code, string Reply, int Attempt, double DurationMs);
-
 public sealed record HoldRow(
     long Id, DateTimeOffset At, string Mailbox, string Message, long Size, string? Sender, string? Recipient, string Path, string Reason, int? Code, string State);
-
-public sealed record AlertRow(
-    long Id, DateTimeOffset At, string Kind, string Subject, string EmailState, int EmailAttempts, string? EmailError,
-    string WebhookState, int WebhookAttempts, string? WebhookError);
 
 public sealed record MailboxStatus(string Address, int Count, long Bytes, long? Quota);
 
 /// <summary>A chart's data: messages waiting at the end of each bucket, and the primary's state in it (null: no probe yet).</summary>
 public sealed record ChartSeries(DateTimeOffset Start, TimeSpan Bucket, IReadOnlyList<int> Waiting, IReadOnlyList<bool?> PrimaryUp);
-
-/// <summary>Probe counts per outcome and total latency, for /metrics counters.</summary>
-public sealed record ProbeTotals(long Up, long Down, double LatencySecondsSum);

@@ -2,6 +2,7 @@ using System.Net;
 using Prometheus;
 using Respaldo.Configuration;
 using Respaldo.Daemon.Web.Dashboard;
+using Respaldo.Journaling;
 using Respaldo.Primary;
 using Respaldo.Status;
 using Respaldo.Supervision;

@@ -1,3 +1,4 @@
+using Respaldo.Journaling;
 using Respaldo.Status;
 
 namespace Respaldo.Daemon.Web.Dashboard.Pages;

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Mvc;
 using Respaldo.Bounces;
 using Respaldo.HandOver;
+using Respaldo.Journaling;
 using Respaldo.Status;
 
 namespace Respaldo.Daemon.Web.Dashboard.Pages;

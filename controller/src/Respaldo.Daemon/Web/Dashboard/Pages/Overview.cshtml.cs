@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Mvc;
+using Respaldo.Journaling;
 using Respaldo.Status;
 
 namespace Respaldo.Daemon.Web.Dashboard.Pages;

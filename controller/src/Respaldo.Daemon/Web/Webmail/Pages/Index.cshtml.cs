@@ -1,3 +1,4 @@
+using Respaldo.Journaling;
 using Respaldo.Status;
 using Respaldo.Supervision;
 

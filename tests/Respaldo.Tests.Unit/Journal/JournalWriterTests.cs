@@ -1,0 +1,108 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+using Respaldo.Journaling;
+
+namespace Respaldo.Tests.Journal;
+
+/// <summary>The journal's single writer: a failure fails only its own row, the writer goes on, and a closed journal refuses at once.</summary>
+public sealed class JournalWriterTests : IAsyncLifetime
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("respaldo-writer-").FullName;
+    private Respaldo.Journaling.Journal _journal = null!;
+
+    public Task InitializeAsync()
+    {
+        _journal = Respaldo.Journaling.Journal.Open(Path.Combine(_dir, "journal.sqlite"), NullLogger.Instance);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _journal.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private static HandOverRecord Delivered(string message) =>
+        new("suempresa", "info@suempresa.test", message, 10, "a@b.test", "info@suempresa.test", "mx:25", "delivered", "Data", 250, "250 ok", 1, 3);
+
+    /// <summary>
+    /// Holds the writer in a step until released, so that every write queued meanwhile is
+    /// committed in the same next group (the writer takes all that waits, up to its group size).
+    /// </summary>
+    private (Task Held, TaskCompletionSource Release) HoldWriter()
+    {
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task held = _journal.RunOnWriterAsync((_, _) =>
+        {
+            entered.SetResult();
+            release.Task.Wait();
+            return 0;
+        });
+        entered.Task.Wait();
+        return (held, release);
+    }
+
+    private long DeliveredRows()
+    {
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = _journal.Path, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        connection.Open();
+        using SqliteCommand q = connection.CreateCommand();
+        q.CommandText = "SELECT COUNT(*) FROM handovers WHERE outcome = 'delivered'";
+        return (long)q.ExecuteScalar()!;
+    }
+
+    [Fact]
+    public async Task AnExceptionThatIsNotSqlitesFailsOnlyItsOwnWaiterAndTheWriterGoesOn()
+    {
+        (Task held, TaskCompletionSource release) = HoldWriter();
+        Task before = _journal.RecordHandOverAsync(Delivered("m1"));
+        Task<int> bad = _journal.RunOnWriterAsync((_, _) => throw new InvalidOperationException("not a SQLite failure"));
+        Task after = _journal.RecordHandOverAsync(Delivered("m2"));
+        release.SetResult();
+        await held;
+
+        InvalidOperationException e = await Assert.ThrowsAsync<InvalidOperationException>(() => bad);
+        Assert.Equal("not a SQLite failure", e.Message);
+        await before;
+        await after;
+        // The writer still serves: a later write is committed.
+        await _journal.RecordHandOverAsync(Delivered("m3"));
+        await _journal.FlushAsync();
+        Assert.Equal(3, DeliveredRows());
+    }
+
+    [Fact]
+    public async Task OneBadRowInAGroupOfGoodOnesFailsOnlyThatRow()
+    {
+        (Task held, TaskCompletionSource release) = HoldWriter();
+        var good = Enumerable.Range(0, 10).Select(i => _journal.RecordHandOverAsync(Delivered($"good-{i}"))).ToList();
+        // Note: handovers.host is NOT NULL: SQLite refuses this row (SQLITE_CONSTRAINT), as it would a row the code got wrong.
+        Task bad = _journal.RecordHandOverAsync(Delivered("bad") with { Host = null! });
+        good.AddRange(Enumerable.Range(10, 10).Select(i => _journal.RecordHandOverAsync(Delivered($"good-{i}"))));
+        release.SetResult();
+        await held;
+
+        SqliteException e = await Assert.ThrowsAsync<SqliteException>(() => bad);
+        Assert.Equal(19, e.SqliteErrorCode); // SQLITE_CONSTRAINT
+        await Task.WhenAll(good);
+        Assert.Equal(20, DeliveredRows());
+    }
+
+    [Fact]
+    public async Task WritesAfterDisposeFailAtOnce()
+    {
+        await _journal.RecordHandOverAsync(Delivered("m1"));
+        await _journal.DisposeAsync();
+
+        Task probe = _journal.RecordProbeAsync(new ProbeRecord(DateTimeOffset.UtcNow, "suempresa", "mx:25", true, "Quit", 250, "ok", 1, false, null));
+        Task delivery = _journal.RecordHandOverAsync(Delivered("m2"));
+
+        // Already failed when returned: nobody waits for a writer that is gone.
+        Assert.True(probe.IsFaulted);
+        Assert.True(delivery.IsFaulted);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => delivery);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => _journal.FlushAsync());
+    }
+}

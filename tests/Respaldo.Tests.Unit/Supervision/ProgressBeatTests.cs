@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Respaldo.Supervision;
 
 namespace Respaldo.Tests.Supervision;
@@ -5,13 +6,6 @@ namespace Respaldo.Tests.Supervision;
 /// <summary>The tenant loop's heartbeat while a hand-over runs: from bytes moved, not from messages settled.</summary>
 public sealed class ProgressBeatTests
 {
-    private sealed class ManualTime : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = new(2026, 12, 2, 10, 0, 0, TimeSpan.Zero);
-
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
-
     private static readonly TimeSpan Command = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan Data = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan Margin = TimeSpan.FromSeconds(30);
@@ -24,7 +18,7 @@ public sealed class ProgressBeatTests
     [Fact]
     public void ABigMessageToASlowPrimaryThatKeepsReadingNeverGoesOverdue()
     {
-        var time = new ManualTime();
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 2, 10, 0, 0, TimeSpan.Zero));
         var heartbeat = new Heartbeat("tenant a", time);
         var beat = new ProgressBeat(heartbeat, ProgressBeat.AllowanceFor(Command, Data, 1, 0, Margin));
         var settledOnly = new Heartbeat("tenant a (old rule)", time);
@@ -34,10 +28,10 @@ public sealed class ProgressBeatTests
         for (int look = 0; look < 150; look++)
         {
             beat.Observe(bytes);
-            time.Now += TimeSpan.FromSeconds(5);
+            time.Advance(TimeSpan.FromSeconds(5));
             bytes += 5 * 75_000;
-            Assert.False(heartbeat.IsOverdue(time.Now), $"overdue after {look * 5} s");
-            oldRuleOverdue |= settledOnly.IsOverdue(time.Now);
+            Assert.False(heartbeat.IsOverdue(time.GetUtcNow()), $"overdue after {look * 5} s");
+            oldRuleOverdue |= settledOnly.IsOverdue(time.GetUtcNow());
         }
         Assert.True(oldRuleOverdue);
     }
@@ -45,20 +39,20 @@ public sealed class ProgressBeatTests
     [Fact]
     public void AHandOverWhoseBytesStandStillIsOverdueOnlyAfterTheAllowance()
     {
-        var time = new ManualTime();
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 2, 10, 0, 0, TimeSpan.Zero));
         var heartbeat = new Heartbeat("tenant a", time);
         var beat = new ProgressBeat(heartbeat, TimeSpan.FromSeconds(100));
         Assert.True(beat.Observe(42));
-        DateTimeOffset start = time.Now;
+        DateTimeOffset start = time.GetUtcNow();
         for (int look = 0; look < 30; look++)
         {
-            time.Now += TimeSpan.FromSeconds(5);
+            time.Advance(TimeSpan.FromSeconds(5));
             Assert.False(beat.Observe(42));
         }
         Assert.False(heartbeat.IsOverdue(start + TimeSpan.FromSeconds(100)));
         Assert.True(heartbeat.IsOverdue(start + TimeSpan.FromSeconds(101)));
         Assert.True(beat.Observe(43));
-        Assert.False(heartbeat.IsOverdue(time.Now + TimeSpan.FromSeconds(100)));
+        Assert.False(heartbeat.IsOverdue(time.GetUtcNow() + TimeSpan.FromSeconds(100)));
     }
 
     [Fact]

@@ -15,23 +15,20 @@ namespace Respaldo.Supervision;
 ///     port keeps running every few seconds, so its return is noticed at once);
 /// (3) when a probe says "up", hand every due message over.
 /// "Hand over now" skips the waits: probe at once and send everything, retry delays ignored.
+/// Each turn, the loop takes a <see cref="TenantSnapshot"/>, asks the pure
+/// <see cref="TenantSteps.Next"/> what to do, and does it; what it knows of the primary lives
+/// in a <see cref="PrimaryTracker"/>.
 /// </summary>
 public sealed partial class TenantSupervisor : IDisposable
 {
     private readonly HandOverContext _context;
     private readonly PrimaryProber _prober;
+    private readonly PrimaryTracker _primary;
     private readonly SemaphoreSlim _wake = new(0, 1);
     private int _handOverNow;
     private int _probeRequested;
-    private bool _probedOnce;
-    private volatile PrimaryAvailability _availability = PrimaryAvailability.Unknown;
-    private volatile AdvertisedSize _advertisedSize = AdvertisedSize.NeverProbed;
-    private DateTimeOffset _nextProbe = DateTimeOffset.MinValue;
-    private DateTimeOffset _nextPortCheck = DateTimeOffset.MinValue;
-    private volatile PrimaryState _state = PrimaryState.Unknown;
     private volatile HandOverProgress? _current;
     private volatile HandOverProgress? _last;
-    private (HostPort Host, DateTimeOffset At)? _lastWorking;
 
     public TenantSupervisor(Tenant tenant, HandOverContext context, PrimaryProber prober)
     {
@@ -39,6 +36,7 @@ public sealed partial class TenantSupervisor : IDisposable
         _context = context;
         _prober = prober;
         Heartbeat = new Heartbeat($"tenant {tenant.Id}", context.Time);
+        _primary = new PrimaryTracker(context.Settings.Controller);
         RestoreFrontDoorView();
     }
 
@@ -54,13 +52,13 @@ public sealed partial class TenantSupervisor : IDisposable
     /// <summary>The longest an idle wait lasts before the loop goes around and beats again.</summary>
     public static TimeSpan BeatInterval { get; } = TimeSpan.FromSeconds(5);
 
-    public PrimaryState State => _state;
+    public PrimaryState State => _primary.View.State;
 
     /// <summary>The front door's view of the primary (with hysteresis): decides "accept only while the primary is down".</summary>
-    public PrimaryAvailability Availability => _availability;
+    public PrimaryAvailability Availability => _primary.View.Availability;
 
     /// <summary>The SIZE the primary advertised at its last successful probe (the front door never accepts more).</summary>
-    public AdvertisedSize AdvertisedSize => _advertisedSize;
+    public AdvertisedSize AdvertisedSize => _primary.View.Size;
 
     /// <summary>
     /// Asks for a probe soon (the front door saw a sender at the backup while it believes the
@@ -68,7 +66,7 @@ public sealed partial class TenantSupervisor : IDisposable
     /// </summary>
     public void RequestProbe()
     {
-        if (_availability.LastProbeAt is { } last && _context.Time.GetUtcNow() - last < _context.Settings.Controller.ProbeInterval)
+        if (Availability.LastProbeAt is { } last && _context.Time.GetUtcNow() - last < _context.Settings.Controller.ProbeInterval)
         {
             return;
         }
@@ -106,7 +104,11 @@ public sealed partial class TenantSupervisor : IDisposable
         }
     }
 
-    /// <summary>An out-of-band probe (respaldoctl probe): recorded and reflected in the state like any other.</summary>
+    /// <summary>
+    /// An out-of-band probe (respaldoctl probe): recorded and reflected in the state like any
+    /// other. Note: it runs beside the loop; the tracker takes both results under one lock, so
+    /// neither overwrites the other.
+    /// </summary>
     public async Task<IReadOnlyList<ProbeResult>> ProbeNowAsync(CancellationToken cancellationToken)
     {
         IReadOnlyList<ProbeResult> results = await ProbeAsync(cancellationToken);
@@ -170,82 +172,64 @@ public sealed partial class TenantSupervisor : IDisposable
             DateTimeOffset clock = _context.Time.GetUtcNow();
             IReadOnlyList<WaitingMessage> waiting = _context.Index.Snapshot(Tenant.Id);
             _context.Retries.Retain(waiting.Select(m => m.Key).ToHashSet(StringComparer.Ordinal));
-
-            if (waiting.Count == 0)
-            {
-                // Step 1: nothing waits. No probe at all until something arrives, except the front
-                // door's slow probe for tenants that accept mail only while their primary is down.
-                DateTimeOffset? idleProbe = NextIdleProbe();
-                if (Interlocked.Exchange(ref _probeRequested, 0) == 1 || (idleProbe is { } probeAt && clock >= probeAt))
-                {
-                    await ProbeAsync(cancellationToken);
-                    continue;
-                }
-                await WaitAsync(arrival, idleProbe, cancellationToken);
-                continue;
-            }
             List<WaitingMessage> due = now ? [.. waiting] : waiting.Where(m => _context.Retries.IsDue(m.Key, clock)).ToList();
-            if (due.Count == 0)
+            ControllerSettings pace = _context.Settings.Controller;
+            PrimaryView primary = _primary.View;
+            var snapshot = new TenantSnapshot(clock, waiting.Count, due.Count,
+                due.Count == 0 && waiting.Count > 0 ? _context.Retries.NextDue(waiting.Select(m => m.Key)) : null,
+                now, Volatile.Read(ref _probeRequested) == 1, PrimaryTracker.NextIdleProbe(primary, Tenant.AcceptOnlyWhilePrimaryDown, pace), primary);
+            TenantStep step = TenantSteps.Next(snapshot, pace.ProbeInterval);
+            switch (step.Kind)
             {
-                await WaitAsync(arrival, _context.Retries.NextDue(waiting.Select(m => m.Key)), cancellationToken);
-                continue;
-            }
-            if (!now && _state.Status == PrimaryStatus.Down && clock < _nextProbe)
-            {
-                // Step 2 while down: the next probe is scheduled; new mail does not hurry it. But
-                // while the primary refused even the TCP connection, watch its port every fast
-                // interval: the probe follows as soon as it opens (the back-off limits SMTP
-                // sessions, not this free check; the primary's return is noticed within seconds).
-                if (_state.LastProbe?.Stage == Smtp.SmtpStage.Connect)
-                {
-                    // Note: the loop also wakes every BeatInterval (watchdog) and for "hand over
-                    // now"; the port is checked only when its own time has come.
-                    await WaitAsync(null, _nextPortCheck < _nextProbe ? _nextPortCheck : _nextProbe, cancellationToken);
-                    DateTimeOffset woke = _context.Time.GetUtcNow();
-                    if (woke >= _nextPortCheck && woke < _nextProbe)
+                case StepKind.Rest:
+                case StepKind.WaitRetry:
+                    await WaitAsync(arrival, step.Until, cancellationToken);
+                    break;
+                case StepKind.WaitProbe:
+                    // Note: the loop also wakes every BeatInterval (watchdog) and for "hand over now".
+                    await WaitAsync(null, step.Until, cancellationToken);
+                    break;
+                case StepKind.CheckPort:
+                    bool accepted = await AnyHostAcceptsAsync(cancellationToken);
+                    _primary.PortChecked(_context.Time.GetUtcNow(), accepted);
+                    break;
+                case StepKind.Probe:
+                    Interlocked.Exchange(ref _probeRequested, 0);
+                    await ProbeAsync(cancellationToken);
+                    break;
+                case StepKind.ProbeThenHandOver:
+                    IReadOnlyList<ProbeResult> probes = await ProbeAsync(cancellationToken);
+                    if (probes.FirstOrDefault(p => p.Up) is { } up)
                     {
-                        _nextPortCheck = woke + _context.Settings.Controller.ProbeInterval;
-                        if (await AnyHostAcceptsAsync(cancellationToken))
-                        {
-                            _nextProbe = _context.Time.GetUtcNow();
-                        }
+                        await HandOverAsync(up.Host, due, cancellationToken, abort);
                     }
-                    continue;
-                }
-                await WaitAsync(null, _nextProbe, cancellationToken);
-                continue;
+                    else
+                    {
+                        _primary.Deferred(_context.Time.GetUtcNow());
+                    }
+                    break;
+                case StepKind.HandOver:
+                    await HandOverAsync(step.Host!, due, cancellationToken, abort);
+                    break;
             }
+        }
+    }
 
-            HostPort? host = now ? null : RecentlyWorkingHost(clock);
-            if (host is null)
-            {
-                IReadOnlyList<ProbeResult> probes = await ProbeAsync(cancellationToken);
-                ProbeResult? up = probes.FirstOrDefault(p => p.Up);
-                if (up is null)
-                {
-                    _nextPortCheck = _context.Time.GetUtcNow() + _context.Settings.Controller.ProbeInterval;
-                    _nextProbe = _context.Time.GetUtcNow() + ProbeSchedule.Next(_state.ConsecutiveFailures,
-                        _context.Settings.Controller.ProbeInterval, _context.Settings.Controller.ProbeIntervalMax);
-                    continue;
-                }
-                host = up.Host;
-            }
-
-            // Step 3.
-            var run = new HandOverRun(Tenant, host, due, _context);
-            _current = run.Progress;
-            HandOverProgress progress = await BeatWhileAsync(run.ExecuteAsync(cancellationToken, abort), run.Progress);
-            _current = null;
-            _last = progress;
-            if (progress.PrimaryLost)
-            {
-                _lastWorking = null;
-                MarkLost(host.ToString(), progress.StopReason ?? "the hand-over lost the primary");
-            }
-            else if (progress.Delivered > 0)
-            {
-                _lastWorking = (host, _context.Time.GetUtcNow());
-            }
+    /// <summary>Step 3: hands the due messages over to <paramref name="host"/>, and learns from how it went.</summary>
+    private async Task HandOverAsync(HostPort host, List<WaitingMessage> due, CancellationToken cancellationToken, CancellationToken abort)
+    {
+        var run = new HandOverRun(Tenant, host, due, _context);
+        _current = run.Progress;
+        HandOverProgress progress = await BeatWhileAsync(run.ExecuteAsync(cancellationToken, abort), run.Progress);
+        _current = null;
+        _last = progress;
+        if (progress.PrimaryLost)
+        {
+            Report(_primary.Lost(host.ToString(), progress.StopReason ?? "the hand-over lost the primary", _context.Time.GetUtcNow()));
+        }
+        else if (progress.Delivered > 0)
+        {
+            _primary.TookMail(host, _context.Time.GetUtcNow());
         }
     }
 
@@ -276,14 +260,6 @@ public sealed partial class TenantSupervisor : IDisposable
         return await running;
     }
 
-    /// <summary>
-    /// The host that took mail moments ago, if any: while mail keeps arriving and the primary
-    /// keeps taking it, a hand-over that just succeeded is a better probe than a probe, and
-    /// the primary is spared one SMTP session per arrival.
-    /// </summary>
-    private HostPort? RecentlyWorkingHost(DateTimeOffset now) =>
-        _state.Status == PrimaryStatus.Up && _lastWorking is { } w && now - w.At < _context.Settings.Controller.ProbeInterval ? w.Host : null;
-
     private async Task<bool> AnyHostAcceptsAsync(CancellationToken cancellationToken)
     {
         TimeSpan timeout = TimeSpan.FromSeconds(Math.Min(5, _context.Settings.Controller.CommandTimeout.TotalSeconds));
@@ -301,85 +277,44 @@ public sealed partial class TenantSupervisor : IDisposable
     {
         Heartbeat.Beat(ProbeAllowance);
         IReadOnlyList<ProbeResult> results = await _prober.ProbeAsync(Tenant, cancellationToken);
-        _probedOnce = true;
         foreach (ProbeResult r in results)
         {
-            PrimaryState before = _state;
-            _state = before.After(r);
-            if (r.Up)
-            {
-                _advertisedSize = new AdvertisedSize(true, r.Capabilities.MaxSize);
-            }
             _ = _context.Journal.RecordProbeAsync(new ProbeRecord(r.At, Tenant.Id, r.Host.ToString(), r.Up, r.Stage.ToString(),
                 r.Reply?.Code, r.Reply?.OneLine ?? r.Reason, r.Latency.TotalMilliseconds, r.Tls, r.Capabilities.MaxSize));
             LogProbe(_context.Logger, Tenant.Id, r.Host.ToString(), r.Up ? "up" : "down", r.Latency.TotalMilliseconds, r.Reason);
-            if (r.Up && before.Status != PrimaryStatus.Up)
-            {
-                _context.Events.Raise(new PrimaryCameUp(Tenant.Id, r.At, r.Host.ToString(), before.Status == PrimaryStatus.Down ? before.Since : null));
-            }
-            else if (!r.Up && before.Status != PrimaryStatus.Down)
-            {
-                // Note: from Unknown too: the first probe after a start (or after mail arrived
-                // while nothing was known) that finds the primary down is the outage's start.
-                _context.Events.Raise(new PrimaryWentDown(Tenant.Id, r.At, r.Host.ToString(), r.Reason));
-            }
         }
-        // Note: a tenant with several primary hosts is up when any of them answers (MX preference order).
-        ProbeResult last = results.FirstOrDefault(p => p.Up) ?? results[^1];
-        UpdateAvailability(last.Up, last.At);
+        Report(_primary.Observe(results));
         return results;
     }
 
-    private DateTimeOffset? NextIdleProbe()
+    /// <summary>Raises and logs what a probe or a lost hand-over changed.</summary>
+    private void Report(IReadOnlyList<PrimaryChange> changes)
     {
-        if (!Tenant.AcceptOnlyWhilePrimaryDown)
+        foreach (PrimaryChange change in changes)
         {
-            // Note: one probe at start when the primary's SIZE was never learned (the front door
-            // never accepts more than the primary advertised); later ones come with waiting mail.
-            return _advertisedSize.Known || _probedOnce ? null : DateTimeOffset.MinValue;
-        }
-        ControllerSettings pace = _context.Settings.Controller;
-        return _availability.NextIdleProbe(pace.ProbeInterval, pace.IdleProbeInterval, pace.UpAfter);
-    }
-
-    private void UpdateAvailability(bool up, DateTimeOffset at)
-    {
-        ControllerSettings pace = _context.Settings.Controller;
-        PrimaryAvailability before = _availability;
-        PrimaryAvailability after = before.After(up, at, pace.DownAfterFailures, pace.UpAfter);
-        _availability = after;
-        if (after.Verdict != before.Verdict)
-        {
-            LogFrontDoor(_context.Logger, Tenant.Id, after.Verdict.ToString().ToLowerInvariant(),
-                after.Verdict == PrimaryStatus.Down ? "the backup accepts mail" : "the backup defers mail to the primary");
+            switch (change)
+            {
+                case PrimaryUp up:
+                    _context.Events.Raise(new PrimaryCameUp(Tenant.Id, up.Probe.At, up.Probe.Host.ToString(), up.DownSince));
+                    break;
+                case PrimaryDown down:
+                    _context.Events.Raise(new PrimaryWentDown(Tenant.Id, down.At, down.Host, down.Reason));
+                    break;
+                case FrontDoorVerdict verdict:
+                    LogFrontDoor(_context.Logger, Tenant.Id, verdict.Verdict.ToString().ToLowerInvariant(),
+                        verdict.Verdict == PrimaryStatus.Down ? "the backup accepts mail" : "the backup defers mail to the primary");
+                    break;
+            }
         }
     }
 
     /// <summary>After a restart or reload: the front door's view from the journal's recent probes, if recent enough to trust.</summary>
     private void RestoreFrontDoorView()
     {
-        ControllerSettings pace = _context.Settings.Controller;
         List<(DateTimeOffset At, bool Up, long? MaxSize)> recent = _context.Journal.RecentProbes(Tenant.Id, 50);
         (bool known, long? size) = _context.Journal.LastAdvertisedSize(Tenant.Id);
-        _advertisedSize = known ? new AdvertisedSize(true, size) : AdvertisedSize.NeverProbed;
-        TimeSpan trust = (3 * pace.IdleProbeInterval) + pace.UpAfter;
-        if (recent.Count > 0 && _context.Time.GetUtcNow() - recent[0].At <= trust)
-        {
-            _availability = PrimaryAvailability.Replay(recent.AsEnumerable().Reverse().Select(p => (p.At, p.Up)), pace.DownAfterFailures, pace.UpAfter);
-        }
-    }
-
-    private void MarkLost(string host, string reason)
-    {
-        DateTimeOffset at = _context.Time.GetUtcNow();
-        PrimaryState before = _state;
-        _state = before.Lost(at);
-        _nextProbe = at + _context.Settings.Controller.ProbeInterval;
-        UpdateAvailability(false, at);
-        if (before.Status == PrimaryStatus.Up)
-        {
-            _context.Events.Raise(new PrimaryWentDown(Tenant.Id, at, host, reason));
-        }
+        _primary.Restore(recent.Select(p => (p.At, p.Up)).ToList(), known ? new AdvertisedSize(true, size) : AdvertisedSize.NeverProbed,
+            _context.Time.GetUtcNow());
     }
 
     private async Task WaitAsync(Task? arrival, DateTimeOffset? until, CancellationToken cancellationToken)

@@ -46,7 +46,12 @@ public sealed class CrashSafetyTests(LabFixture lab, ITestOutputHelper output)
         int killsMidway = 0;
         for (int k = 0; k < Kills; k++)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(random.Next(300, 1300)));
+            // Note: each kill comes when the hand-over has reached a random point of its own
+            // slice of the backlog, not after a fixed time: a hand-over that got faster finished
+            // between two timed kills and left the last ones nothing to interrupt.
+            int slice = Messages / (Kills + 2);
+            int point = Messages - (slice * (k + 1)) + random.Next(-slice / 3, (slice / 3) + 1);
+            await WaitUntilAsync(() => Ids(lab["BACKUP_MAILDIRS"], run).Count <= point, $"the hand-over to come down to {point} waiting", TimeSpan.FromMinutes(2));
             int waitingBefore = Ids(lab["BACKUP_MAILDIRS"], run).Count;
             ProcessRunner.Result kill = await lab.RunLabAsync("controller-kill", check: false);
             Assert.True(kill.ExitCode == 0, kill.ToString());

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Respaldo.Configuration;
 using Respaldo.HandOver;
@@ -153,11 +154,11 @@ public sealed class SlowPrimaryTests(ChaosLabFixture lab, ITestOutputHelper outp
     }
 
     /// <summary>
-    /// The same for a reload (SIGHUP, respaldoctl reload): the old supervisor finishes the message
-    /// in flight and journals it; only then does the new one start, and it has nothing to send.
+    /// The same for a reload (SIGHUP, respaldoctl reload): the supervisor stays, the message in
+    /// flight is not cut, it is delivered once and its copy deleted.
     /// </summary>
     [Fact]
-    public async Task AReloadDuringABigMessageToASlowPrimaryLetsItFinishOnceBeforeTheNewSupervisorStarts()
+    public async Task AReloadDuringABigMessageToASlowPrimaryLetsItFinishOnce()
     {
         RespaldoSettings settings = Settings(commandTimeout: 2, dataTimeout: 15, minimumDataRate: "16KiB");
         string sender = Sender("reload");
@@ -166,18 +167,102 @@ public sealed class SlowPrimaryTests(ChaosLabFixture lab, ITestOutputHelper outp
 
         await using (var run = await ControllerRun.StartAsync(settings))
         {
-            Supervisor old = run.Runtime.Supervisor;
+            Supervisor supervisor = run.Runtime.Supervisor;
             await WhileSendingAsync(run, sender);
+            HandOverProgress inFlight = supervisor.Find(Lento)!.Current!;
             Assert.Empty(await run.Runtime.ReloadAsync(CancellationToken.None));
-            Assert.NotSame(old, run.Runtime.Supervisor);
-            await run.Runtime.Supervisor.Watcher.Ready.WaitAsync(TimeSpan.FromSeconds(120));
-            // Note: the new supervisor starts only after the old one's message ended.
-            Assert.Equal(1, old.Find(Lento)!.Last?.Delivered);
+            Assert.Same(supervisor, run.Runtime.Supervisor);
+            await Eventually.WaitAsync(() => Task.FromResult(supervisor.Find(Lento)!.Last), last => last is not null, TimeSpan.FromSeconds(120), "the hand-over in flight at the reload to end");
+            Assert.Same(inFlight, supervisor.Find(Lento)!.Last);
+            Assert.Equal(1, inFlight.Delivered);
             Assert.False(File.Exists(copy), "the copy of the message in flight at the reload is still there");
-            Assert.Equal(0, run.Runtime.Supervisor.Index.Totals(Lento).Count);
+            Assert.Equal(0, supervisor.Index.Totals(Lento).Count);
         }
         Assert.Equal(1, Copies(sender));
     }
+
+    /// <summary>
+    /// Issue 13: a reload built a new supervisor (a full rescan, every retry time and every
+    /// primary's state lost, the message in flight cut). Three reloads during a hand-over of 500
+    /// messages: each lands while mail is moving, nothing is sent twice, and the log says the
+    /// index was kept each time, with no full scan but the first.
+    /// </summary>
+    [Fact]
+    public async Task ThreeReloadsDuringAHandOverOf500MessagesGiveNoDuplicateAndNoRescan()
+    {
+        const int Messages = 500;
+        RespaldoSettings settings = Settings(commandTimeout: 5, dataTimeout: 15, minimumDataRate: "16KiB", lentoRate: 40);
+        string batch = "three." + Guid.NewGuid().ToString("N")[..8];
+        for (int i = 0; i < Messages; i++)
+        {
+            Store(settings, "suempresa.test", "info", $"{batch}.{i}@example.org", 2 * 1024);
+        }
+
+        var logs = new ListLoggerFactory();
+        await using (var run = await ControllerRun.StartAsync(settings, logs))
+        {
+            Supervisor supervisor = run.Runtime.Supervisor;
+            await supervisor.Watcher.Ready.WaitAsync(TimeSpan.FromSeconds(60));
+            int scans = supervisor.Watcher.Scans;
+            foreach (int point in new[] { 400, 250, 100 })
+            {
+                await Eventually.WaitAsync(() => Task.FromResult(supervisor.Index.Totals(Lento).Count), n => n <= point, TimeSpan.FromSeconds(120), $"the hand-over down to {point} waiting");
+                Assert.True(supervisor.Find(Lento)!.Current is not null, $"no hand-over in flight at {point} waiting");
+                Assert.Empty(await run.Runtime.ReloadAsync(CancellationToken.None));
+                Assert.True(supervisor.Index.Totals(Lento).Count > 0, "the hand-over ended before the reload was applied");
+            }
+            await Eventually.WaitAsync(() => Task.FromResult(supervisor.Index.Totals(Lento).Count), n => n == 0, TimeSpan.FromSeconds(120), "the backup to empty");
+            Assert.Same(supervisor, run.Runtime.Supervisor);
+            Assert.Equal(scans, supervisor.Watcher.Scans);
+            output.WriteLine(string.Join('\n', logs.Logger.Lines.Where(l => l.EventId is 1003 or 1011 or 1012 or 1104).Select(l => l.Text)));
+            Assert.Equal(3, logs.Logger.Count(1012));
+            Assert.Equal(0, logs.Logger.Count(1011));
+            Assert.Equal(scans, logs.Logger.Count(1104));
+        }
+        List<string> senders = _primary.Scan(k => k.Sender.StartsWith(batch, StringComparison.Ordinal)).Select(c => c.Key.Sender).ToList();
+        Assert.Equal(Messages, senders.Distinct(StringComparer.Ordinal).Count());
+        Assert.Equal(Messages, senders.Count);
+    }
+
+    /// <summary>
+    /// A reload that shortens probeIntervalSeconds brings the next probe of a primary that is
+    /// down forward at once, and a deferred message keeps its retry time (it is not tried again
+    /// before it is due, as it was when the reload started a new retry schedule).
+    /// </summary>
+    [Fact]
+    public async Task AChangedProbeIntervalTakesEffectWithoutLosingARetryTime()
+    {
+        RespaldoSettings slow = Settings(commandTimeout: 2, dataTimeout: 10, minimumDataRate: "16KiB", probeInterval: 30, probeIntervalMax: 60);
+        string deferred = Sender("deferred");
+        _proxy.Force(new FaultPlan(FaultKind.TransientReply, FaultPoint.Mail, Code: 451), deferred);
+        string copy = Store(slow, "suempresa.test", "info", deferred, 4 * 1024);
+
+        await using var run = await ControllerRun.StartAsync(slow);
+        TenantSupervisor lento = run.Runtime.Supervisor.Find(Lento)!;
+        await Eventually.WaitAsync(() => Task.FromResult(Attempts(run.Journal, copy).Count), n => n == 1, TimeSpan.FromSeconds(60), "the first attempt, deferred");
+        Assert.Equal("deferred", Attempts(run.Journal, copy)[0].Outcome);
+        string key = run.Runtime.Supervisor.Index.Snapshot(Lento).Single().Key;
+        DateTimeOffset due = run.Runtime.Supervisor.Find(Lento)!.Retries.NextDue([key])!.Value;
+
+        // The primary goes away; new mail makes the loop probe it, and back off 30 s.
+        _proxy.Down(FaultKind.RefuseConnections);
+        Store(slow, "suempresa.test", "info", Sender("waiting"), 4 * 1024);
+        await Eventually.WaitAsync(() => Task.FromResult(lento.State.Status), s => s == Primary.PrimaryStatus.Down, TimeSpan.FromSeconds(60), "the probe that finds the primary down");
+        // Note: the probe at start (up) and this one (down), once the journal has them both.
+        int probes = await Eventually.WaitAsync(() => Task.FromResult(Probes(run.Journal)), n => n >= 2, TimeSpan.FromSeconds(10), "both probes journaled");
+
+        Settings(commandTimeout: 2, dataTimeout: 10, minimumDataRate: "16KiB", probeInterval: 0.5, probeIntervalMax: 1);
+        Assert.Empty(await run.Runtime.ReloadAsync(CancellationToken.None));
+        Assert.Same(lento, run.Runtime.Supervisor.Find(Lento));
+        Assert.Equal(due, lento.Retries.NextDue([key]));
+        Assert.Equal(1, lento.Retries.Attempts(key));
+        // Note: 30 s was the interval before; within 10 s, several probes at the new one.
+        await Eventually.WaitAsync(() => Task.FromResult(Probes(run.Journal)), n => n >= probes + 4, TimeSpan.FromSeconds(10), "probes at the new interval");
+        Assert.Single(Attempts(run.Journal, copy));
+    }
+
+    private static int Probes(global::Respaldo.Journaling.Journal journal) =>
+        Convert.ToInt32(LabJournal.Query(journal.Path, $"SELECT COUNT(*) FROM probes WHERE tenant = '{Lento}'")[0][0], CultureInfo.InvariantCulture);
 
     /// <summary>Until the throttled message's data is on its way (bytes moved beyond the envelope).</summary>
     private static Task WhileSendingAsync(ControllerRun run, string sender)
@@ -195,7 +280,8 @@ public sealed class SlowPrimaryTests(ChaosLabFixture lab, ITestOutputHelper outp
 
     private string Sender(string what) => $"{what}.{Guid.NewGuid():N}@example.org";
 
-    private RespaldoSettings Settings(double commandTimeout, double dataTimeout, string minimumDataRate)
+    private RespaldoSettings Settings(double commandTimeout, double dataTimeout, string minimumDataRate,
+        double probeInterval = 0.5, double probeIntervalMax = 2, int lentoRate = 0)
     {
         (string host, int port) = lab.PrimarySmtp;
         string path = Path.Combine(_dir, "respaldo.json");
@@ -206,14 +292,14 @@ public sealed class SlowPrimaryTests(ChaosLabFixture lab, ITestOutputHelper outp
               "stateDirectory": "{{_dir}}/state",
               "storage": { "allocation": "1GB", "minimumFree": "1000" },
               "controller": {
-                "probeIntervalSeconds": 0.5, "probeIntervalMaxSeconds": 2, "retryMaxSeconds": 600,
+                "probeIntervalSeconds": {{Number(probeInterval)}}, "probeIntervalMaxSeconds": {{Number(probeIntervalMax)}}, "retryMaxSeconds": 600,
                 "commandTimeoutSeconds": {{Number(commandTimeout)}}, "dataTimeoutSeconds": {{Number(dataTimeout)}},
                 "minimumDataRate": "{{minimumDataRate}}"
               },
               "tenants": [
                 {
                   "id": "{{Lento}}", "domains": ["suempresa.test"],
-                  "primary": { "hosts": ["{{_proxy.Address}}"], "tls": "none", "connections": 1 },
+                  "primary": { "hosts": ["{{_proxy.Address}}"], "tls": "none", "connections": 1, "maxMessagesPerSecond": {{lentoRate}} },
                   "mailboxes": [ { "address": "info@suempresa.test" } ]
                 },
                 {
@@ -259,19 +345,19 @@ public sealed class SlowPrimaryTests(ChaosLabFixture lab, ITestOutputHelper outp
         private readonly CancellationTokenSource _stop = new();
         private Task _running = Task.CompletedTask;
 
-        private ControllerRun(RespaldoSettings settings)
+        private ControllerRun(RespaldoSettings settings, ILoggerFactory? loggers)
         {
             Journal = global::Respaldo.Journaling.Journal.Open(settings.JournalPath, NullLogger.Instance);
-            Runtime = new RespaldoRuntime(settings, Journal, NullLoggerFactory.Instance, TimeProvider.System);
+            Runtime = new RespaldoRuntime(settings, Journal, loggers ?? NullLoggerFactory.Instance, TimeProvider.System);
         }
 
         public global::Respaldo.Journaling.Journal Journal { get; }
 
         public RespaldoRuntime Runtime { get; }
 
-        public static Task<ControllerRun> StartAsync(RespaldoSettings settings)
+        public static Task<ControllerRun> StartAsync(RespaldoSettings settings, ILoggerFactory? loggers = null)
         {
-            var run = new ControllerRun(settings);
+            var run = new ControllerRun(settings, loggers);
             run._running = Task.Run(() => run.Runtime.RunAsync(run._stop.Token));
             return Task.FromResult(run);
         }

@@ -203,7 +203,7 @@ public sealed class UnderSystemdTests(PermissiveBusLab lab) : IClassFixture<Perm
             int fixedReady = await notify.WaitForAsync(l => l.StartsWith("STATUS=", StringComparison.Ordinal) && !l.Contains("refused", StringComparison.Ordinal),
                 mark, TimeSpan.FromSeconds(30), "STATUS= without the refusal after a good reload");
             Assert.True(fixedReady > mark);
-            // The reloaded controller has scanned the mailboxes before more mail comes.
+            // The reloaded controller still knows the 3 waiting messages (its index was kept).
             await ServiceLab.WaitUntilAsync(async () =>
             {
                 ProcessRunner.Result q = await lab.CtlAsync("queue", "--json");

@@ -4,6 +4,7 @@ using Respaldo.Configuration;
 using Respaldo.HandOver;
 using Respaldo.Mailboxes;
 using Respaldo.Supervision;
+using Respaldo.Tests.Lab;
 using Respaldo.Tests.Smtp;
 
 namespace Respaldo.Tests.HandOver;

@@ -22,6 +22,21 @@ public sealed class MailboxIndexTests
     }
 
     [Fact]
+    public async Task AReloadKeepsWhatTheKeptTenantsHaveAndWakesTheLoopOfARemovedOne()
+    {
+        var index = new MailboxIndex(["a", "b"]);
+        index.Upsert(M("kept", 10, 100));
+        Task removedWaits = index.NextArrival("b");
+        index.UseTenants(["a", "c"]);
+        Assert.Equal((1, 10L), index.Totals("a"));
+        Assert.Equal((0, 0L), index.Totals("c"));
+        Assert.Equal((0, 0L), index.Totals("b"));
+        await removedWaits.WaitAsync(TimeSpan.FromSeconds(5));
+        index.Upsert(M("for-b", 1, 200) with { TenantId = "b" });
+        Assert.Equal((0, 0L), index.Totals("b"));
+    }
+
+    [Fact]
     public void ARenameKeepsOneEntryAndItsArrivalTime()
     {
         var index = new MailboxIndex(["a"]);

@@ -2,6 +2,7 @@ using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using Respaldo.Configuration;
 using Respaldo.Mailboxes;
+using Respaldo.Tests.Lab;
 
 namespace Respaldo.Tests.Mailboxes;
 
@@ -137,7 +138,7 @@ public sealed class MailboxWatcherTests : IDisposable
         Assert.Equal(0, Mono.Unix.Native.Syscall.mkfifo(Path.Combine(maildir, "new", "101.M1P1.host,S=10,W=11"), Mono.Unix.Native.FilePermissions.S_IRUSR));
         Directory.CreateDirectory(Path.Combine(maildir, "new", "102.M1P1.host,S=10,W=11"));
         File.CreateSymbolicLink(Path.Combine(maildir, "cur", "103.M1P1.host,S=10,W=11:2,S"), outside);
-        var logger = new Respaldo.Tests.HandOver.ListLogger();
+        var logger = new ListLogger();
         using var watcher = new MailboxWatcher(layout, index, _ => false, TimeSpan.FromHours(1), logger);
         using var cts = new CancellationTokenSource();
         Task run = watcher.RunAsync(cts.Token);

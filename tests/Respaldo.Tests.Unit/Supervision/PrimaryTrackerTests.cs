@@ -126,4 +126,24 @@ public sealed class PrimaryTrackerTests
         Assert.Equal(4_000, tracker.View.State.ConsecutiveFailures);
         Assert.Equal(4_000, tracker.View.Availability.FailureStreak);
     }
+
+    [Fact]
+    public void AReloadThatShortensTheProbeIntervalBringsTheNextProbeForwardAndALongerOnePutsNothingOff()
+    {
+        var tracker = new PrimaryTracker(Pace with { ProbeInterval = TimeSpan.FromSeconds(30), ProbeIntervalMax = TimeSpan.FromMinutes(10) });
+        tracker.Observe([Probe(up: false)]);
+        tracker.Deferred(_time.GetUtcNow());
+        Assert.Equal(_time.GetUtcNow() + TimeSpan.FromSeconds(30), tracker.View.NextProbe);
+
+        _time.Advance(TimeSpan.FromSeconds(2));
+        tracker.Use(Pace with { ProbeInterval = TimeSpan.FromSeconds(1), ProbeIntervalMax = TimeSpan.FromSeconds(5) }, _time.GetUtcNow());
+        Assert.Equal(_time.GetUtcNow() + TimeSpan.FromSeconds(1), tracker.View.NextProbe);
+        Assert.Equal(_time.GetUtcNow() + TimeSpan.FromSeconds(1), tracker.View.NextPortCheck);
+        Assert.Equal(1, tracker.View.State.ConsecutiveFailures);
+        Assert.Equal(TimeSpan.FromSeconds(1), tracker.Pace.ProbeInterval);
+
+        DateTimeOffset planned = tracker.View.NextProbe;
+        tracker.Use(Pace with { ProbeInterval = TimeSpan.FromMinutes(5), ProbeIntervalMax = TimeSpan.FromMinutes(30) }, _time.GetUtcNow());
+        Assert.Equal(planned, tracker.View.NextProbe);
+    }
 }

@@ -3,13 +3,34 @@ namespace Respaldo.HandOver;
 /// <summary>
 /// When a message the primary deferred (4xx, timeout, broken connection) may be tried again:
 /// 15 s after the first failure, doubling up to the configured ceiling. Kept in memory: after
-/// a restart every waiting message is simply due again.
+/// a restart every waiting message is simply due again; a reload keeps it. One per tenant:
+/// <see cref="Retain"/> forgets whatever the tenant no longer has waiting.
 /// </summary>
 public sealed class RetrySchedule(TimeSpan ceiling)
 {
     public static readonly TimeSpan First = TimeSpan.FromSeconds(15);
 
     private readonly object _lock = new();
+    private TimeSpan _ceiling = ceiling;
+
+    /// <summary>The longest delay (controller.retryMaxSeconds); a reload may change it, for the next deferral on.</summary>
+    public TimeSpan Ceiling
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _ceiling;
+            }
+        }
+        set
+        {
+            lock (_lock)
+            {
+                _ceiling = value;
+            }
+        }
+    }
     private readonly Dictionary<string, (int Attempts, DateTimeOffset NotBefore)> _entries = new(StringComparer.Ordinal);
 
     public static TimeSpan Delay(int attempts, TimeSpan ceiling) =>
@@ -37,7 +58,7 @@ public sealed class RetrySchedule(TimeSpan ceiling)
         lock (_lock)
         {
             int attempts = (_entries.TryGetValue(key, out var e) ? e.Attempts : 0) + 1;
-            _entries[key] = (attempts, now + Delay(attempts, ceiling));
+            _entries[key] = (attempts, now + Delay(attempts, _ceiling));
         }
     }
 

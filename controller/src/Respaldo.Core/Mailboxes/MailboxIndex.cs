@@ -21,6 +21,28 @@ public sealed class MailboxIndex
         }
     }
 
+    /// <summary>
+    /// After a reload: tenants new to the configuration start empty (the rescan that follows a
+    /// changed tenant map fills them), removed ones are forgotten (their mail stays on disk,
+    /// owned by nobody); everything else is kept as it is, without a rescan.
+    /// </summary>
+    public void UseTenants(IEnumerable<string> tenantIds)
+    {
+        var wanted = tenantIds.ToHashSet(StringComparer.Ordinal);
+        lock (_lock)
+        {
+            foreach (string id in _tenants.Keys.Where(id => !wanted.Contains(id)).ToList())
+            {
+                _tenants.Remove(id, out TenantMail? gone);
+                Signal(gone!);
+            }
+            foreach (string id in wanted.Where(id => !_tenants.ContainsKey(id)))
+            {
+                _tenants[id] = new TenantMail();
+            }
+        }
+    }
+
     /// <summary>Raised (outside the lock) for each message seen for the first time.</summary>
     public event Action<WaitingMessage>? Arrived;
 

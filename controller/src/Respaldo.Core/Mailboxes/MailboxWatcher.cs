@@ -12,11 +12,11 @@ namespace Respaldo.Mailboxes;
 /// </summary>
 public sealed partial class MailboxWatcher : IDisposable
 {
-    private readonly MaildirLayout _layout;
+    private volatile MaildirLayout _layout;
     private readonly MailboxIndex _index;
-    private readonly MailboxScanner _scanner;
+    private volatile MailboxScanner _scanner;
     private readonly Func<WaitingMessage, bool> _reconcile;
-    private readonly TimeSpan _rescanInterval;
+    private TimeSpan _rescanInterval;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _rescanRequested = new(0, 1);
     private FileSystemWatcher? _watcher;
@@ -35,6 +35,26 @@ public sealed partial class MailboxWatcher : IDisposable
         _rescanInterval = rescanInterval;
         _logger = logger;
     }
+
+    /// <summary>
+    /// After a reload: the tenant map (which domain is whose) and the rescan interval to use
+    /// from now on. The maildir root cannot change while running (it lives in the state directory).
+    /// </summary>
+    public void Use(MaildirLayout layout, TimeSpan rescanInterval)
+    {
+        if (layout.Root != _layout.Root)
+        {
+            throw new ArgumentException($"the maildir root cannot change while running ({_layout.Root} → {layout.Root})", nameof(layout));
+        }
+        _scanner = new MailboxScanner(layout, Strays);
+        _layout = layout;
+        _rescanInterval = rescanInterval;
+    }
+
+    /// <summary>How many full scans have run (the first at start); a reload that keeps the tenant map adds none.</summary>
+    public int Scans => _scans;
+
+    private int _scans;
 
     /// <summary>Completes once the first full scan is in the index.</summary>
     public Task Ready => _ready.Task;
@@ -219,9 +239,10 @@ public sealed partial class MailboxWatcher : IDisposable
     /// <summary>Reads every maildir and makes the index match it.</summary>
     public void FullScan()
     {
+        MailboxScanner scanner = _scanner;
         int mailboxes = 0;
         var seen = new HashSet<(string, string)>();
-        foreach ((string tenantId, string mailbox, List<WaitingMessage> messages) in _scanner.Scan())
+        foreach ((string tenantId, string mailbox, List<WaitingMessage> messages) in scanner.Scan())
         {
             mailboxes++;
             seen.Add((tenantId, mailbox));
@@ -243,7 +264,9 @@ public sealed partial class MailboxWatcher : IDisposable
             }
         }
         LastScanMailboxes = mailboxes;
-        Strays.RetainOnly(_scanner.LastStrays);
+        Strays.RetainOnly(scanner.LastStrays);
+        int scans = Interlocked.Increment(ref _scans);
+        LogScanned(_logger, scans, mailboxes);
     }
 
     private static string[] SafeFiles(string dir)
@@ -263,6 +286,9 @@ public sealed partial class MailboxWatcher : IDisposable
         _watcher?.Dispose();
         _rescanRequested.Dispose();
     }
+
+    [LoggerMessage(EventId = 1104, Level = LogLevel.Information, Message = "full scan #{Scan}: {Mailboxes} mailbox(es) read")]
+    private static partial void LogScanned(ILogger logger, int scan, int mailboxes);
 
     [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "cannot watch {Root} with inotify ({Reason}); falling back to rescans only")]
     private static partial void LogWatchFailed(ILogger logger, string root, string reason);

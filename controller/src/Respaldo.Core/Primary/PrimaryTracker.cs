@@ -56,11 +56,33 @@ public sealed class PrimaryTracker
     /// <summary>The current view (one consistent snapshot).</summary>
     public PrimaryView View => _view;
 
-    /// <summary>The controller settings the schedule and the hysteresis follow; a reload may change them.</summary>
-    public ControllerSettings Pace
+    /// <summary>The controller settings the schedule and the hysteresis follow.</summary>
+    public ControllerSettings Pace => _pace;
+
+    /// <summary>
+    /// A reload's new settings, from <paramref name="now"/> on. Everything learnt stays; a shorter
+    /// probe interval or ceiling brings the next probe and port check forward to what it would
+    /// give now (a longer one applies from the next deferral: nothing is put off).
+    /// </summary>
+    public void Use(ControllerSettings pace, DateTimeOffset now)
     {
-        get => _pace;
-        set => _pace = value;
+        lock (_gate)
+        {
+            ControllerSettings old = _pace;
+            _pace = pace;
+            if (old.ProbeInterval == pace.ProbeInterval && old.ProbeIntervalMax == pace.ProbeIntervalMax)
+            {
+                return;
+            }
+            PrimaryView view = _view;
+            DateTimeOffset probe = now + ProbeSchedule.Next(view.State.ConsecutiveFailures, pace.ProbeInterval, pace.ProbeIntervalMax);
+            DateTimeOffset port = now + pace.ProbeInterval;
+            _view = view with
+            {
+                NextProbe = probe < view.NextProbe ? probe : view.NextProbe,
+                NextPortCheck = port < view.NextPortCheck ? port : view.NextPortCheck,
+            };
+        }
     }
 
     /// <summary>

@@ -21,8 +21,9 @@ namespace Respaldo.Supervision;
 /// </summary>
 public sealed partial class TenantSupervisor : IDisposable
 {
-    private readonly HandOverContext _context;
-    private readonly PrimaryProber _prober;
+    private volatile HandOverContext _context;
+    private volatile PrimaryProber _prober;
+    private volatile Tenant _tenant;
     private readonly PrimaryTracker _primary;
     private readonly SemaphoreSlim _wake = new(0, 1);
     private int _handOverNow;
@@ -32,7 +33,7 @@ public sealed partial class TenantSupervisor : IDisposable
 
     public TenantSupervisor(Tenant tenant, HandOverContext context, PrimaryProber prober)
     {
-        Tenant = tenant;
+        _tenant = tenant;
         _context = context;
         _prober = prober;
         Heartbeat = new Heartbeat($"tenant {tenant.Id}", context.Time);
@@ -40,7 +41,29 @@ public sealed partial class TenantSupervisor : IDisposable
         RestoreFrontDoorView();
     }
 
-    public Tenant Tenant { get; }
+    /// <summary>The tenant's settings in use (a reload replaces them between two turns of the loop).</summary>
+    public Tenant Tenant => _tenant;
+
+    /// <summary>This tenant's retry times; kept across reloads.</summary>
+    public RetrySchedule Retries => _context.Retries;
+
+    /// <summary>
+    /// A reload: the tenant's new settings and the controller's new context (with this tenant's
+    /// own <see cref="Retries"/>) apply from the loop's next turn; what it knows of the primary and
+    /// every retry time stay. A hand-over in flight finishes with the settings it started with.
+    /// </summary>
+    public void Apply(Tenant tenant, HandOverContext context, PrimaryProber prober)
+    {
+        if (tenant.Id != _tenant.Id || !ReferenceEquals(context.Retries, _context.Retries))
+        {
+            throw new ArgumentException($"tenant {_tenant.Id}: a reload keeps the tenant's id and its retry schedule", nameof(tenant));
+        }
+        _tenant = tenant;
+        _prober = prober;
+        _context = context;
+        _primary.Use(context.Settings.Controller, context.Time.GetUtcNow());
+        Wake();
+    }
 
     /// <summary>
     /// Proof that this tenant's loop goes around (the systemd watchdog reads it). Waits wake

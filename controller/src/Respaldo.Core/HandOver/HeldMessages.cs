@@ -1,13 +1,8 @@
-using Microsoft.Data.Sqlite;
+using Respaldo.Journaling;
 using Respaldo.Bounces;
 using Respaldo.Supervision;
 
 namespace Respaldo.HandOver;
-
-/// <summary>One message in the hold area, as the journal's holds table records it.</summary>
-public sealed record HeldMessage(
-    long Id, string TenantId, string Mailbox, string Message, long Size, string? Sender, string? Recipient,
-    string Path, string Reason, int? Code, DateTimeOffset HeldAt);
 
 /// <summary>What became of a release or a bounce.</summary>
 public enum HoldDecision
@@ -43,16 +38,10 @@ public sealed class HeldMessages(RespaldoRuntime runtime, IBounceSender bounces,
     internal static readonly SemaphoreSlim OneDecisionAtATime = new(1, 1);
 
     /// <summary>Messages held now, oldest first; <paramref name="tenantId"/> null or "" for all tenants.</summary>
-    public IReadOnlyList<HeldMessage> List(string? tenantId) => runtime.Journal.Query(
-        "SELECT id, tenant, mailbox, message, size, sender, recipient, path, reason, code, at FROM holds " +
-        "WHERE state = 'held' AND ($tenant = '' OR tenant = $tenant) ORDER BY at, id",
-        c => c.Parameters.AddWithValue("$tenant", tenantId ?? ""),
-        Read);
+    public IReadOnlyList<HoldRow> List(string? tenantId) => runtime.Journal.HeldOldestFirst(string.IsNullOrEmpty(tenantId) ? null : tenantId);
 
-    public HeldMessage? Find(long id) => runtime.Journal.Query(
-        "SELECT id, tenant, mailbox, message, size, sender, recipient, path, reason, code, at FROM holds WHERE id = $id AND state = 'held'",
-        c => c.Parameters.AddWithValue("$id", id),
-        Read).FirstOrDefault();
+    /// <summary>A message held now, by its id (however old).</summary>
+    public HoldRow? Find(long id) => runtime.Journal.Hold(id) is { State: "held" } h ? h : null;
 
     /// <summary>Moves the held file back into its mailbox (new/); the watcher picks it up and the next hand-over sends it.</summary>
     public async Task<string> ReleaseAsync(long id, CancellationToken cancellationToken)
@@ -60,7 +49,7 @@ public sealed class HeldMessages(RespaldoRuntime runtime, IBounceSender bounces,
         await OneDecisionAtATime.WaitAsync(cancellationToken);
         try
         {
-            HeldMessage held = Find(id) ?? throw new NotHeldException($"no held message with id {id}");
+            HoldRow held = Find(id) ?? throw new NotHeldException($"no held message with id {id}");
             if (!File.Exists(held.Path))
             {
                 throw new NotHeldException($"held message {id} is no longer at {held.Path}");
@@ -124,7 +113,7 @@ public sealed class HeldMessages(RespaldoRuntime runtime, IBounceSender bounces,
         await OneDecisionAtATime.WaitAsync(cancellationToken);
         try
         {
-            HeldMessage held = Find(id) ?? throw new NotHeldException($"no held message with id {id}");
+            HoldRow held = Find(id) ?? throw new NotHeldException($"no held message with id {id}");
             if (!File.Exists(held.Path))
             {
                 throw new NotHeldException($"held message {id} is no longer at {held.Path}");
@@ -172,10 +161,4 @@ public sealed class HeldMessages(RespaldoRuntime runtime, IBounceSender bounces,
         int read = await stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken);
         return buffer[..read];
     }
-
-    private static HeldMessage Read(SqliteDataReader r) => new(
-        r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt64(4),
-        r.IsDBNull(5) ? null : r.GetString(5), r.IsDBNull(6) ? null : r.GetString(6),
-        r.GetString(7), r.GetString(8), r.IsDBNull(9) ? null : r.GetInt32(9),
-        DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(10)));
 }

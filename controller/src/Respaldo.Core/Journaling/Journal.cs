@@ -464,30 +464,12 @@ public sealed partial class Journal : IAsyncDisposable
     public Task RecordHandOverAsync(HandOverRecord r) => Enqueue(InsertHandOver,
         Now(), r.TenantId, r.Mailbox, r.Message, r.Size, r.Sender, r.Recipient, r.Host, r.Outcome, r.Stage, r.Code, r.Reply, r.Attempt, r.DurationMs);
 
-    private static readonly Statement InsertHold = new(
-        "INSERT INTO holds (at, tenant, mailbox, message, size, sender, recipient, path, reason, code) " +
-        "VALUES ($at, $tenant, $mailbox, $message, $size, $sender, $recipient, $path, $reason, $code)",
-        ("$at", SqliteType.Integer), ("$tenant", SqliteType.Text), ("$mailbox", SqliteType.Text), ("$message", SqliteType.Text), ("$size", SqliteType.Integer),
-        ("$sender", SqliteType.Text), ("$recipient", SqliteType.Text), ("$path", SqliteType.Text), ("$reason", SqliteType.Text), ("$code", SqliteType.Integer));
-
-    public Task RecordHoldAsync(HoldRecord r) => Enqueue(InsertHold,
-        Now(), r.TenantId, r.Mailbox, r.Message, r.Size, r.Sender, r.Recipient, r.Path, r.Reason, r.Code);
-
-    private static readonly Statement ResolveHold = new(
-        "UPDATE holds SET state = $state, resolved_at = $at WHERE id = $id AND state = 'held'",
-        ("$state", SqliteType.Text), ("$at", SqliteType.Integer), ("$id", SqliteType.Integer));
-
-    /// <summary>Marks a held message released (sent back to its mailbox) or bounced.</summary>
-    public Task ResolveHoldAsync(long holdId, string state) => Enqueue(ResolveHold, state, Now(), holdId);
-
     /// <summary>
     /// Runs a read-only query on its own connection (readers never block the writer in WAL mode).
-    /// Not public: every read is a typed method of the journal's partial files, so the schema is
+    /// Private: every read is a typed method of the journal's partial files, so the schema is
     /// known here only (docs/ARCHITECTURE.md, the journal).
     /// </summary>
-    // Note: internal, not private, only while the reads of table holds (StatusReader.Holds,
-    // HeldMessages, the supervisor's unrecorded holds) move into the journal with the holds room.
-    internal List<T> Query<T>(string sql, Action<SqliteCommand> bind, Func<SqliteDataReader, T> map)
+    private List<T> Query<T>(string sql, Action<SqliteCommand> bind, Func<SqliteDataReader, T> map)
     {
         using SqliteConnection connection = OpenConnection();
         using SqliteCommand q = connection.CreateCommand();

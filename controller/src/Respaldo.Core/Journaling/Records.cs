@@ -24,6 +24,11 @@ public sealed record HandOverRecord(
 public sealed record HoldRecord(
     string TenantId, string Mailbox, string Message, long Size, string? Sender, string? Recipient, string Path, string Reason, int? Code);
 
+/// <summary>One row of table holds: a message moved to the hold area, why, and what became of it (held, released, bounced).</summary>
+public sealed record HoldRow(
+    long Id, string TenantId, DateTimeOffset At, string Mailbox, string Message, long Size, string? Sender, string? Recipient,
+    string Path, string Reason, int? Code, string State);
+
 /// <summary>An alert as recorded: what was said, and each channel's state (none | pending | sent | failed).</summary>
 public sealed record AlertRecord(
     string Key, DateTimeOffset At, string TenantId, string Kind, string Subject, string Body, string Payload, string EmailState, string WebhookState);

@@ -1,5 +1,4 @@
 using Respaldo.Journaling;
-using Microsoft.Data.Sqlite;
 using Respaldo.Configuration;
 using Respaldo.Mailboxes;
 using Respaldo.Primary;
@@ -35,13 +34,14 @@ public sealed class StatusReader(RespaldoRuntime runtime, TimeProvider time)
         (int receivedToday, int receivedOutage) = Journal.ArrivalsSince(tenantId, today, outageStart);
         (int handedToday, int handedTotal) = Journal.DeliveriesSince(tenantId, today);
         IReadOnlyList<HoldRow> held = Holds(tenantId, "held");
-        long heldBytes = held.Sum(h => h.Size);
+        (int heldCount, long heldBytes) = Journal.HeldTotal(tenantId);
         ProbeRow? last = Probes(tenantId, null, null, 1) is [ProbeRow p, ..] ? p : null;
         return new TenantStatus(
             tenantId, tenant.Tenant.Name, state.Status, state.Since, last, waiting, bytes,
             receivedToday, receivedOutage, handedToday, handedTotal,
             held, heldBytes, Storage(tenant.Tenant, bytes + heldBytes), tenant.Current, tenant.Last)
         {
+            HeldCount = heldCount,
             Border = new BorderCounts(
                 BorderVerdicts(tenantId, today),
                 outageStart is { } outage ? BorderVerdicts(tenantId, outage) : []),
@@ -91,14 +91,17 @@ public sealed class StatusReader(RespaldoRuntime runtime, TimeProvider time)
     public IReadOnlyList<HandOverRow> HandOvers(string tenantId, string? search, string? outcome, int limit, long? beforeId = null) =>
         Journal.HandOvers(tenantId, search, outcome, limit, beforeId);
 
-    public IReadOnlyList<HoldRow> Holds(string tenantId, string? state) => Journal.Query(
-        "SELECT id, at, mailbox, message, size, sender, recipient, path, reason, code, state FROM holds WHERE tenant = $t " +
-        "AND ($state IS NULL OR state = $state) ORDER BY id DESC LIMIT 1000",
-        c => { c.Parameters.AddWithValue("$t", tenantId); c.Parameters.AddWithValue("$state", (object?)state ?? DBNull.Value); },
-        r => new HoldRow(r.GetInt64(0), FromMs(r.GetInt64(1)), r.GetString(2), r.GetString(3), r.GetInt64(4), Text(r, 5), Text(r, 6),
-            r.GetString(7), r.GetString(8), r.IsDBNull(9) ? null : r.GetInt32(9), r.GetString(10)));
+    /// <summary>The tenant's newest holds (at most <see cref="HoldPage"/>); <paramref name="state"/> filters. Older ones: <see cref="Hold"/> by id.</summary>
+    public IReadOnlyList<HoldRow> Holds(string tenantId, string? state) => Journal.Holds(tenantId, state, HoldPage);
 
-    public HoldRow? Hold(string tenantId, long id) => Holds(tenantId, null).FirstOrDefault(h => h.Id == id);
+    /// <summary>How many holds a list shows.</summary>
+    public const int HoldPage = 1000;
+
+    /// <summary>One of the tenant's holds by id, however old (beyond the list's newest <see cref="HoldPage"/> too).</summary>
+    public HoldRow? Hold(string tenantId, long id) => Journal.Hold(id) is { } h && h.TenantId == tenantId ? h : null;
+
+    /// <summary>How many messages the tenant has held now, and their bytes (all of them, not one page).</summary>
+    public (int Count, long Bytes) HeldTotal(string tenantId) => Journal.HeldTotal(tenantId);
 
     public IReadOnlyList<AlertRow> Alerts(string tenantId, int limit) => Journal.Alerts(tenantId, limit);
 
@@ -157,7 +160,4 @@ public sealed class StatusReader(RespaldoRuntime runtime, TimeProvider time)
         return new ChartSeries(start, TimeSpan.FromMilliseconds(bucketMs), waiting, timeline);
     }
 
-    private static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
-
-    private static string? Text(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
 }

@@ -23,6 +23,9 @@ public sealed record TenantStatus(
     HandOverProgress? Current,
     HandOverProgress? Last)
 {
+    /// <summary>How many messages are held now (<c>Held</c> lists the newest page of them).</summary>
+    public int HeldCount { get; init; }
+
     /// <summary>The border's refusals and deferrals: today (UTC) and since the primary went down.</summary>
     public BorderCounts Border { get; init; } = BorderCounts.Empty;
 
@@ -54,9 +57,6 @@ public sealed record StorageStatus(long Used, long Limit, long DiskTotal, long D
     public double Fraction => Limit <= 0 ? 0 : (double)Used / Limit;
     public bool DiskLow => DiskTotal > 0 && DiskFree < MinimumFree;
 }
-
-public sealed record HoldRow(
-    long Id, DateTimeOffset At, string Mailbox, string Message, long Size, string? Sender, string? Recipient, string Path, string Reason, int? Code, string State);
 
 public sealed record MailboxStatus(string Address, int Count, long Bytes, long? Quota);
 

@@ -310,7 +310,7 @@ public sealed partial class Supervisor : IDisposable
         {
             return;
         }
-        HashSet<string> recorded = Journal.Query("SELECT path FROM holds WHERE state = 'held'", _ => { }, r => r.GetString(0)).ToHashSet(StringComparer.Ordinal);
+        IReadOnlySet<string> recorded = Journal.HeldPaths();
         foreach (Configuration.Tenant tenant in Settings.Tenants)
         {
             string tenantDir = Path.Combine(Holds.Root, tenant.Id);

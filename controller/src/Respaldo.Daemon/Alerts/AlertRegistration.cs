@@ -131,7 +131,7 @@ internal sealed partial class AlertService(RespaldoRuntime runtime, AlertDispatc
         foreach (Tenant tenant in runtime.Settings.Tenants)
         {
             (_, long waiting) = runtime.Supervisor.Index.Totals(tenant.Id);
-            long held = status.Holds(tenant.Id, "held").Sum(h => h.Size);
+            (_, long held) = status.HeldTotal(tenant.Id);
             StorageStatus s = status.Storage(tenant, waiting + held);
             Submit(policy.ObserveStorage(tenant.Id, now, s.Fraction, s.Used, s.Limit, s.DiskFree, s.DiskLow));
         }

@@ -1,4 +1,5 @@
 using Respaldo.HandOver;
+using Respaldo.Journaling;
 using Respaldo.Mailboxes;
 using Respaldo.Primary;
 using Respaldo.Supervision;
@@ -78,7 +79,7 @@ internal static class Records
         { "arrived", Record.Millis(m.Arrived) },
     };
 
-    public static Record Held(HeldMessage h) => new()
+    public static Record Held(HoldRow h) => new()
     {
         { "id", h.Id },
         { "tenant", h.TenantId },
@@ -89,7 +90,7 @@ internal static class Records
         { "recipient", h.Recipient ?? "" },
         { "reason", h.Reason },
         { "code", h.Code ?? 0 },
-        { "held_at", Record.Millis(h.HeldAt) },
+        { "held_at", Record.Millis(h.At) },
     };
 
     public static Record Probe(ProbeResult p) => new()

@@ -3,6 +3,7 @@ using Respaldo.Configuration;
 using Respaldo.Daemon.Web.Dashboard;
 using Respaldo.Border;
 using Respaldo.HandOver;
+using Respaldo.Journaling;
 using Respaldo.Status;
 using Respaldo.Supervision;
 
@@ -75,7 +76,7 @@ internal static class StatusApi
         waiting = new { messages = s.Waiting, bytes = s.WaitingBytes },
         received = new { today = s.ReceivedToday, thisOutage = s.ReceivedThisOutage },
         handedOver = new { today = s.HandedOverToday, total = s.HandedOverTotal },
-        held = new { messages = s.Held.Count, bytes = s.HeldBytes, list = s.Held.Select(HoldJson) },
+        held = new { messages = s.HeldCount, bytes = s.HeldBytes, list = s.Held.Select(HoldJson) },
         storage = new { used = s.Storage.Used, limit = s.Storage.Limit, percent = Math.Round(s.Storage.Fraction * 100, 2), diskFree = s.Storage.DiskFree, diskTotal = s.Storage.DiskTotal },
         handOver = new { running = s.Current is not null, current = ProgressJson(s.Current, now), last = ProgressJson(s.Last, now) },
         border = new { today = BorderJson(s.Border.Today), thisOutage = BorderJson(s.Border.ThisOutage) },

@@ -68,7 +68,7 @@ internal static class MetricsRegistration
                 }
                 waiting.WithLabels(t.Id).Set(s.Waiting);
                 waitingBytes.WithLabels(t.Id).Set(s.WaitingBytes);
-                held.WithLabels(t.Id).Set(s.Held.Count);
+                held.WithLabels(t.Id).Set(s.HeldCount);
                 up.WithLabels(t.Id).Set(s.Primary == PrimaryStatus.Up ? 1 : 0);
                 storageUsed.WithLabels(t.Id).Set(s.Storage.Used);
                 storageLimit.WithLabels(t.Id).Set(s.Storage.Limit);

@@ -48,10 +48,41 @@ public sealed class HoldArea(string root)
     public static string Release(string heldPath, string maildir)
     {
         string newDir = Path.Combine(maildir, "new");
-        Directory.CreateDirectory(newDir);
+        foreach (string sub in new[] { "new", "cur", "tmp" })
+        {
+            CreateLikeParent(Path.Combine(maildir, sub));
+        }
         string destination = Path.Combine(newDir, Path.GetFileName(heldPath));
         File.Move(heldPath, destination, overwrite: false);
         AtomicFile.SyncDirectory(newDir);
         return destination;
+    }
+
+    /// <summary>
+    /// Creates a directory and its missing parents with the mode of the nearest one that exists
+    /// (the maildirs' 2770, group mail): a mailbox whose maildir is gone (removed by an admin) gets
+    /// it back as Dovecot would make it. Note: created with the daemon's umask (0027), Dovecot,
+    /// running as the mail user, could not write into it, and every later delivery to that
+    /// mailbox failed (451, left in Postfix's queue).
+    /// </summary>
+    private static void CreateLikeParent(string directory)
+    {
+        var missing = new Stack<string>();
+        string? existing = Path.GetFullPath(directory);
+        while (existing is not null && !Directory.Exists(existing))
+        {
+            missing.Push(existing);
+            existing = Path.GetDirectoryName(existing);
+        }
+        if (existing is null || missing.Count == 0)
+        {
+            return;
+        }
+        UnixFileMode mode = File.GetUnixFileMode(existing);
+        while (missing.TryPop(out string? dir))
+        {
+            Directory.CreateDirectory(dir);
+            File.SetUnixFileMode(dir, mode);
+        }
     }
 }

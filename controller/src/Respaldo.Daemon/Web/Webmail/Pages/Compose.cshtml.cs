@@ -1,4 +1,3 @@
-using System.Text;
 using MailKit.Net.Smtp;
 using MailKit.Security;
 using Microsoft.AspNetCore.Mvc;
@@ -235,20 +234,15 @@ public sealed partial class ComposeModel(RespaldoRuntime runtime, WebmailSession
         message.MessageId = MimeKit.Utils.MimeUtils.GenerateMessageId(Mailbox.Address[(Mailbox.Address.LastIndexOf('@') + 1)..]);
         if (Original is { } o && Mode is "reply" or "replyall")
         {
-            // Note: RFC 5322 §3.6.4: In-Reply-To is the parent's Message-ID; References is the
-            // parent's References (or In-Reply-To) followed by the parent's Message-ID.
-            if (o.MessageId is { } parent)
+            // Note: RFC 5322 §3.6.4 (Replies.ThreadUnder).
+            ReplyThread thread = Replies.ThreadUnder(o.MessageId, o.References, o.InReplyTo);
+            if (thread.InReplyTo is { } parent)
             {
                 message.InReplyTo = parent;
-                foreach (string r in o.References)
+                foreach (string r in thread.References)
                 {
                     message.References.Add(r);
                 }
-                if (o.References.Count == 0 && o.InReplyTo is { } grand)
-                {
-                    message.References.Add(grand);
-                }
-                message.References.Add(parent);
             }
         }
         var builder = new BodyBuilder { TextBody = (Body ?? "").Replace("\r\n", "\n") };
@@ -280,18 +274,8 @@ public sealed partial class ComposeModel(RespaldoRuntime runtime, WebmailSession
 
     private static string Join(IEnumerable<MailboxAddress> addresses) => string.Join(", ", addresses.Select(a => a.ToString()));
 
-    private static string Quote(MimeMessage o, string body)
-    {
-        var text = new StringBuilder();
-        string who = o.From.Mailboxes.FirstOrDefault()?.ToString() ?? "";
-        string when = o.Date == DateTimeOffset.MinValue ? "" : Respaldo.Daemon.Web.Shared.Texts.When(o.Date) + ", ";
-        text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{when}{who}:\n");
-        foreach (string line in body.Replace("\r\n", "\n").Split('\n'))
-        {
-            text.Append("> ").Append(line).Append('\n');
-        }
-        return text.ToString();
-    }
+    private static string Quote(MimeMessage o, string body) =>
+        Replies.Quote(o.Date == DateTimeOffset.MinValue ? null : o.Date, o.From.Mailboxes.FirstOrDefault()?.ToString() ?? "", body);
 
     private static string HtmlToText(string html)
     {

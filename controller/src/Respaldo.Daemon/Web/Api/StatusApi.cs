@@ -1,9 +1,6 @@
 using System.Security.Claims;
 using Respaldo.Configuration;
 using Respaldo.Daemon.Web.Dashboard;
-using Respaldo.Border;
-using Respaldo.HandOver;
-using Respaldo.Journaling;
 using Respaldo.Status;
 using Respaldo.Supervision;
 
@@ -20,90 +17,56 @@ internal static class StatusApi
 {
     public static IEndpointRouteBuilder MapStatusApi(this IEndpointRouteBuilder app)
     {
+        // Note: every body is a record of StatusApiContract written through its source-generated
+        // context (StatusApiJson), never an anonymous object: the field names are the contract's.
+        StatusApiJson json = StatusApiJson.Default;
         RouteGroupBuilder api = app.MapGroup("/api/v1").RequireAuthorization(DashboardAccess.ReadPolicy);
         api.MapGet("/tenants", (ClaimsPrincipal user, RespaldoRuntime runtime) =>
-            Results.Ok(DashboardAccess.Visible(user, runtime.Settings).Select(t => new { id = t.Id, name = t.Name })));
+            Results.Json<IReadOnlyList<ApiTenant>>([.. DashboardAccess.Visible(user, runtime.Settings).Select(t => new ApiTenant(t.Id, t.Name))], json.IReadOnlyListApiTenant));
         api.MapGet("/tenants/{tenant}/status", (string tenant, ClaimsPrincipal user, StatusReader status) =>
-            WithTenant(user, status, tenant, t => Results.Ok(StatusJson(status.Read(t.Id)!, status.Now))));
+            WithTenant(user, status, tenant, t => Results.Json(ApiStatus.From(status.Read(t.Id)!, status.Now), json.ApiStatus)));
         api.MapGet("/tenants/{tenant}/mailboxes", (string tenant, ClaimsPrincipal user, StatusReader status) =>
-            WithTenant(user, status, tenant, t => Results.Ok(status.Mailboxes(t.Id).Select(m => new { address = m.Address, messages = m.Count, bytes = m.Bytes, quota = m.Quota }))));
+            WithTenant(user, status, tenant, t => Results.Json<IReadOnlyList<ApiMailbox>>([.. status.Mailboxes(t.Id).Select(ApiMailbox.From)], json.IReadOnlyListApiMailbox)));
         api.MapGet("/tenants/{tenant}/probes", (string tenant, int? limit, string? result, ClaimsPrincipal user, StatusReader status) =>
-            WithTenant(user, status, tenant, t => Results.Ok(status.Probes(t.Id, result switch { "up" => true, "down" => false, _ => null }, null, Math.Clamp(limit ?? 100, 1, 1000))
-                .Select(p => new { id = p.Id, at = p.At, host = p.Host, up = p.Up, stage = p.Stage, code = p.Code, reply = p.Reply, latencyMs = Math.Round(p.LatencyMs, 1), tls = p.Tls }))));
+            WithTenant(user, status, tenant, t => Results.Json<IReadOnlyList<ApiProbe>>(
+                [.. status.Probes(t.Id, result switch { "up" => true, "down" => false, _ => null }, null, Math.Clamp(limit ?? 100, 1, 1000)).Select(ApiProbe.From)],
+                json.IReadOnlyListApiProbe)));
         api.MapGet("/tenants/{tenant}/handovers", (string tenant, int? limit, string? q, string? outcome, ClaimsPrincipal user, StatusReader status) =>
-            WithTenant(user, status, tenant, t => Results.Ok(status.HandOvers(t.Id, q, outcome, Math.Clamp(limit ?? 100, 1, 1000))
-                .Select(h => new { id = h.Id, at = h.At, mailbox = h.Mailbox, message = h.Message, size = h.Size, sender = h.Sender, recipient = h.Recipient, host = h.Host, outcome = h.Outcome, code = h.Code, reply = h.Reply, attempt = h.Attempt }))));
+            WithTenant(user, status, tenant, t => Results.Json<IReadOnlyList<ApiHandOver>>(
+                [.. status.HandOvers(t.Id, q, outcome, Math.Clamp(limit ?? 100, 1, 1000)).Select(ApiHandOver.From)],
+                json.IReadOnlyListApiHandOver)));
         api.MapGet("/tenants/{tenant}/held", (string tenant, ClaimsPrincipal user, StatusReader status) =>
-            WithTenant(user, status, tenant, t => Results.Ok(status.Holds(t.Id, "held").Select(HoldJson))));
+            WithTenant(user, status, tenant, t => Results.Json<IReadOnlyList<ApiHold>>([.. status.Holds(t.Id, "held").Select(ApiHold.From)], json.IReadOnlyListApiHold)));
         api.MapGet("/tenants/{tenant}/alerts", (string tenant, int? limit, ClaimsPrincipal user, StatusReader status) =>
-            WithTenant(user, status, tenant, t => Results.Ok(status.Alerts(t.Id, Math.Clamp(limit ?? 50, 1, 1000))
-                .Select(a => new { id = a.Id, at = a.At, kind = a.Kind, subject = a.Subject, email = a.EmailState, emailAttempts = a.EmailAttempts, webhook = a.WebhookState, webhookAttempts = a.WebhookAttempts }))));
+            WithTenant(user, status, tenant, t => Results.Json<IReadOnlyList<ApiAlert>>([.. status.Alerts(t.Id, Math.Clamp(limit ?? 50, 1, 1000)).Select(ApiAlert.From)], json.IReadOnlyListApiAlert)));
         api.MapGet("/tenants/{tenant}/progress", (string tenant, ClaimsPrincipal user, StatusReader status) =>
             WithTenant(user, status, tenant, t =>
             {
                 TenantSupervisor? s = status.Runtime.Supervisor.Find(t.Id);
-                return Results.Ok(new { running = s?.Current is not null, current = ProgressJson(s?.Current, status.Now), last = ProgressJson(s?.Last, status.Now), shown = ProgressJson(s?.Current ?? s?.Last, status.Now) });
+                return Results.Json(Progress(s, status.Now), json.ApiProgressState);
             }));
         // Note: writes in a group of their own: policies of a group and an endpoint are combined
         // (their schemes too), so under the read group a session cookie would be accepted here.
         RouteGroupBuilder writes = app.MapGroup("/api/v1").RequireAuthorization(DashboardAccess.WritePolicy);
-        writes.MapPost("/tenants/{tenant}/handover-now", (string tenant, ClaimsPrincipal user, StatusReader status) =>
+        writes.MapPost("/tenants/{tenant}/handover-now", (string tenant, ClaimsPrincipal user, StatusReader status, HttpResponse response) =>
             user.Identity?.AuthenticationType != DashboardAccess.TokenScheme
                 ? Results.StatusCode(StatusCodes.Status403Forbidden)
                 : WithTenant(user, status, tenant, t =>
                 {
                     status.Runtime.Supervisor.Find(t.Id)?.HandOverNow();
-                    return Results.Accepted($"/api/v1/tenants/{t.Id}/progress", new { requested = status.Now });
+                    // Note: what Results.Accepted(uri, value) did, with the contract's serializer.
+                    response.Headers.Location = $"/api/v1/tenants/{t.Id}/progress";
+                    return Results.Json(new ApiHandOverRequested(status.Now), json.ApiHandOverRequested, statusCode: StatusCodes.Status202Accepted);
                 }));
         return app;
     }
 
+    /// <summary>The body of GET progress: the running hand-over, the last one, and the one to show.</summary>
+    public static ApiProgressState Progress(TenantSupervisor? s, DateTimeOffset now) =>
+        new(s?.Current is not null, ApiProgress.From(s?.Current, now), ApiProgress.From(s?.Last, now), ApiProgress.From(s?.Current ?? s?.Last, now));
+
     private static IResult WithTenant(ClaimsPrincipal user, StatusReader status, string tenantId, Func<Tenant, IResult> then) =>
         DashboardAccess.Resolve(user, status.Runtime.Settings, tenantId) is { } t && status.Runtime.Supervisor.Find(t.Id) is not null
             ? then(t)
-            : Results.NotFound(new { error = "no such tenant" });
-
-    public static object StatusJson(TenantStatus s, DateTimeOffset now) => new
-    {
-        tenant = s.TenantId,
-        name = s.Name,
-        primary = new
-        {
-            state = s.Primary.ToString().ToLowerInvariant(),
-            since = s.PrimarySince,
-            lastProbe = s.LastProbe is { } p ? new { at = p.At, host = p.Host, up = p.Up, reply = p.Reply, latencyMs = Math.Round(p.LatencyMs, 1) } : null,
-        },
-        waiting = new { messages = s.Waiting, bytes = s.WaitingBytes },
-        received = new { today = s.ReceivedToday, thisOutage = s.ReceivedThisOutage },
-        handedOver = new { today = s.HandedOverToday, total = s.HandedOverTotal },
-        held = new { messages = s.HeldCount, bytes = s.HeldBytes, list = s.Held.Select(HoldJson) },
-        storage = new { used = s.Storage.Used, limit = s.Storage.Limit, percent = Math.Round(s.Storage.Fraction * 100, 2), diskFree = s.Storage.DiskFree, diskTotal = s.Storage.DiskTotal },
-        handOver = new { running = s.Current is not null, current = ProgressJson(s.Current, now), last = ProgressJson(s.Last, now) },
-        border = new { today = BorderJson(s.Border.Today), thisOutage = BorderJson(s.Border.ThisOutage) },
-        recipients = new { catchAll = s.CatchAll.Select(c => new { domain = c.Domain, checkedAt = c.CheckedAt, probe = c.Probe, reply = c.Reply }) },
-    };
-
-    /// <summary>{ refused: { reason: n, ... }, deferred: { reason: n, ... } }: every reason present, zeros included.</summary>
-    private static object BorderJson(IReadOnlyList<BorderCount> counts) => new
-    {
-        refused = Respaldo.Border.RefusalReasons.All.ToDictionary(r => r.Label(), r => counts.Where(c => c.Permanent && c.Reason == r.Label()).Sum(c => c.Count)),
-        deferred = Respaldo.Border.RefusalReasons.All.ToDictionary(r => r.Label(), r => counts.Where(c => !c.Permanent && c.Reason == r.Label()).Sum(c => c.Count)),
-    };
-
-    private static object HoldJson(HoldRow h) => new { id = h.Id, at = h.At, mailbox = h.Mailbox, message = h.Message, size = h.Size, sender = h.Sender, reason = h.Reason, code = h.Code };
-
-    public static object? ProgressJson(HandOverProgress? p, DateTimeOffset now) => p is null ? null : new
-    {
-        host = p.Host,
-        total = p.Total,
-        done = p.Done,
-        delivered = p.Delivered,
-        deferred = p.Deferred,
-        held = p.Held,
-        bytes = p.Bytes,
-        started = p.Started,
-        finished = p.Finished,
-        rate = Math.Round(p.Rate(now), 1),
-        stopReason = p.StopReason,
-    };
+            : Results.Json(new ApiError("no such tenant"), StatusApiJson.Default.ApiError, statusCode: StatusCodes.Status404NotFound);
 }

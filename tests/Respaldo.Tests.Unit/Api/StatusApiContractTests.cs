@@ -26,11 +26,12 @@ public sealed class StatusApiContractTests
         last.AddHeld();
         last.Finish(Now.AddHours(-1).AddSeconds(7));
         last.StopReason = "primary lost";
-        var hold = new HoldRow(7, Now.AddMinutes(-5), "info@suempresa.test", "1764669600.M1P2.host", 2048, "a@b.test", "info@suempresa.test", "/x", "550 5.1.1 <info> unknown", 550, "held");
+        var hold = new HoldRow(7, "suempresa", Now.AddMinutes(-5), "info@suempresa.test", "1764669600.M1P2.host", 2048, "a@b.test", "info@suempresa.test", "/x", "550 5.1.1 <info> unknown", 550, "held");
         return new TenantStatus("suempresa", "Su Empresa Ñ <S.L.>", PrimaryStatus.Down, Now.AddMinutes(-30),
             new ProbeRow(3, Now.AddMinutes(-1), "mx.suempresa.test", false, "connect", 421, "421 busy", 12.345, true),
             4, 4096, 5, 3, 2, 99, [hold], 2048, new StorageStatus(300, 1000, 5000, 4000, 100), current, last)
         {
+            HeldCount = 1,
             Border = new BorderCounts([new BorderCount("dnsbl", true, 3), new BorderCount("dnsbl", false, 1)], [new BorderCount("dmarc", true, 2)]),
             CatchAll = [new CatchAllDomain("suempresa.test", Now.AddDays(-1), "x7q@suempresa.test", "250 ok")],
         };

@@ -9,6 +9,8 @@ using Respaldo.Tests.ChaosLab;
 using Respaldo.Tests.Faults;
 using Respaldo.Tests.Lab;
 using Xunit.Abstractions;
+using Respaldo.Events;
+using Respaldo.Health;
 
 namespace Respaldo.Tests.SlowPrimary;
 

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Respaldo.ControlBus;
 using Respaldo.Tests.Lab;
 using Tmds.DBus.Protocol;
+using Respaldo.Events;
 
 namespace Respaldo.Tests.Service.ControlBus;
 

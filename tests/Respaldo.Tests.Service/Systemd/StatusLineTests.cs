@@ -1,6 +1,7 @@
 using Respaldo.Daemon.Systemd;
 using Respaldo.HandOver;
 using Respaldo.Primary;
+using Respaldo.Events;
 
 namespace Respaldo.Tests.Service.Systemd;
 

@@ -2,6 +2,7 @@ using Respaldo.Alerts;
 using Respaldo.HandOver;
 using Respaldo.Mailboxes;
 using Respaldo.Supervision;
+using Respaldo.Events;
 
 namespace Respaldo.Tests.Alerts;
 

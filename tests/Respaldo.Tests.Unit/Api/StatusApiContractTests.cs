@@ -4,6 +4,7 @@ using Respaldo.HandOver;
 using Respaldo.Journaling;
 using Respaldo.Primary;
 using Respaldo.Status;
+using Respaldo.Events;
 
 namespace Respaldo.Tests.Api;
 

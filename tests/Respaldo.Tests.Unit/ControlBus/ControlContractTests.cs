@@ -1,5 +1,6 @@
 using System.Xml.Linq;
 using Respaldo.ControlBus;
+using Respaldo.Events;
 
 namespace Respaldo.Tests.ControlBus;
 

@@ -6,6 +6,8 @@ using Respaldo.Mailboxes;
 using Respaldo.Supervision;
 using Respaldo.Tests.Lab;
 using Respaldo.Tests.Smtp;
+using Respaldo.Events;
+using Respaldo.Holds;
 
 namespace Respaldo.Tests.HandOver;
 

@@ -1,4 +1,5 @@
 using Respaldo.HandOver;
+using Respaldo.Holds;
 
 namespace Respaldo.Tests.HandOver;
 

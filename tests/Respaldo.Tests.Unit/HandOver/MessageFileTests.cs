@@ -1,5 +1,6 @@
 using Mono.Unix.Native;
 using Respaldo.HandOver;
+using Respaldo.Mailboxes;
 
 namespace Respaldo.Tests.HandOver;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using Respaldo.HandOver;
+using Respaldo.Mailboxes;
 
 namespace Respaldo.Tests.HandOver;
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 using Respaldo.Supervision;
+using Respaldo.Health;
 
 namespace Respaldo.Tests.Supervision;
 

@@ -1,3 +1,5 @@
+using Respaldo.Events;
+
 namespace Respaldo.Alerts;
 
 /// <summary>What an alert is about. The wire name (webhook "kind", journal, mail header) is stable.</summary>

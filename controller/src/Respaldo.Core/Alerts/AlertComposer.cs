@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using Respaldo.Configuration;
+using Respaldo.Events;
 
 namespace Respaldo.Alerts;
 

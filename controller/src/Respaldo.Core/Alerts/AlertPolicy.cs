@@ -1,5 +1,6 @@
 using Respaldo.HandOver;
 using Respaldo.Supervision;
+using Respaldo.Events;
 
 namespace Respaldo.Alerts;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using MimeKit;
-using Respaldo.HandOver;
+using Respaldo.Mailboxes;
 
 namespace Respaldo.Bounces;
 

@@ -5,7 +5,8 @@ using Respaldo.Configuration;
 using Respaldo.Journaling;
 using Respaldo.Mailboxes;
 using Respaldo.Smtp;
-using Respaldo.Supervision;
+using Respaldo.Events;
+using Respaldo.Holds;
 
 namespace Respaldo.HandOver;
 
@@ -255,7 +256,7 @@ public sealed partial class HandOverRun
         }
         try
         {
-            DeliveredCopy.Delete(message);
+            StoredCopy.Delete(message);
         }
         catch (IOException e)
         {

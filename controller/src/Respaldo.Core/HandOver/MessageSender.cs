@@ -36,7 +36,7 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
     /// </summary>
     public async Task<(HandOverResult Result, Envelope? Envelope)> SendAsync(WaitingMessage message, CancellationToken cancellationToken)
     {
-        MessageFileOpening opening = OpenMessage(message);
+        MessageFileOpening opening = StoredCopy.Open(message, open);
         switch (opening.State)
         {
             case MessageFileState.Gone:
@@ -179,22 +179,6 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
             total += n;
         }
         return total;
-    }
-
-    /// <summary>Opens the message where it was seen, or where Dovecot moved it; Gone when it is nowhere.</summary>
-    private MessageFileOpening OpenMessage(WaitingMessage message)
-    {
-        string? path = message.Path;
-        for (int attempt = 0; attempt < 3 && path is not null; attempt++)
-        {
-            MessageFileOpening opening = MessageFile.Open(path, open);
-            if (opening.State != MessageFileState.Gone)
-            {
-                return opening;
-            }
-            path = MaildirLayout.Relocate(message.MaildirPath, message.BaseName);
-        }
-        return new MessageFileOpening(MessageFileState.Gone, null, "the file is gone");
     }
 
     /// <summary>A message the primary cannot take as it is is held and reported, never rewritten (docs/ARCHITECTURE.md, "The hold path").</summary>

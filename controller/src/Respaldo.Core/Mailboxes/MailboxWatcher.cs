@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Respaldo.Health;
 
 namespace Respaldo.Mailboxes;
 
@@ -93,7 +94,7 @@ public sealed partial class MailboxWatcher : IDisposable
     }
 
     /// <summary>Proof of life for the systemd watchdog (set by the supervisor); beats while waiting and before each scan.</summary>
-    public Supervision.Heartbeat? Heartbeat { get; set; }
+    public Heartbeat? Heartbeat { get; set; }
 
     // Note: a full scan of many thousands of maildirs on a slow disk takes minutes, not hours.
     private static readonly TimeSpan ScanAllowance = TimeSpan.FromMinutes(15);
@@ -101,7 +102,7 @@ public sealed partial class MailboxWatcher : IDisposable
     /// <summary>Waits for a requested rescan or the rescan interval, beating every few seconds meanwhile.</summary>
     private async Task WaitForRescanAsync(CancellationToken cancellationToken)
     {
-        TimeSpan beat = Supervision.TenantSupervisor.BeatInterval;
+        TimeSpan beat = Heartbeat.LoopInterval;
         DateTime until = DateTime.UtcNow + _rescanInterval;
         while (true)
         {

@@ -24,10 +24,13 @@ public sealed class MaildirLayout(string root, TenantDirectory tenants)
         return at > 0 && at < address.Length - 1 && string.Equals(address, mailbox, StringComparison.OrdinalIgnoreCase);
     }
 
-    public string MaildirOf(string address)
+    public string MaildirOf(string address) => MaildirOf(Root, address);
+
+    /// <summary>The maildir of <paramref name="address"/> under the maildirs' <paramref name="root"/>.</summary>
+    public static string MaildirOf(string root, string address)
     {
         int at = address.LastIndexOf('@');
-        return Path.Combine(Root, address[(at + 1)..].ToLowerInvariant(), address[..at].ToLowerInvariant());
+        return Path.Combine(Path.GetFullPath(root), address[(at + 1)..].ToLowerInvariant(), address[..at].ToLowerInvariant());
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using Respaldo.Journaling;
 using Respaldo.HandOver;
 using Respaldo.Primary;
+using Respaldo.Events;
 
 namespace Respaldo.Status;
 

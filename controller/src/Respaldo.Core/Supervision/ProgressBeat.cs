@@ -1,3 +1,5 @@
+using Respaldo.Health;
+
 namespace Respaldo.Supervision;
 
 /// <summary>

@@ -1,6 +1,7 @@
 using Respaldo.Journaling;
 using Microsoft.Extensions.Logging;
 using Respaldo.Configuration;
+using Respaldo.Events;
 
 namespace Respaldo.Supervision;
 

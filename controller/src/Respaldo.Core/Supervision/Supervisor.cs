@@ -2,8 +2,11 @@ using Respaldo.Journaling;
 using Microsoft.Extensions.Logging;
 using Respaldo.Configuration;
 using Respaldo.HandOver;
+using Respaldo.Holds;
 using Respaldo.Mailboxes;
 using Respaldo.Primary;
+using Respaldo.Events;
+using Respaldo.Health;
 
 namespace Respaldo.Supervision;
 
@@ -270,7 +273,7 @@ public sealed partial class Supervisor : IDisposable
         }
         try
         {
-            DeliveredCopy.Delete(message);
+            StoredCopy.Delete(message);
         }
         catch (IOException e)
         {
@@ -304,63 +307,7 @@ public sealed partial class Supervisor : IDisposable
     // Note: a reload's adoption must not run beside the start's: both would record the same file.
     private readonly SemaphoreSlim _adopting = new(1, 1);
 
-    private async Task AdoptUnrecordedHoldsOnceAsync()
-    {
-        if (!Directory.Exists(Holds.Root))
-        {
-            return;
-        }
-        IReadOnlySet<string> recorded = Journal.HeldPaths();
-        foreach (Configuration.Tenant tenant in Settings.Tenants)
-        {
-            string tenantDir = Path.Combine(Holds.Root, tenant.Id);
-            if (!Directory.Exists(tenantDir))
-            {
-                continue;
-            }
-            foreach (string mailboxDir in Directory.EnumerateDirectories(tenantDir))
-            {
-                foreach (string file in Directory.EnumerateFiles(mailboxDir))
-                {
-                    if (recorded.Contains(file))
-                    {
-                        continue;
-                    }
-                    string mailbox = Path.GetFileName(mailboxDir);
-                    // Note: opened like a message to hand over (O_NONBLOCK|O_NOFOLLOW, fstat): a FIFO
-                    // here would block the start-up forever, a symlink could point anywhere.
-                    MessageFileOpening opening = MessageFile.Open(file);
-                    if (opening.State == MessageFileState.NotAMessage)
-                    {
-                        Strays.Report(tenant.Id, mailbox, file, opening.Reason);
-                        continue;
-                    }
-                    byte[] head = new byte[8192];
-                    long size = 0;
-                    int read = 0;
-                    if (opening.File is { } handle)
-                    {
-                        using (handle)
-                        {
-                            try
-                            {
-                                size = RandomAccess.GetLength(handle);
-                                read = RandomAccess.Read(handle, head, 0);
-                            }
-                            catch (IOException)
-                            {
-                                // Unreadable: recorded with an unknown envelope; the admin sees it listed.
-                            }
-                        }
-                    }
-                    TraceHeaders.Result trace = TraceHeaders.Parse(head.AsSpan(0, read));
-                    await Journal.RecordHoldAsync(new HoldRecord(tenant.Id, mailbox, Path.GetFileName(file), size, trace.Sender, trace.Recipient ?? mailbox, file,
-                        "found in the hold area without a journal record (the controller stopped while holding it); the primary's reply is not known", null));
-                    LogAdopted(_logger, tenant.Id, mailbox, Path.GetFileName(file));
-                }
-            }
-        }
-    }
+    private Task AdoptUnrecordedHoldsOnceAsync() => UnrecordedHolds.AdoptAsync(Holds, Journal, Settings.Tenants, Strays, _logger);
 
     private void OnArrived(WaitingMessage message)
     {
@@ -405,8 +352,6 @@ public sealed partial class Supervisor : IDisposable
     [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "{Place}/{Name}: {Count} stored message(s) that no configured tenant owns (removed from the configuration?); kept in place, not handed over: add the domain back to a tenant to hand them over")]
     private static partial void LogOrphaned(ILogger logger, string place, string name, int count);
 
-    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "tenant {Tenant} mailbox {Mailbox} message {Message}: found in the hold area without a journal record; recorded as held")]
-    private static partial void LogAdopted(ILogger logger, string tenant, string mailbox, string message);
 
     [LoggerMessage(EventId = 1005, Level = LogLevel.Error, Message = "tenant {Tenant} mailbox {Mailbox} message {Message}: already handed over, but the copy cannot be deleted ({Reason}); not sent again, deletion retried at the next scan")]
     private static partial void LogReconcileFailed(ILogger logger, string tenant, string mailbox, string message, string reason);

@@ -4,6 +4,8 @@ using Respaldo.HandOver;
 using Respaldo.Journaling;
 using Respaldo.Mailboxes;
 using Respaldo.Primary;
+using Respaldo.Events;
+using Respaldo.Health;
 
 namespace Respaldo.Supervision;
 
@@ -73,7 +75,7 @@ public sealed partial class TenantSupervisor : IDisposable
     public Heartbeat Heartbeat { get; }
 
     /// <summary>The longest an idle wait lasts before the loop goes around and beats again.</summary>
-    public static TimeSpan BeatInterval { get; } = TimeSpan.FromSeconds(5);
+    public static TimeSpan BeatInterval => Heartbeat.LoopInterval;
 
     public PrimaryState State => _primary.View.State;
 

@@ -3,6 +3,7 @@ using Respaldo.Alerts;
 using Respaldo.Configuration;
 using Respaldo.Status;
 using Respaldo.Supervision;
+using Respaldo.Events;
 
 namespace Respaldo.Daemon.Alerts;
 

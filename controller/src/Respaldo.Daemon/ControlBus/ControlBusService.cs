@@ -1,6 +1,8 @@
 using Respaldo.ControlBus;
 using Respaldo.Supervision;
 using Tmds.DBus.Protocol;
+using Respaldo.Events;
+using Respaldo.Holds;
 
 namespace Respaldo.Daemon.ControlBus;
 
@@ -197,8 +199,11 @@ internal static class ControlBusRegistration
             RespaldoRuntime runtime = sp.GetRequiredService<RespaldoRuntime>();
             return new Respaldo.Bounces.SubmissionBounceSender(() => runtime.Settings);
         });
-        builder.Services.AddSingleton(sp => new Respaldo.HandOver.HeldMessages(
-            sp.GetRequiredService<RespaldoRuntime>(), sp.GetRequiredService<Respaldo.Bounces.IBounceSender>(), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp =>
+        {
+            RespaldoRuntime runtime = sp.GetRequiredService<RespaldoRuntime>();
+            return new Respaldo.Holds.HeldMessages(runtime.Journal, () => runtime.Settings, sp.GetRequiredService<Respaldo.Bounces.IBounceSender>(), sp.GetRequiredService<TimeProvider>());
+        });
         builder.Services.AddSingleton<ControlObject>();
         builder.Services.AddHostedService<ControlBusService>();
         return builder;

@@ -8,6 +8,7 @@ using Respaldo.HandOver;
 using Respaldo.Primary;
 using Respaldo.Supervision;
 using Tmds.DBus.Protocol;
+using Respaldo.Holds;
 
 namespace Respaldo.Daemon.ControlBus;
 

@@ -4,6 +4,7 @@ using Respaldo.Mailboxes;
 using Respaldo.Primary;
 using Respaldo.Supervision;
 using Tmds.DBus.Protocol;
+using Respaldo.Events;
 
 namespace Respaldo.Daemon.ControlBus;
 

@@ -3,6 +3,7 @@ using System.Text;
 using Respaldo.HandOver;
 using Respaldo.Primary;
 using Respaldo.Supervision;
+using Respaldo.Events;
 
 namespace Respaldo.Daemon.Systemd;
 

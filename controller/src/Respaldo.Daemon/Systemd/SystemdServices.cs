@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Respaldo.Supervision;
+using Respaldo.Health;
 
 namespace Respaldo.Daemon.Systemd;
 
@@ -66,7 +67,7 @@ internal sealed partial class WatchdogPinger(SystemdNotifier notifier, RespaldoR
         using var timer = new PeriodicTimer(interval, time);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            Liveness liveness = Liveness.Of(runtime.Supervisor, time);
+            Liveness liveness = Liveness.Of(runtime.Supervisor.Heartbeats, time.GetUtcNow());
             if (liveness.IsAlive)
             {
                 notifier.Notify("WATCHDOG=1");

@@ -1,6 +1,7 @@
 using System.Net;
 using Respaldo.Configuration;
 using Respaldo.Supervision;
+using Respaldo.Health;
 
 namespace Respaldo.Daemon.Web;
 
@@ -47,7 +48,7 @@ internal static class WebRegistration
     {
         app.MapGet("/healthz", (Respaldo.Supervision.RespaldoRuntime runtime, TimeProvider time) =>
         {
-            Liveness liveness = Liveness.Of(runtime.Supervisor, time);
+            Liveness liveness = Liveness.Of(runtime.Supervisor.Heartbeats, time.GetUtcNow());
             return Results.Text(liveness.Text, "text/plain; charset=utf-8", statusCode: liveness.IsAlive ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         });
         return app;

@@ -4,6 +4,7 @@ using Respaldo.Border;
 using Respaldo.HandOver;
 using Respaldo.Journaling;
 using Respaldo.Status;
+using Respaldo.Events;
 
 namespace Respaldo.Daemon.Web.Api;
 

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Mvc;
 using Respaldo.HandOver;
 using Respaldo.Status;
 using Respaldo.Supervision;
+using Respaldo.Events;
 
 namespace Respaldo.Daemon.Web.Dashboard.Pages;
 

@@ -3,6 +3,7 @@ using Respaldo.Bounces;
 using Respaldo.HandOver;
 using Respaldo.Journaling;
 using Respaldo.Status;
+using Respaldo.Holds;
 
 namespace Respaldo.Daemon.Web.Dashboard.Pages;
 

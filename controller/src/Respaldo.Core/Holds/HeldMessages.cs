@@ -1,8 +1,9 @@
 using Respaldo.Journaling;
 using Respaldo.Bounces;
-using Respaldo.Supervision;
+using Respaldo.Configuration;
+using Respaldo.Mailboxes;
 
-namespace Respaldo.HandOver;
+namespace Respaldo.Holds;
 
 /// <summary>What became of a release or a bounce.</summary>
 public enum HoldDecision
@@ -32,16 +33,16 @@ public sealed class NotHeldException : Exception
 /// bounce tells the sender with a DSN and then keeps the file aside in STATE/bounced/. The journal row changes only
 /// after the file has moved, so a crash in between leaves a message that is still findable.
 /// </summary>
-public sealed class HeldMessages(RespaldoRuntime runtime, IBounceSender bounces, TimeProvider time)
+public sealed class HeldMessages(Journal journal, Func<RespaldoSettings> settings, IBounceSender bounces, TimeProvider time)
 {
     /// <summary>One decision about held messages at a time, whoever takes it (control bus, dashboard).</summary>
     internal static readonly SemaphoreSlim OneDecisionAtATime = new(1, 1);
 
     /// <summary>Messages held now, oldest first; <paramref name="tenantId"/> null or "" for all tenants.</summary>
-    public IReadOnlyList<HoldRow> List(string? tenantId) => runtime.Journal.HeldOldestFirst(string.IsNullOrEmpty(tenantId) ? null : tenantId);
+    public IReadOnlyList<HoldRow> List(string? tenantId) => journal.HeldOldestFirst(string.IsNullOrEmpty(tenantId) ? null : tenantId);
 
     /// <summary>A message held now, by its id (however old).</summary>
-    public HoldRow? Find(long id) => runtime.Journal.Hold(id) is { State: "held" } h ? h : null;
+    public HoldRow? Find(long id) => journal.Hold(id) is { State: "held" } h ? h : null;
 
     /// <summary>Moves the held file back into its mailbox (new/); the watcher picks it up and the next hand-over sends it.</summary>
     public async Task<string> ReleaseAsync(long id, CancellationToken cancellationToken)
@@ -54,9 +55,9 @@ public sealed class HeldMessages(RespaldoRuntime runtime, IBounceSender bounces,
             {
                 throw new NotHeldException($"held message {id} is no longer at {held.Path}");
             }
-            string maildir = runtime.Supervisor.Layout.MaildirOf(held.Mailbox);
+            string maildir = MaildirLayout.MaildirOf(settings().MaildirRoot, held.Mailbox);
             string path = HoldArea.Release(held.Path, maildir);
-            await runtime.Journal.ResolveHoldAsync(id, "released");
+            await journal.ResolveHoldAsync(id, "released");
             return path;
         }
         finally
@@ -95,7 +96,7 @@ public sealed class HeldMessages(RespaldoRuntime runtime, IBounceSender bounces,
         {
             return SenderVerdict.NotChecked;
         }
-        return SenderCheck.Of(headers, runtime.Settings.Hostname, sender);
+        return SenderCheck.Of(headers, settings().Hostname, sender);
     }
 
     /// <summary>
@@ -126,8 +127,8 @@ public sealed class HeldMessages(RespaldoRuntime runtime, IBounceSender bounces,
                     $"held message {id}: the backup's border did not find its sender {held.Sender} authentic (SPF or DKIM aligned); only an admin may bounce it");
             }
             DateTimeOffset arrived = File.GetLastWriteTimeUtc(held.Path);
-            var report = new BounceReport(held.Sender ?? "", held.Recipient ?? held.Mailbox, runtime.Settings.Hostname,
-                runtime.Supervisor.Find(held.TenantId)?.Tenant.Primary.Hosts is { Count: > 0 } hosts ? hosts[0].Host : null, held.Code, held.Reason,
+            var report = new BounceReport(held.Sender ?? "", held.Recipient ?? held.Mailbox, settings().Hostname,
+                settings().Tenants.FirstOrDefault(t => t.Id == held.TenantId)?.Primary.Hosts is { Count: > 0 } hosts ? hosts[0].Host : null, held.Code, held.Reason,
                 arrived, time.GetUtcNow());
             MimeKit.MimeMessage? dsn = DeliveryStatusNotification.Build(report, head);
             if (dsn is not null)
@@ -137,12 +138,12 @@ public sealed class HeldMessages(RespaldoRuntime runtime, IBounceSender bounces,
             // Note: the DSN is queued at the local Postfix before the copy moves; a crash here
             // leaves the message held (the admin may bounce twice), never gone untold. The copy
             // is kept aside (STATE/bounced/), not deleted: a mistaken bounce can be undone.
-            string aside = System.IO.Path.Combine(runtime.Settings.StateDirectory, "bounced", held.TenantId, held.Mailbox);
+            string aside = System.IO.Path.Combine(settings().StateDirectory, "bounced", held.TenantId, held.Mailbox);
             Directory.CreateDirectory(aside);
             File.Move(held.Path, System.IO.Path.Combine(aside, System.IO.Path.GetFileName(held.Path)), overwrite: false);
             Storage.AtomicFile.SyncDirectory(aside);
             Storage.AtomicFile.SyncDirectory(System.IO.Path.GetDirectoryName(held.Path)!);
-            await runtime.Journal.ResolveHoldAsync(id, "bounced");
+            await journal.ResolveHoldAsync(id, "bounced");
             return new BounceOutcome(dsn is null ? HoldDecision.BouncedSilently : HoldDecision.Bounced, dsn is null ? null : report.Sender, verdict);
         }
         finally

@@ -1,8 +1,7 @@
 using Microsoft.Win32.SafeHandles;
 using Mono.Unix.Native;
-using Respaldo.Mailboxes;
 
-namespace Respaldo.HandOver;
+namespace Respaldo.Mailboxes;
 
 /// <summary>What opening a stored message found.</summary>
 public enum MessageFileState

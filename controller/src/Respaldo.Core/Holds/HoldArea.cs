@@ -1,7 +1,7 @@
 using Respaldo.Mailboxes;
 using Respaldo.Storage;
 
-namespace Respaldo.HandOver;
+namespace Respaldo.Holds;
 
 /// <summary>
 /// Where messages the primary refused for good wait for a decision: held/TENANT/MAILBOX/BASENAME
@@ -19,29 +19,7 @@ public sealed class HoldArea(string root)
     {
         string target = DirectoryOf(message.TenantId, message.Mailbox);
         Directory.CreateDirectory(target);
-        string destination = Path.Combine(target, message.BaseName);
-        string? source = message.Path;
-        for (int attempt = 0; attempt < 3 && source is not null; attempt++)
-        {
-            try
-            {
-                File.Move(source, destination, overwrite: false);
-                AtomicFile.SyncDirectory(target);
-                AtomicFile.SyncDirectory(Path.GetDirectoryName(source)!);
-                return destination;
-            }
-            catch (FileNotFoundException)
-            {
-                source = MaildirLayout.Relocate(message.MaildirPath, message.BaseName);
-            }
-            catch (IOException) when (File.Exists(destination))
-            {
-                // Note: the same base name is already held (a crash between move and record):
-                // keep both, never overwrite a held message.
-                destination = Path.Combine(target, $"{message.BaseName}.{DateTime.UtcNow.Ticks}");
-            }
-        }
-        return null;
+        return StoredCopy.MoveInto(message, target);
     }
 
     /// <summary>Puts a held message back into its mailbox's new/ for another hand-over attempt.</summary>

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Respaldo.HandOver;
+namespace Respaldo.Mailboxes;
 
 /// <summary>
 /// Finds the trace headers that the backup's final delivery prepended to a stored message

@@ -1,4 +1,4 @@
-namespace Respaldo.Supervision;
+namespace Respaldo.Health;
 
 /// <summary>
 /// The one answer to "is a loop stuck?", asked by the systemd watchdog (it stops pinging) and by
@@ -13,6 +13,4 @@ public sealed record Liveness(IReadOnlyList<string> Overdue)
     public string Text => IsAlive ? "ok\n" : "stuck: " + string.Join(", ", Overdue) + "\n";
 
     public static Liveness Of(IEnumerable<Heartbeat> beats, DateTimeOffset now) => new(Heartbeat.Overdue(beats, now));
-
-    public static Liveness Of(Supervisor supervisor, TimeProvider time) => Of(supervisor.Heartbeats, time.GetUtcNow());
 }

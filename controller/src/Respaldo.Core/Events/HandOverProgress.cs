@@ -1,4 +1,4 @@
-namespace Respaldo.HandOver;
+namespace Respaldo.Events;
 
 /// <summary>Live progress of one hand-over run, read by the dashboard and respaldoctl while it runs.</summary>
 public sealed class HandOverProgress(string tenantId, string host, int total, DateTimeOffset started)

@@ -1,4 +1,4 @@
-namespace Respaldo.Supervision;
+namespace Respaldo.Health;
 
 /// <summary>
 /// A loop's proof of life for the systemd watchdog. The loop calls <see cref="Beat"/> each
@@ -9,6 +9,9 @@ namespace Respaldo.Supervision;
 public sealed class Heartbeat(string name, TimeProvider time)
 {
     private long _deadlineTicks = long.MaxValue;
+
+    /// <summary>The longest an idle wait of a loop lasts before it goes around and beats again (the tenant loops, the watcher).</summary>
+    public static TimeSpan LoopInterval { get; } = TimeSpan.FromSeconds(5);
 
     /// <summary>What beats: "tenant suempresa", "mailbox watcher".</summary>
     public string Name { get; } = name;

@@ -1,8 +1,6 @@
-using Respaldo.HandOver;
 using Respaldo.Mailboxes;
-using Respaldo.Primary;
 
-namespace Respaldo.Supervision;
+namespace Respaldo.Events;
 
 /// <summary>Something an operator may want to hear about: alerts, D-Bus signals and the dashboard listen to these.</summary>
 public abstract record ControllerEvent(string TenantId, DateTimeOffset At);

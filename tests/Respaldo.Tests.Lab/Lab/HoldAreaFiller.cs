@@ -14,7 +14,9 @@ public static class HoldAreaFiller
     public static IReadOnlyList<string> Fill(string holdDir, string tenant, string mailbox, string run, int count)
     {
         string dir = Path.Combine(holdDir, tenant, mailbox);
-        Directory.CreateDirectory(dir);
+        // Note: as the daemon makes them (its umask 0027): the mail user may not even list the
+        // hold area (Isolation/MailUserIsolationTests), whichever test makes it first.
+        Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
         var paths = new List<string>(count);
         for (int i = 0; i < count; i++)
         {

@@ -105,4 +105,35 @@ public sealed class JournalWriterTests : IAsyncLifetime
         await Assert.ThrowsAsync<ObjectDisposedException>(() => delivery);
         await Assert.ThrowsAsync<ObjectDisposedException>(() => _journal.FlushAsync());
     }
+
+    /// <summary>
+    /// /healthz and the watchdog read the writer's heartbeat: a writer held in one write past its
+    /// allowance is overdue ("stuck: journal writer"); an idle one owes nothing.
+    /// </summary>
+    [Fact]
+    public async Task AWriterStuckInAWriteIsOverdueAndAnIdleOneOwesNothing()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using Respaldo.Journaling.Journal journal = Respaldo.Journaling.Journal.Open(Path.Combine(_dir, "beats.sqlite"), NullLogger.Instance, time);
+        await journal.RecordHandOverAsync(Delivered("m0"));
+        Assert.False(journal.WriterHeartbeat.IsOverdue(time.GetUtcNow() + TimeSpan.FromDays(1)), "an idle writer owes a beat");
+
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task stuck = journal.RunOnWriterAsync((_, _) =>
+        {
+            entered.SetResult();
+            release.Task.Wait();
+            return 0;
+        });
+        await entered.Task;
+        Assert.False(journal.WriterHeartbeat.IsOverdue(time.GetUtcNow() + Respaldo.Journaling.Journal.GroupAllowance));
+        Assert.True(journal.WriterHeartbeat.IsOverdue(time.GetUtcNow() + Respaldo.Journaling.Journal.GroupAllowance + TimeSpan.FromSeconds(1)));
+        Assert.Contains("journal writer", Respaldo.Health.Liveness.Of([journal.WriterHeartbeat], time.GetUtcNow() + TimeSpan.FromMinutes(3)).Text, StringComparison.Ordinal);
+
+        release.SetResult();
+        await stuck;
+        await journal.RecordHandOverAsync(Delivered("m1"));
+        Assert.False(journal.WriterHeartbeat.IsOverdue(time.GetUtcNow() + TimeSpan.FromDays(1)), "the writer owes a beat after its queue emptied");
+    }
 }

@@ -2,6 +2,8 @@ using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
+using Respaldo.Health;
+
 namespace Respaldo.Journaling;
 
 /// <summary>
@@ -59,11 +61,23 @@ public sealed partial class Journal : IAsyncDisposable
     /// </summary>
     internal Exception? RefuseWrites { get; set; }
 
+    /// <summary>
+    /// The single writer's proof of life (the systemd watchdog and <c>/healthz</c> read it with
+    /// the loops'): it beats before each group it writes and owes nothing while the queue is
+    /// empty. A writer stuck in a write (a disk that no longer answers) or stopped for good goes
+    /// overdue, and the daemon says "stuck: journal writer" instead of accepting rows nobody writes.
+    /// </summary>
+    public Heartbeat WriterHeartbeat { get; }
+
+    /// <summary>The longest one group may take: SQLite's busy timeout (30 s) for the group and again for each row of a failed one, bounded.</summary>
+    public static TimeSpan GroupAllowance { get; } = TimeSpan.FromMinutes(2);
+
     private Journal(string path, ILogger logger, TimeProvider time)
     {
         Path = path;
         _logger = logger;
         _time = time;
+        WriterHeartbeat = new Heartbeat("journal writer", time);
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,
@@ -302,12 +316,19 @@ public sealed partial class Journal : IAsyncDisposable
                 {
                     group.Add(p);
                 }
+                WriterHeartbeat.Beat(GroupAllowance);
                 if (connection?.State != System.Data.ConnectionState.Open)
                 {
                     connection = Reconnect(connection);
                 }
                 WriteGroup(connection, group);
+                if (!_queue.Reader.TryPeek(out _))
+                {
+                    // Note: idle: nothing to write, nothing owed (a beat is owed again with the next row).
+                    WriterHeartbeat.Stop();
+                }
             }
+            WriterHeartbeat.Stop();
         }
         catch (Exception e)
         {

@@ -70,7 +70,7 @@ public sealed partial class Supervisor : IDisposable
 
     /// <summary>Every loop's proof of life: the systemd watchdog pings only while none is overdue.</summary>
     public IEnumerable<Heartbeat> Heartbeats =>
-        _tenants.Values.Select(t => t.Heartbeat).Append(Watcher.Heartbeat!);
+        _tenants.Values.Select(t => t.Heartbeat).Append(Watcher.Heartbeat!).Append(Journal.WriterHeartbeat);
 
     private HandOverContext ContextFor(RespaldoSettings settings, RetrySchedule retries) =>
         new(settings, Journal, Index, Holds, retries, Events, _time, _logger) { Strays = Strays };

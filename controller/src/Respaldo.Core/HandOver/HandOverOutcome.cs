@@ -24,7 +24,7 @@ public sealed record HandOverResult(HandOverOutcome Outcome, SmtpStage Stage, Sm
     public bool SessionLost { get; init; }
 
     /// <summary>The primary said 421 (RFC 5321 §3.8): it is closing; back off the whole tenant.</summary>
-    public bool ServiceClosing => Reply?.Code == 421;
+    public bool ServiceClosing => Reply?.IsServiceClosing == true;
 
     public static HandOverResult Delivered(SmtpReply reply) => new(HandOverOutcome.Delivered, SmtpStage.EndOfData, reply, reply.OneLine);
 

@@ -236,12 +236,12 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
             await connection.FlushAsync(SmtpStage.MailFrom, cancellationToken);
             // Note: a 421 ends the session at once (RFC 5321 §3.8): the replies after it never come.
             mailReply = await connection.ReadReplyAsync(SmtpStage.MailFrom, connection.CommandTimeout, cancellationToken);
-            if (mailReply.Code == 421)
+            if (mailReply.IsServiceClosing)
             {
                 return Classify(SmtpStage.MailFrom, mailReply, delivered: false);
             }
             rcptReply = await connection.ReadReplyAsync(SmtpStage.RcptTo, connection.CommandTimeout, cancellationToken);
-            if (rcptReply.Code == 421)
+            if (rcptReply.IsServiceClosing)
             {
                 return Classify(SmtpStage.RcptTo, rcptReply, delivered: false);
             }
@@ -250,30 +250,30 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
         else
         {
             mailReply = await connection.CommandAsync(SmtpStage.MailFrom, mail, cancellationToken);
-            if (mailReply.Code != 250)
+            if (!mailReply.IsOk)
             {
                 return await RefusedAsync(SmtpStage.MailFrom, mailReply, cancellationToken);
             }
             rcptReply = await connection.CommandAsync(SmtpStage.RcptTo, rcpt, cancellationToken);
-            if (rcptReply.Code is not (250 or 251))
+            if (!rcptReply.IsRecipientAccepted)
             {
                 return await RefusedAsync(SmtpStage.RcptTo, rcptReply, cancellationToken);
             }
             dataReply = await connection.CommandAsync(SmtpStage.Data, "DATA", cancellationToken);
         }
-        if (mailReply.Code != 250 || rcptReply.Code is not (250 or 251))
+        if (!mailReply.IsOk || !rcptReply.IsRecipientAccepted)
         {
-            if (dataReply.Code == 354)
+            if (dataReply.IsStartMailInput)
             {
                 // Note: the server opened DATA with no valid recipient; abandon the connection
                 // rather than send anything into that transaction.
                 return new HandOverResult(HandOverOutcome.Deferred, SmtpStage.Data, dataReply, "the primary opened DATA after refusing the envelope") { SessionLost = true };
             }
-            return mailReply.Code != 250
+            return !mailReply.IsOk
                 ? await RefusedAsync(SmtpStage.MailFrom, mailReply, cancellationToken)
                 : await RefusedAsync(SmtpStage.RcptTo, rcptReply, cancellationToken);
         }
-        if (dataReply.Code != 354)
+        if (!dataReply.IsStartMailInput)
         {
             return await RefusedAsync(SmtpStage.Data, dataReply, cancellationToken);
         }
@@ -331,7 +331,7 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
             return result;
         }
         SmtpReply reset = await connection.CommandAsync(SmtpStage.Reset, "RSET", cancellationToken);
-        return reset.Code == 250 ? result : result with { SessionLost = true };
+        return reset.IsOk ? result : result with { SessionLost = true };
     }
 
     private static HandOverResult Classify(SmtpStage stage, SmtpReply reply, bool delivered)
@@ -340,7 +340,7 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
         {
             return HandOverResult.Delivered(reply);
         }
-        if (reply.Code == 421)
+        if (reply.IsServiceClosing)
         {
             return new HandOverResult(HandOverOutcome.Deferred, stage, reply, $"the primary is closing the connection: {reply.OneLine}") { SessionLost = true };
         }

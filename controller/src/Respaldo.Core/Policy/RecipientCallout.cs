@@ -90,7 +90,7 @@ public sealed class RecipientCallout : IDisposable
     {
         await using SmtpConnection connection = await SmtpConnection.OpenAsync(host, heloName, tenant.Primary.Tls, timeout, cancellationToken);
         SmtpReply mail = await connection.CommandAsync(SmtpStage.MailFrom, $"MAIL FROM:<{tenant.Primary.ProbeSender}>", cancellationToken);
-        if (mail.Code != 250)
+        if (!mail.IsOk)
         {
             // Note: a refused sender says nothing about the recipient: no verdict, nothing cached.
             await connection.QuitAsync(cancellationToken);
@@ -99,7 +99,7 @@ public sealed class RecipientCallout : IDisposable
         SmtpReply rcpt = await connection.CommandAsync(SmtpStage.RcptTo, $"RCPT TO:<{address}>", cancellationToken);
         await connection.CommandAsync(SmtpStage.Reset, "RSET", cancellationToken);
         await connection.QuitAsync(cancellationToken);
-        CalloutOutcome outcome = rcpt.Code is 250 or 251 ? CalloutOutcome.Valid
+        CalloutOutcome outcome = rcpt.IsRecipientAccepted ? CalloutOutcome.Valid
             : rcpt.IsPermanent ? CalloutOutcome.Invalid
             : CalloutOutcome.Unverified;
         return new CalloutResult(outcome, rcpt, rcpt.OneLine);

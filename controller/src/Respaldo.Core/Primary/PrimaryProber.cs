@@ -41,12 +41,12 @@ public sealed class PrimaryProber(string heloName, TimeSpan timeout, TimeProvide
                 // Note: the same callout Postfix's address verification makes: a real MAIL/RCPT,
                 // then RSET, so nothing is ever queued at the primary.
                 SmtpReply mail = await connection.CommandAsync(SmtpStage.MailFrom, $"MAIL FROM:<{tenant.Primary.ProbeSender}>", cancellationToken);
-                if (mail.Code != 250)
+                if (!mail.IsOk)
                 {
                     return Down(SmtpStage.MailFrom, mail, $"MAIL FROM refused: {mail.OneLine}");
                 }
                 SmtpReply rcpt = await connection.CommandAsync(SmtpStage.RcptTo, $"RCPT TO:<{recipient}>", cancellationToken);
-                if (rcpt.Code is not (250 or 251))
+                if (!rcpt.IsRecipientAccepted)
                 {
                     return Down(SmtpStage.RcptTo, rcpt, $"RCPT TO:<{recipient}> refused: {rcpt.OneLine}");
                 }

@@ -69,7 +69,7 @@ public sealed class SmtpConnection : IAsyncDisposable
         try
         {
             connection.Greeting = await connection.ReadReplyAsync(SmtpStage.Greeting, commandTimeout, cancellationToken);
-            if (connection.Greeting.Code != 220)
+            if (!connection.Greeting.IsServiceReady)
             {
                 throw new SmtpSessionException(SmtpStage.Greeting, $"greeting refused: {connection.Greeting.OneLine}", connection.Greeting);
             }
@@ -140,7 +140,7 @@ public sealed class SmtpConnection : IAsyncDisposable
     private async Task HelloAsync(string heloName, CancellationToken cancellationToken)
     {
         SmtpReply ehlo = await CommandAsync(SmtpStage.Ehlo, $"EHLO {heloName}", cancellationToken);
-        if (ehlo.Code == 250)
+        if (ehlo.IsOk)
         {
             Capabilities = SmtpCapabilities.FromEhlo(ehlo);
             return;
@@ -151,7 +151,7 @@ public sealed class SmtpConnection : IAsyncDisposable
         }
         // Note: a server from before RFC 1869 answers 500/502 to EHLO; HELO gets a plain session.
         SmtpReply helo = await CommandAsync(SmtpStage.Ehlo, $"HELO {heloName}", cancellationToken);
-        if (helo.Code != 250)
+        if (!helo.IsOk)
         {
             throw new SmtpSessionException(SmtpStage.Ehlo, $"HELO refused: {helo.OneLine}", helo);
         }
@@ -175,7 +175,7 @@ public sealed class SmtpConnection : IAsyncDisposable
             return;
         }
         SmtpReply reply = await CommandAsync(SmtpStage.StartTls, "STARTTLS", cancellationToken);
-        if (reply.Code != 220)
+        if (!reply.IsServiceReady)
         {
             if (tls == TlsPolicy.Opportunistic && reply.IsPermanent)
             {

@@ -26,6 +26,7 @@
 using Respaldo.Daemon.Alerts;
 using Respaldo.Daemon.Border;
 using Respaldo.Daemon.ControlBus;
+using Respaldo.Daemon.Holds;
 using Respaldo.Daemon.Hosting;
 using Respaldo.Daemon.Policy;
 using Respaldo.Daemon.Systemd;
@@ -43,6 +44,7 @@ WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
 builder.AddRespaldoLogging();
 builder.AddRespaldoSettings();
 builder.AddController();
+builder.AddHolds();
 builder.AddPolicyService();
 builder.AddWeb();
 builder.AddDashboard();

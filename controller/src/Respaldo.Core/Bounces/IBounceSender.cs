@@ -4,8 +4,7 @@ namespace Respaldo.Bounces;
 
 /// <summary>
 /// Sends a bounce out through the backup's own Postfix with the null reverse-path (MAIL FROM:&lt;&gt;,
-/// RFC 3464 §2), never through the primary. The submission path belongs to the alerts room;
-/// until one is registered, <see cref="UnavailableBounceSender"/> refuses.
+/// RFC 3464 §2), never through the primary (<see cref="SubmissionBounceSender"/>).
 /// </summary>
 public interface IBounceSender
 {
@@ -24,13 +23,4 @@ public sealed class BounceNotSentException : Exception
     public BounceNotSentException(string message) : base(message) { }
 
     public BounceNotSentException(string message, Exception inner) : base(message, inner) { }
-}
-
-/// <summary>No submission path is configured: bouncing is refused and the message stays held.</summary>
-public sealed class UnavailableBounceSender : IBounceSender
-{
-    public bool IsAvailable => false;
-
-    public Task SendAsync(string recipient, MimeMessage dsn, CancellationToken cancellationToken) =>
-        throw new BounceNotSentException("no submission path to the local Postfix is configured; the message stays held");
 }

@@ -194,16 +194,6 @@ internal static class ControlBusRegistration
         string? setting = builder.Configuration["control-bus"] ?? Environment.GetEnvironmentVariable("RESPALDO_CONTROL_BUS");
         bool underServiceManager = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NOTIFY_SOCKET"));
         builder.Services.AddSingleton(ControlBusOptions.From(setting, underServiceManager));
-        builder.Services.AddSingleton<Respaldo.Bounces.IBounceSender>(sp =>
-        {
-            RespaldoRuntime runtime = sp.GetRequiredService<RespaldoRuntime>();
-            return new Respaldo.Bounces.SubmissionBounceSender(() => runtime.Settings);
-        });
-        builder.Services.AddSingleton(sp =>
-        {
-            RespaldoRuntime runtime = sp.GetRequiredService<RespaldoRuntime>();
-            return new Respaldo.Holds.HeldMessages(runtime.Journal, () => runtime.Settings, sp.GetRequiredService<Respaldo.Bounces.IBounceSender>(), sp.GetRequiredService<TimeProvider>());
-        });
         builder.Services.AddSingleton<ControlObject>();
         builder.Services.AddHostedService<ControlBusService>();
         return builder;

@@ -30,11 +30,13 @@ public sealed class JournalWriterTests : IAsyncLifetime
     /// Holds the writer in a step until released, so that every write queued meanwhile is
     /// committed in the same next group (the writer takes all that waits, up to its group size).
     /// </summary>
-    private (Task Held, TaskCompletionSource Release) HoldWriter()
+    private (Task Held, TaskCompletionSource Release) HoldWriter() => HoldWriter(_journal);
+
+    private static (Task Held, TaskCompletionSource Release) HoldWriter(Respaldo.Journaling.Journal journal)
     {
         var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Task held = _journal.RunOnWriterAsync((_, _) =>
+        Task held = journal.RunOnWriterAsync((_, _) =>
         {
             entered.SetResult();
             release.Task.Wait();
@@ -120,15 +122,7 @@ public sealed class JournalWriterTests : IAsyncLifetime
         Assert.True(SpinWait.SpinUntil(() => !journal.WriterHeartbeat.IsOverdue(time.GetUtcNow() + TimeSpan.FromDays(1)), TimeSpan.FromSeconds(10)),
             "an idle writer owes a beat");
 
-        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Task stuck = journal.RunOnWriterAsync((_, _) =>
-        {
-            entered.SetResult();
-            release.Task.Wait();
-            return 0;
-        });
-        await entered.Task;
+        (Task stuck, TaskCompletionSource release) = HoldWriter(journal);
         Assert.False(journal.WriterHeartbeat.IsOverdue(time.GetUtcNow() + Respaldo.Journaling.Journal.GroupAllowance));
         Assert.True(journal.WriterHeartbeat.IsOverdue(time.GetUtcNow() + Respaldo.Journaling.Journal.GroupAllowance + TimeSpan.FromSeconds(1)));
         Assert.Contains("journal writer", Respaldo.Health.Liveness.Of([journal.WriterHeartbeat], time.GetUtcNow() + TimeSpan.FromMinutes(3)).Text, StringComparison.Ordinal);

@@ -72,13 +72,14 @@ public sealed partial class MailboxWatcher : IDisposable
         // Note: watch first, then scan, so nothing that arrives during the scan is missed.
         StartWatching();
         Heartbeat?.Beat(ScanAllowance);
-        FullScan();
+        FullScan("at start");
         _ready.TrySetResult();
         while (!cancellationToken.IsCancellationRequested)
         {
+            bool requested;
             try
             {
-                await WaitForRescanAsync(cancellationToken);
+                requested = await WaitForRescanAsync(cancellationToken);
             }
             catch (OperationCanceledException)
             {
@@ -89,7 +90,7 @@ public sealed partial class MailboxWatcher : IDisposable
             {
                 StartWatching();
             }
-            FullScan();
+            FullScan(requested ? "requested" : "periodic");
         }
     }
 
@@ -99,8 +100,8 @@ public sealed partial class MailboxWatcher : IDisposable
     // Note: a full scan of many thousands of maildirs on a slow disk takes minutes, not hours.
     private static readonly TimeSpan ScanAllowance = TimeSpan.FromMinutes(15);
 
-    /// <summary>Waits for a requested rescan or the rescan interval, beating every few seconds meanwhile.</summary>
-    private async Task WaitForRescanAsync(CancellationToken cancellationToken)
+    /// <summary>Waits for a requested rescan (true) or the rescan interval (false), beating every few seconds meanwhile.</summary>
+    private async Task<bool> WaitForRescanAsync(CancellationToken cancellationToken)
     {
         TimeSpan beat = Heartbeat.LoopInterval;
         DateTime until = DateTime.UtcNow + _rescanInterval;
@@ -109,12 +110,12 @@ public sealed partial class MailboxWatcher : IDisposable
             TimeSpan left = until - DateTime.UtcNow;
             if (left <= TimeSpan.Zero)
             {
-                return;
+                return false;
             }
             Heartbeat?.Beat(beat + TimeSpan.FromSeconds(25));
             if (await _rescanRequested.WaitAsync(left < beat ? left : beat, cancellationToken))
             {
-                return;
+                return true;
             }
         }
     }
@@ -238,7 +239,10 @@ public sealed partial class MailboxWatcher : IDisposable
     }
 
     /// <summary>Reads every maildir and makes the index match it.</summary>
-    public void FullScan()
+    public void FullScan() => FullScan("requested");
+
+    /// <summary>The same, logged with why it ran: at start, periodic (rescanIntervalSeconds), requested (an inotify overflow, a reload that changed the tenant map).</summary>
+    private void FullScan(string why)
     {
         MailboxScanner scanner = _scanner;
         int mailboxes = 0;
@@ -267,7 +271,7 @@ public sealed partial class MailboxWatcher : IDisposable
         LastScanMailboxes = mailboxes;
         Strays.RetainOnly(scanner.LastStrays);
         int scans = Interlocked.Increment(ref _scans);
-        LogScanned(_logger, scans, mailboxes);
+        LogScanned(_logger, scans, why, mailboxes);
     }
 
     private static string[] SafeFiles(string dir)
@@ -288,8 +292,8 @@ public sealed partial class MailboxWatcher : IDisposable
         _rescanRequested.Dispose();
     }
 
-    [LoggerMessage(EventId = 1104, Level = LogLevel.Information, Message = "full scan #{Scan}: {Mailboxes} mailbox(es) read")]
-    private static partial void LogScanned(ILogger logger, int scan, int mailboxes);
+    [LoggerMessage(EventId = 1104, Level = LogLevel.Information, Message = "full scan #{Scan} ({Why}): {Mailboxes} mailbox(es) read")]
+    private static partial void LogScanned(ILogger logger, int scan, string why, int mailboxes);
 
     [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "cannot watch {Root} with inotify ({Reason}); falling back to rescans only")]
     private static partial void LogWatchFailed(ILogger logger, string root, string reason);

@@ -21,8 +21,7 @@ public sealed class UnrecordedHoldTests(LabFixture lab)
         await lab.RunLabAsync("controller-kill");
         try
         {
-            // Note: as the daemon makes them (umask 0027): the mail user may not list the hold area.
-            Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
+            HoldAreaFiller.MakeDirectory(lab["HOLD_DIR"], "suempresa", "ventas@suempresa.test");
             await File.WriteAllBytesAsync(path, Encoding.ASCII.GetBytes(
                 "Return-Path: <alguien@example.org>\r\nDelivered-To: ventas@suempresa.test\r\n" +
                 "Received: from x by backup (Dovecot) with LMTP id abc\r\n\tfor <ventas@suempresa.test>; Fri, 27 Nov 2026 10:00:00 +0000\r\n" +

@@ -13,10 +13,7 @@ public static class HoldAreaFiller
     /// <summary>Writes <paramref name="count"/> held copies for <paramref name="mailbox"/> of <paramref name="tenant"/>; their names carry <paramref name="run"/>.</summary>
     public static IReadOnlyList<string> Fill(string holdDir, string tenant, string mailbox, string run, int count)
     {
-        string dir = Path.Combine(holdDir, tenant, mailbox);
-        // Note: as the daemon makes them (its umask 0027): the mail user may not even list the
-        // hold area (Isolation/MailUserIsolationTests), whichever test makes it first.
-        Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
+        string dir = MakeDirectory(holdDir, tenant, mailbox);
         var paths = new List<string>(count);
         for (int i = 0; i < count; i++)
         {
@@ -29,6 +26,27 @@ public static class HoldAreaFiller
             paths.Add(path);
         }
         return paths;
+    }
+
+    /// <summary>
+    /// Makes HOLD_DIR/TENANT/MAILBOX as the daemon makes them (its umask 0027: 0750), each level:
+    /// the mail user may not even list the hold area (Isolation/MailUserIsolationTests), whichever
+    /// test makes it first. Note: Directory.CreateDirectory's mode applies to the last level only.
+    /// </summary>
+    public static string MakeDirectory(string holdDir, string tenant, string mailbox)
+    {
+        const UnixFileMode Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute;
+        string dir = holdDir;
+        foreach (string part in new[] { "", tenant, mailbox })
+        {
+            dir = part.Length == 0 ? dir : Path.Combine(dir, part);
+            if (!Directory.Exists(dir))
+            {
+                Directory.CreateDirectory(dir, Mode);
+                File.SetUnixFileMode(dir, Mode);
+            }
+        }
+        return dir;
     }
 
     /// <summary>The journal's held rows of the run, oldest (lowest id) first.</summary>

@@ -81,27 +81,7 @@ public sealed class CrashSafetyTests(LabFixture lab, ITestOutputHelper output)
         return q.Output.Contains("Mail queue is empty", StringComparison.Ordinal);
     }
 
-    /// <summary>The run's Message-IDs found under a maildir root, one entry per copy.</summary>
-    private static List<string> Ids(string root, string run)
-    {
-        var ids = new List<string>();
-        foreach (string file in StoredMail.AllFiles(root))
-        {
-            try
-            {
-                string? id = StoredMail.Header(File.ReadAllBytes(file), "Message-ID");
-                if (id?.Contains(run, StringComparison.Ordinal) == true)
-                {
-                    ids.Add(id);
-                }
-            }
-            catch (FileNotFoundException)
-            {
-                // Deleted while we looked: handed over.
-            }
-        }
-        return ids;
-    }
+    private static List<string> Ids(string root, string run) => StoredMail.MessageIds(root, run);
 
     private static Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan timeout) =>
         WaitUntilAsync(() => Task.FromResult(condition()), what, timeout);

@@ -80,25 +80,5 @@ public sealed class ReloadDuringHandOverTests(LabFixture lab, ITestOutputHelper 
         return reader.ReadToEnd().Split('\n').Count(l => l.Contains(text, StringComparison.Ordinal));
     }
 
-    /// <summary>The run's Message-IDs found under a maildir root, one entry per copy.</summary>
-    private static List<string> Ids(string root, string run)
-    {
-        var ids = new List<string>();
-        foreach (string file in StoredMail.AllFiles(root))
-        {
-            try
-            {
-                string? id = StoredMail.Header(File.ReadAllBytes(file), "Message-ID");
-                if (id?.Contains(run, StringComparison.Ordinal) == true)
-                {
-                    ids.Add(id);
-                }
-            }
-            catch (FileNotFoundException)
-            {
-                // Handed over while we looked.
-            }
-        }
-        return ids;
-    }
+    private static List<string> Ids(string root, string run) => StoredMail.MessageIds(root, run);
 }

@@ -13,6 +13,28 @@ public static partial class StoredMail
             .Where(f => Path.GetFileName(Path.GetDirectoryName(f)) is "new" or "cur")
             .ToList();
 
+    /// <summary>The Message-IDs containing <paramref name="run"/> of the copies under a maildir root, one entry per copy (a copy deleted while read is skipped).</summary>
+    public static List<string> MessageIds(string root, string run)
+    {
+        var ids = new List<string>();
+        foreach (string file in AllFiles(root))
+        {
+            try
+            {
+                string? id = Header(File.ReadAllBytes(file), "Message-ID");
+                if (id?.Contains(run, StringComparison.Ordinal) == true)
+                {
+                    ids.Add(id);
+                }
+            }
+            catch (FileNotFoundException)
+            {
+                // Deleted while we looked: handed over.
+            }
+        }
+        return ids;
+    }
+
     public static string? Header(byte[] message, string name)
     {
         string head = HeaderBlock(message);

@@ -104,7 +104,6 @@ public sealed partial class Supervisor : IDisposable
             {
                 if (_tenants.TryGetValue(tenant.Id, out TenantSupervisor? kept))
                 {
-                    kept.Retries.Ceiling = settings.Controller.RetryMax;
                     kept.Apply(tenant, ContextFor(settings, kept.Retries), prober);
                     tenants[tenant.Id] = kept;
                 }
@@ -132,7 +131,7 @@ public sealed partial class Supervisor : IDisposable
                 LogTenantAdded(_logger, id);
             }
         }
-        Orphans = OrphanedMailFinder.Find(settings.MaildirRoot, settings.HoldRoot, new TenantDirectory(settings.Tenants), settings.Tenants.Select(t => t.Id));
+        Orphans = FindOrphans(settings);
         if (rescan)
         {
             LogRescanAfterReload(_logger);
@@ -162,6 +161,10 @@ public sealed partial class Supervisor : IDisposable
             LogAdoptFailed(_logger, e.Message);
         }
     }
+
+    /// <summary>Stored copies no configured tenant owns, counted at start and after each reload.</summary>
+    private static IReadOnlyList<OrphanedMail> FindOrphans(RespaldoSettings settings) =>
+        OrphanedMailFinder.Find(settings.MaildirRoot, settings.HoldRoot, new TenantDirectory(settings.Tenants), settings.Tenants.Select(t => t.Id));
 
     /// <summary>Which domain belongs to which tenant: what the index is keyed by. A change of anything else needs no rescan.</summary>
     private static string TenantMap(RespaldoSettings settings) => string.Join('\n', settings.Tenants
@@ -222,7 +225,7 @@ public sealed partial class Supervisor : IDisposable
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         RespaldoSettings settings = _settings;
-        Orphans = OrphanedMailFinder.Find(settings.MaildirRoot, settings.HoldRoot, new TenantDirectory(settings.Tenants), settings.Tenants.Select(t => t.Id));
+        Orphans = FindOrphans(settings);
         foreach (OrphanedMail orphan in Orphans)
         {
             LogOrphaned(_logger, orphan.Place, orphan.Name, orphan.Messages);

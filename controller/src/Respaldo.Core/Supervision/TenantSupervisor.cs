@@ -64,6 +64,7 @@ public sealed partial class TenantSupervisor : IDisposable
         _prober = prober;
         _context = context;
         _primary.Use(context.Settings.Controller, context.Time.GetUtcNow());
+        context.Retries.Ceiling = context.Settings.Controller.RetryMax;
         Wake();
     }
 
@@ -75,7 +76,7 @@ public sealed partial class TenantSupervisor : IDisposable
     public Heartbeat Heartbeat { get; }
 
     /// <summary>The longest an idle wait lasts before the loop goes around and beats again.</summary>
-    public static TimeSpan BeatInterval => Heartbeat.LoopInterval;
+    private static TimeSpan BeatInterval => Heartbeat.LoopInterval;
 
     public PrimaryState State => _primary.View.State;
 

@@ -66,7 +66,7 @@ install: build
 # Removes the program; keeps /etc/respaldo, the mail and the journal (/var/lib/respaldo).
 uninstall:
 	@deploy/package/debian/prerm remove
-	rm -rf "$(DESTDIR)/usr/lib/respaldo" "$(DESTDIR)/usr/bin/respaldoctl" "$(DESTDIR)/usr/share/doc/respaldo" \
+	rm -rf "$(DESTDIR)/usr/lib/respaldo" "$(DESTDIR)/usr/bin/respaldoctl" "$(DESTDIR)/usr/share/doc/respaldo" "$(DESTDIR)/usr/share/respaldo" \
 	    "$(DESTDIR)/lib/systemd/system/respaldo.service" "$(DESTDIR)/lib/systemd/system/respaldo-postfix.service" \
 	    "$(DESTDIR)/lib/systemd/system/respaldo-dovecot.service" "$(DESTDIR)/lib/systemd/system/respaldo-rspamd.service" "$(DESTDIR)/usr/share/dbus-1/system.d/es.respaldo.Control1.conf" \
 	    "$(DESTDIR)/usr/lib/sysusers.d/respaldo.conf" "$(DESTDIR)/usr/lib/tmpfiles.d/respaldo.conf"

@@ -17,6 +17,12 @@ public sealed record PrimaryCameUp(string TenantId, DateTimeOffset At, string Ho
 /// <summary>A hand-over run ended.</summary>
 public sealed record HandOverFinished(string TenantId, DateTimeOffset At, HandOverProgress Progress) : ControllerEvent(TenantId, At);
 
+/// <summary>
+/// One message's attempt ended with the primary's answer (delivered, deferred or held): how long it
+/// took from MAIL FROM to the last reply, and its size. /metrics turns these into histograms.
+/// </summary>
+public sealed record MessageAttempted(string TenantId, DateTimeOffset At, string Outcome, long Bytes, TimeSpan Duration) : ControllerEvent(TenantId, At);
+
 /// <summary>The primary refused a message for good, or it cannot go as it is: it is in the hold area.</summary>
 public sealed record MessageHeld(string TenantId, DateTimeOffset At, WaitingMessage Message, string HeldPath, string Reason) : ControllerEvent(TenantId, At);
 

@@ -191,6 +191,11 @@ public sealed partial class HandOverRun
             _tenant.Id, message.Mailbox, message.BaseName, message.Size, envelope?.Sender, envelope?.Recipient, _host.ToString(),
             outcome, result.Stage.ToString(), result.Reply?.Code, result.Reply?.OneLine ?? result.Reason, attempt, elapsed.TotalMilliseconds);
 
+        if (result.Outcome is HandOverOutcome.Delivered or HandOverOutcome.Deferred or HandOverOutcome.Held)
+        {
+            string outcome = result.Outcome.ToString().ToLowerInvariant();
+            _context.Events.Raise(new MessageAttempted(_tenant.Id, _context.Time.GetUtcNow(), outcome, message.Size, elapsed));
+        }
         switch (result.Outcome)
         {
             case HandOverOutcome.Delivered:

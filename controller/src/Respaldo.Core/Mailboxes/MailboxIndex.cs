@@ -219,6 +219,31 @@ public sealed class MailboxIndex
         }
     }
 
+    /// <summary>
+    /// When the tenant's oldest waiting message arrived (null: nothing waits). Note: a walk over the
+    /// tenant's messages (one comparison each), for /metrics at each scrape; the front door never asks.
+    /// </summary>
+    public DateTimeOffset? OldestArrival(string tenantId)
+    {
+        lock (_lock)
+        {
+            if (!_tenants.TryGetValue(tenantId, out TenantMail? tenant) || tenant.Messages.Count == 0)
+            {
+                return null;
+            }
+            MessagesVisited += tenant.Messages.Count;
+            DateTimeOffset oldest = DateTimeOffset.MaxValue;
+            foreach (WaitingMessage m in tenant.Messages.Values)
+            {
+                if (m.Arrived < oldest)
+                {
+                    oldest = m.Arrived;
+                }
+            }
+            return oldest;
+        }
+    }
+
     public WaitingMessage? Find(string tenantId, string key)
     {
         lock (_lock)

@@ -39,10 +39,31 @@ internal static class MetricsRegistration
         Counter refused = f.CreateCounter("respaldo_intake_refused_total", "Messages the border refused (5xx) during the SMTP session, by reason.", ["tenant", "reason"]);
         Counter deferred = f.CreateCounter("respaldo_intake_deferred_total", "Messages the border deferred (4xx) during the SMTP session, by reason.", ["tenant", "reason"]);
         Gauge orphaned = f.CreateGauge("respaldo_orphaned_messages", "Stored messages no configured tenant owns (a removed tenant or domain): kept, not handed over. place: maildirs (name = domain) or held (name = tenant id).", ["place", "name"]);
+        Gauge oldest = f.CreateGauge("respaldo_oldest_waiting_message_age_seconds", "Age of the tenant's oldest waiting message (0 when nothing waits).", tenant);
+        Histogram duration = f.CreateHistogram("respaldo_handover_duration_seconds",
+            "Time one message's hand-over took, from MAIL FROM to the primary's last reply, by outcome (since the daemon started).",
+            new HistogramConfiguration { LabelNames = ["tenant", "outcome"], Buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300] });
+        Histogram size = f.CreateHistogram("respaldo_handover_message_bytes", "Size of each message handed over (delivered), since the daemon started.",
+            new HistogramConfiguration { LabelNames = tenant, Buckets = Histogram.ExponentialBuckets(1024, 4, 9) });
+        Gauge buildInfo = f.CreateGauge("respaldo_build_info", "Always 1; the running daemon's version, commit and .NET runtime as labels.", ["version", "revision", "runtime"]);
+        (string version, string revision) = BuildVersion();
+        buildInfo.WithLabels(version, revision, System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription).Set(1);
         var orphanLabels = new HashSet<(string, string)>();
 
         StatusReader status = app.Services.GetRequiredService<StatusReader>();
         RespaldoRuntime runtime = app.Services.GetRequiredService<RespaldoRuntime>();
+        TimeProvider time = app.Services.GetRequiredService<TimeProvider>();
+        runtime.Events.Raised += e =>
+        {
+            if (e is Respaldo.Events.MessageAttempted a)
+            {
+                duration.WithLabels(a.TenantId, a.Outcome).Observe(a.Duration.TotalSeconds);
+                if (a.Outcome == "delivered")
+                {
+                    size.WithLabels(a.TenantId).Observe(a.Bytes);
+                }
+            }
+        };
         registry.AddBeforeCollectCallback(() =>
         {
             var configured = runtime.Settings.Tenants.Select(t => t.Id).ToHashSet(StringComparer.Ordinal);
@@ -84,6 +105,8 @@ internal static class MetricsRegistration
                 latency.WithLabels(t.Id).IncTo(p.LatencySecondsSum);
                 lastLatency.WithLabels(t.Id).Set((s.LastProbe?.LatencyMs ?? 0) / 1000);
                 received.WithLabels(t.Id).IncTo(status.ReceivedTotal(t.Id));
+                DateTimeOffset? since = runtime.Supervisor.Index.OldestArrival(t.Id);
+                oldest.WithLabels(t.Id).Set(since is { } at ? Math.Max(0, (time.GetUtcNow() - at).TotalSeconds) : 0);
             }
         });
         app.Use(async (http, next) =>
@@ -104,5 +127,19 @@ internal static class MetricsRegistration
         });
         app.MapMetrics("/metrics", registry);
         return app;
+    }
+
+    /// <summary>The version the build stamped (the package's version when built by deploy/package/build-deb) and the commit after its '+'.</summary>
+    private static (string Version, string Revision) BuildVersion()
+    {
+        string? v = typeof(MetricsRegistration).Assembly
+            .GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion;
+        if (string.IsNullOrEmpty(v))
+        {
+            return ("unknown", "");
+        }
+        int plus = v.IndexOf('+', StringComparison.Ordinal);
+        return plus < 0 ? (v, "") : (v[..plus], v[(plus + 1)..]);
     }
 }

@@ -55,6 +55,7 @@ chaos: deps-test build
 
 # A Debian package (self-contained .NET, no network at install): artifacts/deb/respaldo_*.deb.
 deb: build
+	@deploy/install-deps package
 	@deploy/package/build-deb
 
 # Installs onto this machine (or under DESTDIR) what the package would, then runs its

@@ -1,7 +1,7 @@
 // respaldod — the Respaldo controller daemon.
 //
 // SYNOPSIS
-//   respaldod [--config FILE] [--control-bus system|none|ADDRESS]
+//   respaldod [--config FILE] [--control-bus system|none|ADDRESS] | --help | --version
 //
 // DESCRIPTION
 //   Watches the backup mailboxes, probes each tenant's primary mail server and hands
@@ -40,9 +40,23 @@ using Respaldo.Daemon.Web.Webmail;
 Mono.Unix.Native.FilePermissions inherited = Mono.Unix.Native.Syscall.umask(Mono.Unix.Native.FilePermissions.S_IWGRP | Mono.Unix.Native.FilePermissions.S_IRWXO);
 _ = Mono.Unix.Native.Syscall.umask(inherited | Mono.Unix.Native.FilePermissions.S_IWGRP | Mono.Unix.Native.FilePermissions.S_IRWXO);
 
+if (DaemonCommandLine.Answer(args, Console.Out) is { } answered)
+{
+    return answered;
+}
+
 WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
 builder.AddRespaldoLogging();
-builder.AddRespaldoSettings();
+try
+{
+    builder.AddRespaldoSettings();
+}
+catch (Respaldo.Configuration.ConfigurationException e)
+{
+    // A broken environment: said once, plainly (journald keeps stderr), and no restart loop.
+    Console.Error.WriteLine($"respaldod: {e.Message}");
+    return DaemonCommandLine.ConfigurationError;
+}
 builder.AddController();
 builder.AddHolds();
 builder.AddPolicyService();
@@ -60,3 +74,4 @@ app.MapDashboard();
 app.MapWebmail();
 app.MapMetricsEndpoint();
 await app.RunAsync();
+return 0;

@@ -47,6 +47,19 @@ public sealed class DebianPackageTests
                 Assert.Contains(dependency, info.Output.Split(',', StringSplitOptions.TrimEntries));
             }
 
+            // Debian's own judge: no error, no warning (each exception is an override with its
+            // reason, deploy/package/debian/lintian-overrides).
+            ProcessRunner.Result lintian = await ProcessRunner.RunAsync("lintian", ["--tag-display-limit", "0", deb], timeout: TimeSpan.FromMinutes(5));
+            string[] complaints = lintian.Output.Split('\n').Where(line => line.StartsWith("E: ", StringComparison.Ordinal) || line.StartsWith("W: ", StringComparison.Ordinal)).ToArray();
+            Assert.True(lintian.ExitCode == 0 && complaints.Length == 0, $"lintian:\n{lintian}");
+            ProcessRunner.Result contents = await Run("dpkg-deb", "--contents", deb);
+            foreach (string part in new[] { "./usr/share/man/man8/respaldoctl.8.gz", "./usr/share/man/man8/respaldod.8.gz", "./usr/share/doc/respaldo/copyright",
+                "./usr/share/doc/respaldo/changelog.gz", "./etc/respaldo/respaldo.json", "./usr/share/respaldo/prometheus/respaldo-rules.yml", "./usr/share/respaldo/grafana/respaldo.json" })
+            {
+                Assert.Contains(" " + part + "\n", contents.Output, StringComparison.Ordinal);
+            }
+            Assert.Equal("/etc/respaldo/respaldo.json", (await Run("dpkg-deb", "--info", deb, "conffiles")).Output.Trim());
+
             ProcessRunner.Result install = await Run("dpkg", "-i", deb);
             Assert.True(install.ExitCode == 0, install.ToString());
             Assert.Contains("Next steps", install.Output, StringComparison.Ordinal);
@@ -56,6 +69,11 @@ public sealed class DebianPackageTests
             Assert.Contains("respaldo-mail", (await Run("id", "-nG", "respaldo")).Output.Split(' ', StringSplitOptions.TrimEntries));
             Assert.Equal("respaldo-mail:respaldo-mail 2770", (await Run("stat", "-c", "%U:%G %a", "/var/lib/respaldo/maildirs")).Output.Trim());
             Assert.Equal("respaldo:respaldo 711", (await Run("stat", "-c", "%U:%G %a", "/var/lib/respaldo")).Output.Trim());
+            // The configuration holds password hashes: root:respaldo 0640, kept by dpkg's statoverride at every unpack.
+            Assert.Equal("root:respaldo 640", (await Run("stat", "-c", "%U:%G %a", "/etc/respaldo/respaldo.json")).Output.Trim());
+            // The programs say the package's version (respaldo_build_info says it too).
+            string version = (await Run("dpkg-deb", "--field", deb, "Version")).Output.Trim();
+            Assert.Equal($"respaldod {version}", (await Run("/usr/lib/respaldo/respaldod", "--version")).Output.Trim());
             ProcessRunner.Result check = await Run("/usr/bin/respaldoctl", "check-config");
             Assert.True(check.ExitCode == 0, check.ToString());
             Assert.True(File.Exists("/etc/respaldo/rendered/postfix/main.cf") && File.Exists("/etc/respaldo/rendered/dovecot/dovecot.conf"));
@@ -87,6 +105,7 @@ public sealed class DebianPackageTests
             Assert.Equal("respaldo-mail:respaldo-mail 660", (await Run("stat", "-c", "%U:%G %a", mail)).Output.Trim());
             Assert.Equal("respaldo-mail:respaldo-mail 2770", (await Run("stat", "-c", "%U:%G %a", Path.GetDirectoryName(mail)!)).Output.Trim());
             Assert.EndsWith("// edited by the admin\n", await File.ReadAllTextAsync("/etc/respaldo/respaldo.json"), StringComparison.Ordinal);
+            Assert.Equal("root:respaldo 640", (await Run("stat", "-c", "%U:%G %a", "/etc/respaldo/respaldo.json")).Output.Trim());
             Assert.True(File.Exists(mail));
 
             ProcessRunner.Result remove = await Run("dpkg", "-r", "respaldo");
@@ -100,13 +119,14 @@ public sealed class DebianPackageTests
             ProcessRunner.Result purge = await Run("dpkg", "--purge", "respaldo");
             Assert.True(purge.ExitCode == 0, purge.ToString());
             Assert.False(Directory.Exists("/etc/respaldo"));
+            Assert.DoesNotContain("/etc/respaldo", (await Run("dpkg-statoverride", "--list")).Output, StringComparison.Ordinal);
             Assert.True(File.Exists(mail), "purge removed the mail");
             Assert.DoesNotContain("respaldo", (await Run("dpkg-query", "-W", "-f=${Package}\n")).Output.Split('\n'));
         }
         finally
         {
             await Run("dpkg", "--purge", "respaldo");
-            if (!hadState)
+            if (!hadState && Directory.Exists("/var/lib/respaldo"))
             {
                 Directory.Delete("/var/lib/respaldo", recursive: true);
             }

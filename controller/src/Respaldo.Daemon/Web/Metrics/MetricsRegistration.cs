@@ -46,7 +46,7 @@ internal static class MetricsRegistration
         Histogram size = f.CreateHistogram("respaldo_handover_message_bytes", "Size of each message handed over (delivered), since the daemon started.",
             new HistogramConfiguration { LabelNames = tenant, Buckets = Histogram.ExponentialBuckets(1024, 4, 9) });
         Gauge buildInfo = f.CreateGauge("respaldo_build_info", "Always 1; the running daemon's version, commit and .NET runtime as labels.", ["version", "revision", "runtime"]);
-        (string version, string revision) = BuildVersion();
+        (string version, string revision) = Respaldo.Daemon.Hosting.DaemonCommandLine.Stamp;
         buildInfo.WithLabels(version, revision, System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription).Set(1);
         var orphanLabels = new HashSet<(string, string)>();
 
@@ -127,19 +127,5 @@ internal static class MetricsRegistration
         });
         app.MapMetrics("/metrics", registry);
         return app;
-    }
-
-    /// <summary>The version the build stamped (the package's version when built by deploy/package/build-deb) and the commit after its '+'.</summary>
-    private static (string Version, string Revision) BuildVersion()
-    {
-        string? v = typeof(MetricsRegistration).Assembly
-            .GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
-            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion;
-        if (string.IsNullOrEmpty(v))
-        {
-            return ("unknown", "");
-        }
-        int plus = v.IndexOf('+', StringComparison.Ordinal);
-        return plus < 0 ? (v, "") : (v[..plus], v[(plus + 1)..]);
     }
 }

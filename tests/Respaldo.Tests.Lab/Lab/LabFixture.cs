@@ -91,6 +91,10 @@ public class LabFixture : IAsyncLifetime
         return result;
     }
 
+    /// <summary>'lab ctl ARGS': respaldoctl against the lab's daemon over the lab's control bus, as the demo tells a newcomer to run it.</summary>
+    public Task<ProcessRunner.Result> LabCtlAsync(params string[] args) =>
+        ProcessRunner.RunAsync(LabScript, ["ctl", .. args], ScriptEnvironment);
+
     /// <summary>Runs respaldoctl (the Release build the lab uses).</summary>
     public Task<ProcessRunner.Result> RespaldoctlAsync(params string[] args)
     {

@@ -4,6 +4,9 @@
 SOLUTION := controller/Respaldo.slnx
 DOTNET   := dotnet
 LAB      := deploy/lab/lab
+# The service tier's real-systemd machine: a Debian 12 root made once with debootstrap
+# (tests/systemd-container), kept here between runs and made again when missing.
+export RESPALDO_TEST_CACHE ?= /var/cache/respaldo-test
 
 .PHONY: all deps deps-test build demo test test-unit test-integration test-bench test-browser test-service test-chaos chaos bench lab-down clean install uninstall deb
 

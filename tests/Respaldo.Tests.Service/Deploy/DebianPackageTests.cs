@@ -32,13 +32,10 @@ public sealed class DebianPackageTests
         bool hadMailGroup = await Exists("group", "respaldo-mail");
         bool hadState = Directory.Exists("/var/lib/respaldo");
         bool hadConfig = Directory.Exists("/etc/respaldo");
-        string output = Directory.CreateTempSubdirectory("respaldo-deb-").FullName;
         try
         {
-            ProcessRunner.Result build = await ProcessRunner.RunAsync(Path.Combine(RepoPaths.Root, "deploy", "package", "build-deb"), [output],
-                new Dictionary<string, string> { ["RESPALDO_DEB_COMPRESSION"] = "gzip" }, timeout: TimeSpan.FromMinutes(8));
+            (ProcessRunner.Result build, string deb) = await BuiltPackage.GetAsync();
             Assert.True(build.ExitCode == 0, build.ToString());
-            string deb = build.Output.Trim().Split('\n')[^1];
             Assert.Matches(@"/respaldo_0\.1\.\d+_amd64\.deb$", deb);
 
             ProcessRunner.Result info = await Run("dpkg-deb", "--field", deb, "Depends");
@@ -154,7 +151,6 @@ public sealed class DebianPackageTests
             {
                 await Run("groupdel", "respaldo-mail");
             }
-            Directory.Delete(output, recursive: true);
         }
     }
 }

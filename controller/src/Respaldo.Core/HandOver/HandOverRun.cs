@@ -211,7 +211,7 @@ public sealed partial class HandOverRun
             case HandOverOutcome.Deferred:
                 Progress.AddDeferred();
                 _context.Retries.Deferred(message.Key, _context.Time.GetUtcNow());
-                LogDeferred(_context.Logger, _tenant.Id, message.Mailbox, message.BaseName, result.Reason);
+                LogDeferred(_context.Logger, _tenant.Id, message.Mailbox, message.BaseName, "deferred", result.Reason);
                 _pending.Add(_context.Journal.RecordHandOverAsync(Record("deferred")));
                 break;
             case HandOverOutcome.Held:
@@ -223,7 +223,7 @@ public sealed partial class HandOverRun
                     Progress.AddDeferred();
                     _context.Retries.Deferred(message.Key, _context.Time.GetUtcNow());
                     string reason = $"{result.Reason}; but it cannot be moved to the hold area ({notHeld}), so it stays in its mailbox";
-                    LogDeferred(_context.Logger, _tenant.Id, message.Mailbox, message.BaseName, reason);
+                    LogDeferred(_context.Logger, _tenant.Id, message.Mailbox, message.BaseName, "deferred", reason);
                     _pending.Add(_context.Journal.RecordHandOverAsync(Record("deferred") with { Reply = reason }));
                 }
                 else
@@ -272,7 +272,7 @@ public sealed partial class HandOverRun
         }
         _context.Index.Remove(_tenant.Id, message.Key);
         _context.Retries.Forget(message.Key);
-        LogDelivered(_context.Logger, _tenant.Id, message.Mailbox, message.BaseName, message.Size, result.Reply?.OneLine ?? "");
+        LogDelivered(_context.Logger, _tenant.Id, message.Mailbox, message.BaseName, "delivered", message.Size, result.Reply?.OneLine ?? "");
     }
 
     /// <summary>Moves the message to the hold area and records it; null when done (or it had vanished), else why it could not be moved.</summary>
@@ -293,7 +293,7 @@ public sealed partial class HandOverRun
         {
             return null;
         }
-        LogHeld(_context.Logger, _tenant.Id, message.Mailbox, message.BaseName, result.Reason);
+        LogHeld(_context.Logger, _tenant.Id, message.Mailbox, message.BaseName, "held", result.Reason);
         _pending.Add(_context.Journal.RecordHandOverAsync(record));
         _pending.Add(_context.Journal.RecordHoldAsync(new HoldRecord(
             _tenant.Id, message.Mailbox, message.BaseName, message.Size, envelope?.Sender, envelope?.Recipient, held, result.Reason, result.Reply?.Code)));
@@ -307,14 +307,14 @@ public sealed partial class HandOverRun
     [LoggerMessage(EventId = 1402, Level = LogLevel.Information, Message = "tenant {Tenant}: hand-over ended: {Delivered} delivered, {Deferred} deferred, {Held} held of {Total} in {Seconds:0.0}s ({Reason})")]
     private static partial void LogFinished(ILogger logger, string tenant, int delivered, int deferred, int held, int total, double seconds, string reason);
 
-    [LoggerMessage(EventId = 1403, Level = LogLevel.Debug, Message = "tenant {Tenant} mailbox {Mailbox} message {Message}: delivered ({Size} bytes): {Reply}")]
-    private static partial void LogDelivered(ILogger logger, string tenant, string mailbox, string message, long size, string reply);
+    [LoggerMessage(EventId = 1403, Level = LogLevel.Debug, Message = "tenant {Tenant} mailbox {Mailbox} message {Message}: {Outcome} ({Size} bytes): {Reply}")]
+    private static partial void LogDelivered(ILogger logger, string tenant, string mailbox, string message, string outcome, long size, string reply);
 
-    [LoggerMessage(EventId = 1404, Level = LogLevel.Information, Message = "tenant {Tenant} mailbox {Mailbox} message {Message}: deferred: {Reason}")]
-    private static partial void LogDeferred(ILogger logger, string tenant, string mailbox, string message, string reason);
+    [LoggerMessage(EventId = 1404, Level = LogLevel.Information, Message = "tenant {Tenant} mailbox {Mailbox} message {Message}: {Outcome}: {Reason}")]
+    private static partial void LogDeferred(ILogger logger, string tenant, string mailbox, string message, string outcome, string reason);
 
-    [LoggerMessage(EventId = 1405, Level = LogLevel.Warning, Message = "tenant {Tenant} mailbox {Mailbox} message {Message}: held: {Reason}")]
-    private static partial void LogHeld(ILogger logger, string tenant, string mailbox, string message, string reason);
+    [LoggerMessage(EventId = 1405, Level = LogLevel.Warning, Message = "tenant {Tenant} mailbox {Mailbox} message {Message}: {Outcome}: {Reason}")]
+    private static partial void LogHeld(ILogger logger, string tenant, string mailbox, string message, string outcome, string reason);
 
     [LoggerMessage(EventId = 1406, Level = LogLevel.Error, Message = "tenant {Tenant} mailbox {Mailbox} message {Message}: delivered but the journal did not record it ({Reason}); the copy is kept and will be sent again after its retry delay")]
     private static partial void LogNotRecorded(ILogger logger, string tenant, string mailbox, string message, string reason);

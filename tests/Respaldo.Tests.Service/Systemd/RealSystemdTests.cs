@@ -13,7 +13,8 @@ namespace Respaldo.Tests.Service.Systemd;
 /// systemd-nspawn over a cached debootstrap, its own network namespace with a veth pair), the
 /// built .deb installed with apt-get (its dependencies resolved for real), then driven with
 /// systemctl, journalctl, busctl and respaldoctl only. Mail arrives over SMTP from this host
-/// through the veth; the primary is Postfix's smtp-sink inside the machine, started as a unit.
+/// through the veth; the primary is Postfix's smtp-sink inside the machine, started as a unit
+/// (and a slow one, to stop the daemon with a message in flight).
 /// </summary>
 public sealed partial class RealSystemdTests(ITestOutputHelper output)
 {
@@ -178,8 +179,28 @@ public sealed partial class RealSystemdTests(ITestOutputHelper output)
                 s => s.Item1 != "0" && s.Item2 == "active" && s.Item3 != pid && s.Item3 != "0", TimeSpan.FromSeconds(150), "restarted after the watchdog's timeout");
             Assert.Contains("Watchdog timeout", await Ok("journalctl", "-u", "respaldo", "-o", "cat", "--no-pager"), StringComparison.Ordinal);
 
-            // 7. systemctl stop: the daemon and the services that are part of it stop; none is left failed.
+            // 7. systemctl stop finishes the message in flight: a primary slow to answer the final dot
+            // (8 s), a stop asked while it waits; the message is delivered, journaled, its copy deleted.
+            await Ok("systemctl", "stop", "primary-sink");
+            await Ok("systemd-run", "--unit=slow-sink", "/usr/sbin/smtp-sink", "-u", "nobody", "-d", "/var/tmp/primary/", "-W", ".:8", "127.0.0.1:2526", "10");
+            int Count(string journal, string what) => journal.Split('\n').Count(l => l.Contains(what, StringComparison.Ordinal));
+            Task<string> Journal() => Ok("journalctl", "-u", "respaldo", "TENANT=suempresa", "-o", "cat", "--no-pager");
+            int started = Count(await Journal(), "handing over 1 message(s)");
+            int ended = Count(await Journal(), "hand-over ended: 1 delivered");
+            string inFlight = TestMessages.Unique("inflight");
+            SmtpReply slow = await SendAsync(address, inFlight);
+            Assert.True(slow.Code == 250, $"{slow.Code} {slow.Text}");
+            await WaitAsync(Journal, j => Count(j, "handing over 1 message(s)") > started, TimeSpan.FromSeconds(30), "the hand-over of the new message started");
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            // Still in the backup while the primary sits on the final dot.
+            Assert.Single((await Ok("grep", "-rl", "--exclude=dovecot*", inFlight, "/var/lib/respaldo/maildirs")).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+
+            // 8. systemctl stop: the daemon and the services that are part of it stop; none is left failed.
             await Ok("systemctl", "stop", "respaldo");
+            Assert.Equal(0, (await Exec("grep", "-rl", inFlight, "/var/tmp/primary")).ExitCode);
+            // Note: Dovecot's index files keep the subject after the file is gone: only messages count.
+            Assert.NotEqual(0, (await Exec("grep", "-rl", "--exclude=dovecot*", inFlight, "/var/lib/respaldo/maildirs")).ExitCode);
+            Assert.Equal(ended + 1, Count(await Journal(), "hand-over ended: 1 delivered"));
             foreach (string unit in units)
             {
                 // Note: systemctl returns once respaldo is stopped; the units part of it may still be deactivating.

@@ -313,4 +313,25 @@ public sealed class MailboxIndexTests
         index.Remove("a", "info@a.test/x");
         Assert.Equal(0, index.AllBytes);
     }
+
+    [Fact]
+    public void NamesOfAnyCharactersComeBackExactAndSortOrdinally()
+    {
+        // Note: a name of ASCII only is kept as bytes, any other as a string: both must look up,
+        // round-trip and sort as the strings would (ordinal), side by side.
+        var index = new MailboxIndex(["a"]);
+        string[] names = ["b", "ñandú", "a", "Z", "a\u00e9", "\ud83d\ude00", "é", "~"];
+        foreach (string name in names)
+        {
+            index.Upsert(M(name, 1, 5) with { Path = $"/m/a.test/info/cur/{name}:2,S" });
+        }
+        Assert.Equal(names.Order(StringComparer.Ordinal), index.Snapshot("a").Select(m => m.BaseName));
+        foreach (string name in names)
+        {
+            WaitingMessage m = index.Find("a", "info@a.test/" + name)!;
+            Assert.Equal((name, $"/m/a.test/info/cur/{name}:2,S"), (m.BaseName, m.Path));
+            Assert.True(index.Remove("a", "info@a.test/" + name, onlyAtPath: m.Path));
+        }
+        Assert.Equal((0, 0L), index.Totals("a"));
+    }
 }

@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace Respaldo.Mailboxes;
 
 /// <summary>
@@ -12,7 +14,8 @@ namespace Respaldo.Mailboxes;
 /// hand-over never waits for another's.
 /// Note: an entry is compact (docs/ARCHITECTURE.md, "The index"): the tenant, address and maildir
 /// are one object per mailbox, the path is kept as "new/ or cur/ plus the flags" (the flags
-/// shared), and a <see cref="WaitingMessage"/> is made only when someone reads one.
+/// shared), an ASCII base name as its bytes, and a <see cref="WaitingMessage"/> is made only
+/// when someone reads one.
 /// </summary>
 public sealed class MailboxIndex
 {
@@ -154,9 +157,10 @@ public sealed class MailboxIndex
                 {
                     keep.Add(m.BaseName);
                 }
+                HashSet<string>.AlternateLookup<ReadOnlySpan<char>> kept = keep.GetAlternateLookup<ReadOnlySpan<char>>();
                 foreach (Entry e in current.Messages)
                 {
-                    if (!keep.Contains(e.BaseName))
+                    if (!e.NameIn(kept))
                     {
                         vanished.Add((e, e.Path()));
                     }
@@ -460,7 +464,7 @@ public sealed class MailboxIndex
             Messages.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(baseName, out Entry? entry) ? entry : null;
 
         /// <summary>Whether this very entry is still here (not dropped, nor replaced).</summary>
-        public bool Holds(Entry entry) => ReferenceEquals(Find(entry.BaseName), entry);
+        public bool Holds(Entry entry) => Messages.TryGetValue(entry, out Entry? held) && ReferenceEquals(held, entry);
     }
 
     /// <summary>A mailbox's entries are told apart by base name; looked up by a span of a key, no string made.</summary>
@@ -468,11 +472,11 @@ public sealed class MailboxIndex
     {
         public static readonly ByBaseName Instance = new();
 
-        public bool Equals(Entry? x, Entry? y) => string.Equals(x?.BaseName, y?.BaseName, StringComparison.Ordinal);
+        public bool Equals(Entry? x, Entry? y) => ReferenceEquals(x, y) || (x is not null && y is not null && x.CompareName(y) == 0);
 
-        public int GetHashCode(Entry obj) => string.GetHashCode(obj.BaseName.AsSpan());
+        public int GetHashCode(Entry obj) => obj.NameHash();
 
-        public bool Equals(ReadOnlySpan<char> alternate, Entry other) => alternate.SequenceEqual(other.BaseName);
+        public bool Equals(ReadOnlySpan<char> alternate, Entry other) => other.NameIs(alternate);
 
         public int GetHashCode(ReadOnlySpan<char> alternate) => string.GetHashCode(alternate);
 
@@ -486,8 +490,50 @@ public sealed class MailboxIndex
     private sealed class Entry(MailboxMail mailbox, string baseName, long arrivedTicks)
     {
         public MailboxMail Mailbox { get; } = mailbox;
-        public string BaseName { get; } = baseName;
         public long ArrivedTicks { get; } = arrivedTicks;
+
+        // Note: a base name of ASCII only (every name Dovecot makes) is kept as its bytes, half
+        // the size of a string; any other stays a string, so every name comes back exact.
+        private readonly object _name = Ascii.IsValid(baseName) ? Encoding.ASCII.GetBytes(baseName) : baseName;
+
+        /// <summary>The base name, made anew from the bytes (a read, not the hot paths: those compare in place).</summary>
+        public string BaseName => _name as string ?? Encoding.ASCII.GetString((byte[])_name);
+
+        private int NameLength => _name is string s ? s.Length : ((byte[])_name).Length;
+
+        public bool NameIs(ReadOnlySpan<char> name) => _name is string s
+            ? name.SequenceEqual(s)
+            : name.Length == ((byte[])_name).Length && Ascii.Equals((byte[])_name, name);
+
+        public bool NameIn(HashSet<string>.AlternateLookup<ReadOnlySpan<char>> names)
+        {
+            if (_name is string s)
+            {
+                return names.Contains(s);
+            }
+            byte[] b = (byte[])_name;
+            Span<char> chars = b.Length <= 512 ? stackalloc char[b.Length] : new char[b.Length];
+            Ascii.ToUtf16(b, chars, out _);
+            return names.Contains(chars);
+        }
+
+        /// <summary>The same hash as the name's characters would have (lookups come with a span of a key).</summary>
+        public int NameHash()
+        {
+            if (_name is string s)
+            {
+                return string.GetHashCode(s.AsSpan());
+            }
+            byte[] b = (byte[])_name;
+            Span<char> chars = b.Length <= 512 ? stackalloc char[b.Length] : new char[b.Length];
+            Ascii.ToUtf16(b, chars, out _);
+            return string.GetHashCode(chars);
+        }
+
+        /// <summary>Ordinal order of the names (ASCII bytes sort as their characters do).</summary>
+        public int CompareName(Entry other) => _name is byte[] a && other._name is byte[] b
+            ? a.AsSpan().SequenceCompareTo(b)
+            : string.CompareOrdinal(BaseName, other.BaseName);
         public long Size { get; set; }
 
         // Note: one field says where the file is: null for new/BASE, a shared tail (":2,S", or
@@ -505,11 +551,12 @@ public sealed class MailboxIndex
         {
             ReadOnlySpan<char> p = path;
             string maildir = Mailbox.Maildir;
-            if (p.StartsWith(maildir, StringComparison.Ordinal) && p.Length > maildir.Length + 5 && p[maildir.Length] == '/'
-                && p[(maildir.Length + 5)..].StartsWith(BaseName, StringComparison.Ordinal))
+            int name = NameLength;
+            if (p.StartsWith(maildir, StringComparison.Ordinal) && p.Length >= maildir.Length + 5 + name && p[maildir.Length] == '/'
+                && NameIs(p.Slice(maildir.Length + 5, name)))
             {
                 ReadOnlySpan<char> sub = p.Slice(maildir.Length + 1, 4);
-                ReadOnlySpan<char> tail = p[(maildir.Length + 5 + BaseName.Length)..];
+                ReadOnlySpan<char> tail = p[(maildir.Length + 5 + name)..];
                 if (sub.SequenceEqual("new/") && tail.IsEmpty)
                 {
                     _where = null;
@@ -540,16 +587,27 @@ public sealed class MailboxIndex
             string maildir = Mailbox.Maildir;
             ReadOnlySpan<char> p = path;
             string tail = _where as string ?? "";
-            return p.Length == maildir.Length + 5 + BaseName.Length + tail.Length
+            int name = NameLength;
+            return p.Length == maildir.Length + 5 + name + tail.Length
                 && p.StartsWith(maildir, StringComparison.Ordinal)
                 && p.Slice(maildir.Length, 5).SequenceEqual(_where is null ? "/new/" : "/cur/")
-                && p.Slice(maildir.Length + 5, BaseName.Length).SequenceEqual(BaseName)
-                && p[(maildir.Length + 5 + BaseName.Length)..].SequenceEqual(tail);
+                && NameIs(p.Slice(maildir.Length + 5, name))
+                && p[(maildir.Length + 5 + name)..].SequenceEqual(tail);
         }
 
         public string Key() => string.Concat(Mailbox.Address, "/", BaseName);
 
-        public WaitingMessage ToMessage() => new(Mailbox.Tenant.Id, Mailbox.Address, Mailbox.Maildir, BaseName, Path(), Size, ArrivedAt);
+        public WaitingMessage ToMessage()
+        {
+            string name = BaseName;
+            string path = _where switch
+            {
+                null => string.Concat(Mailbox.Maildir, "/new/", name),
+                string tail => string.Concat(Mailbox.Maildir, "/cur/", name, tail),
+                _ => ((OtherPath)_where).Path,
+            };
+            return new(Mailbox.Tenant.Id, Mailbox.Address, Mailbox.Maildir, name, path, Size, ArrivedAt);
+        }
     }
 
     /// <summary>Oldest first: arrival, then base name, then mailbox (a total order: two entries are never equal).</summary>
@@ -566,7 +624,7 @@ public sealed class MailboxIndex
             int c = x!.ArrivedTicks.CompareTo(y!.ArrivedTicks);
             if (c == 0)
             {
-                c = string.CompareOrdinal(x.BaseName, y.BaseName);
+                c = x.CompareName(y);
             }
             return c != 0 ? c : string.CompareOrdinal(x.Mailbox.Address, y.Mailbox.Address);
         }

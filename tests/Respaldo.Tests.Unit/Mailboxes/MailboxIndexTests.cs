@@ -1,4 +1,5 @@
-using Respaldo.Configuration;
+using Respaldo.HandOver;
+using Respaldo.Supervision;
 using Respaldo.Mailboxes;
 using Respaldo.Policy;
 
@@ -172,12 +173,11 @@ public sealed class MailboxIndexTests
         {
             index.Upsert(M($"m{i}", 10, i, $"u{i % 100}@a.test"));
         }
-        Tenant[] tenants = [TenantNamed("a"), TenantNamed("b")];
         long before = index.MessagesVisited;
         StorageUse use = null!;
         for (int rcpt = 0; rcpt < 1000; rcpt++)
         {
-            use = RuntimeFrontDoorContext.Measure(index, tenants, "a", "u7@a.test", new Dictionary<string, long> { ["b"] = 5 }, 1L << 40);
+            use = RuntimeFrontDoorContext.Measure(index, "a", "u7@a.test", new Dictionary<string, long> { ["b"] = 5 }, 1L << 40);
         }
         Assert.Equal(before, index.MessagesVisited);
         Assert.Equal(new StorageUse(200_005, 200_000, 1L << 40, 2_000), use);
@@ -188,14 +188,150 @@ public sealed class MailboxIndexTests
         Assert.Equal(before + 20_000, index.MessagesVisited);
     }
 
-    private static Tenant TenantNamed(string id) => new()
+    [Fact]
+    public void AFullRescanVisitsEachFileOnceAndNothingOfOtherMailboxesOrTenants()
     {
-        Id = id,
-        Name = id,
-        Domains = [],
-        Primary = null!,
-        Mailboxes = [],
-        AlertEmails = [],
-        DashboardUsers = [],
-    };
+        // Note: counts the work, not the time: a rescan of one mailbox visits what it found there
+        // and that mailbox's own entries (to drop the vanished), never the rest of the tenant.
+        var index = new MailboxIndex(["a", "b"]);
+        const int mailboxes = 500;
+        const int each = 40;
+        List<WaitingMessage> Listing(int box) =>
+            Enumerable.Range(0, each).Select(i => M($"m{box}-{i}", 10, (box * each) + i, $"u{box}@a.test")).ToList();
+        for (int box = 0; box < mailboxes; box++)
+        {
+            index.ReplaceMailbox("a", $"u{box}@a.test", Listing(box));
+        }
+        for (int i = 0; i < 30_000; i++)
+        {
+            index.Upsert(M($"b{i}", 1, i, "otro@b.test") with { TenantId = "b" });
+        }
+        long before = index.MessagesVisited;
+        for (int box = 0; box < mailboxes; box++)
+        {
+            index.ReplaceMailbox("a", $"u{box}@a.test", Listing(box));
+        }
+        Assert.Equal(2L * mailboxes * each, index.MessagesVisited - before);
+        Assert.Equal((mailboxes * each, 10L * mailboxes * each), index.Totals("a"));
+        Assert.Equal((30_000, 30_000L), index.Totals("b"));
+    }
+
+    [Fact]
+    public void ATenantLoopsTurnLooksUpCountsWithoutWalkingTheBacklog()
+    {
+        var index = new MailboxIndex(["a"]);
+        var retries = new RetrySchedule(TimeSpan.FromHours(1));
+        DateTimeOffset now = DateTimeOffset.FromUnixTimeSeconds(1_000_000);
+        for (int i = 0; i < 50_000; i++)
+        {
+            index.Upsert(M($"m{i}", 10, i, $"u{i % 100}@a.test"));
+        }
+        retries.Deferred("u1@a.test/m1", now);
+        retries.Deferred("u2@a.test/m2", now);
+        retries.Deferred("u3@a.test/gone", now);
+        long before = index.MessagesVisited;
+        for (int turn = 0; turn < 1000; turn++)
+        {
+            Assert.Equal((50_000, 49_998, (DateTimeOffset?)null), TenantSupervisor.Look(index, retries, "a", now, now: false));
+        }
+        Assert.Equal(before, index.MessagesVisited);
+        Assert.Equal(0, retries.Attempts("u3@a.test/gone"));
+        Assert.Equal((50_000, 50_000, (DateTimeOffset?)null), TenantSupervisor.Look(index, retries, "a", now, now: true));
+        Assert.Equal(DateTimeOffset.UnixEpoch, index.OldestArrival("a"));
+        Assert.Equal(before, index.MessagesVisited);
+    }
+
+    [Fact]
+    public void ATurnWithEveryMessageDeferredWaitsForTheFirstRetry()
+    {
+        var index = new MailboxIndex(["a"]);
+        var retries = new RetrySchedule(TimeSpan.FromHours(1));
+        DateTimeOffset now = DateTimeOffset.FromUnixTimeSeconds(1_000_000);
+        index.Upsert(M("x", 1, 1));
+        index.Upsert(M("y", 1, 2));
+        retries.Deferred("info@a.test/x", now);
+        retries.Deferred("info@a.test/y", now.AddSeconds(5));
+        Assert.Equal((2, 0, now + RetrySchedule.First), TenantSupervisor.Look(index, retries, "a", now.AddSeconds(1), now: false));
+        Assert.Equal((2, 1, (DateTimeOffset?)null), TenantSupervisor.Look(index, retries, "a", now + RetrySchedule.First, now: false));
+    }
+
+    [Fact]
+    public void AHandOverTakesTheDueMessagesOldestFirstWithThePathTheyHaveWhenTaken()
+    {
+        var index = new MailboxIndex(["a"]);
+        index.Upsert(M("c", 1, 30));
+        index.Upsert(M("a", 1, 10));
+        index.Upsert(M("b", 1, 20, "ventas@a.test"));
+        index.Upsert(M("a2", 1, 10));
+        IReadOnlyList<WaitingMessage> all = index.OldestFirst("a");
+        IReadOnlyList<WaitingMessage> due = index.OldestFirst("a", key => key != "info@a.test/c");
+        index.Upsert(M("a", 1, 10) with { Path = "/m/a.test/info/cur/a:2,S" });
+        Assert.Equal(["a", "a2", "b", "c"], all.Select(m => m.BaseName));
+        Assert.Equal(["a", "a2", "b"], due.Select(m => m.BaseName));
+        Assert.Equal("/m/a.test/info/cur/a:2,S", due[0].Path);
+        Assert.Equal("ventas@a.test/b", due[2].Key);
+        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(10), index.OldestArrival("a"));
+    }
+
+    [Fact]
+    public void AnEntryGivesBackThePathItWasGivenInEveryForm()
+    {
+        // Note: an entry keeps new/ or cur/ plus the flags, not the path; every form must come back exact.
+        var index = new MailboxIndex(["a"]);
+        string[] paths =
+        [
+            "/m/a.test/info/new/x",
+            "/m/a.test/info/cur/x:2,S",
+            "/m/a.test/info/cur/x:2,RS",
+            "/m/a.test/info/cur/x",
+            "/m/a.test/info/new/x:2,S",
+            "/tmp/elsewhere/x",
+            "/m/a.test/info/cur/xy",
+            "/m/a.test/info/tmp/x",
+        ];
+        foreach (string path in paths)
+        {
+            index.Upsert(M("x", 3, 1) with { Path = path });
+            Assert.Equal(path, index.Find("a", "info@a.test/x")!.Path);
+            Assert.False(index.Remove("a", "info@a.test/x", onlyAtPath: path + "z"));
+            Assert.False(index.Remove("a", "info@a.test/x", onlyAtPath: path[..^1]));
+        }
+        Assert.True(index.Remove("a", "info@a.test/x", onlyAtPath: paths[^1]));
+        Assert.Equal((0, 0L), index.Totals("a"));
+    }
+
+    [Fact]
+    public void TheTotalOfAllTenantsFollowsArrivalsRemovalsAndReloads()
+    {
+        var index = new MailboxIndex(["a", "b"]);
+        index.Upsert(M("x", 10, 1));
+        index.Upsert(M("y", 5, 1) with { TenantId = "b" });
+        index.Upsert(M("x", 12, 1) with { Path = "/m/a.test/info/cur/x:2,S" });
+        Assert.Equal(17, index.AllBytes);
+        index.UseTenants(["a"]);
+        Assert.Equal(12, index.AllBytes);
+        index.Remove("a", "info@a.test/x");
+        Assert.Equal(0, index.AllBytes);
+    }
+
+    [Fact]
+    public void NamesOfAnyCharactersComeBackExactAndSortOrdinally()
+    {
+        // Note: a name of ASCII only is kept as bytes, any other as a string: both must look up,
+        // round-trip and sort as the strings would (ordinal), side by side.
+        var index = new MailboxIndex(["a"]);
+        string[] names = ["b", "ñandú", "a", "Z", "a\u00e9", "\ud83d\ude00", "é", "~"];
+        foreach (string name in names)
+        {
+            index.Upsert(M(name, 1, 5) with { Path = $"/m/a.test/info/cur/{name}:2,S" });
+        }
+        Assert.Equal(names.Order(StringComparer.Ordinal), index.Snapshot("a").Select(m => m.BaseName));
+        foreach (string name in names)
+        {
+            WaitingMessage m = index.Find("a", "info@a.test/" + name)!;
+            Assert.Equal((name, $"/m/a.test/info/cur/{name}:2,S"), (m.BaseName, m.Path));
+            Assert.True(index.Remove("a", "info@a.test/" + name, onlyAtPath: m.Path));
+        }
+        Assert.Equal((0, 0L), index.Totals("a"));
+    }
 }

@@ -56,7 +56,7 @@ public sealed class MailboxWatcherTests : IDisposable
         var layout = new MaildirLayout(_root, new TenantDirectory([TenantFor("a.test")]));
         string maildir = Path.Combine(_root, "a.test", "info");
         Deliver(maildir, "100.M1P1.host,S=10,W=11");
-        using var watcher = new MailboxWatcher(layout, index, _ => false, TimeSpan.FromHours(1), NullLogger.Instance);
+        using var watcher = new MailboxWatcher(layout, index, found => found, TimeSpan.FromHours(1), NullLogger.Instance);
         using var cts = new CancellationTokenSource();
         Task run = watcher.RunAsync(cts.Token);
         await watcher.Ready;
@@ -85,7 +85,7 @@ public sealed class MailboxWatcherTests : IDisposable
         string maildir = Path.Combine(_root, "a.test", "info");
         const string name = "300.M3P1.host,S=27,W=28";
         Deliver(maildir, name);
-        using var watcher = new MailboxWatcher(layout, index, _ => false, TimeSpan.FromHours(1), NullLogger.Instance);
+        using var watcher = new MailboxWatcher(layout, index, found => found, TimeSpan.FromHours(1), NullLogger.Instance);
         using var cts = new CancellationTokenSource();
         Task run = watcher.RunAsync(cts.Token);
         await watcher.Ready;
@@ -109,7 +109,7 @@ public sealed class MailboxWatcherTests : IDisposable
     {
         var index = new MailboxIndex(["t"]);
         var layout = new MaildirLayout(_root, new TenantDirectory([TenantFor("a.test")]));
-        using var watcher = new MailboxWatcher(layout, index, _ => false, TimeSpan.FromHours(1), NullLogger.Instance);
+        using var watcher = new MailboxWatcher(layout, index, found => found, TimeSpan.FromHours(1), NullLogger.Instance);
         using var cts = new CancellationTokenSource();
         Task run = watcher.RunAsync(cts.Token);
         await watcher.Ready;
@@ -139,7 +139,7 @@ public sealed class MailboxWatcherTests : IDisposable
         Directory.CreateDirectory(Path.Combine(maildir, "new", "102.M1P1.host,S=10,W=11"));
         File.CreateSymbolicLink(Path.Combine(maildir, "cur", "103.M1P1.host,S=10,W=11:2,S"), outside);
         var logger = new ListLogger();
-        using var watcher = new MailboxWatcher(layout, index, _ => false, TimeSpan.FromHours(1), logger);
+        using var watcher = new MailboxWatcher(layout, index, found => found, TimeSpan.FromHours(1), logger);
         using var cts = new CancellationTokenSource();
         Task run = watcher.RunAsync(cts.Token);
         await watcher.Ready;
@@ -156,6 +156,45 @@ public sealed class MailboxWatcherTests : IDisposable
         watcher.FullScan();
         Assert.Equal(["100.M1P1.host,S=10,W=11", "105.M1P1.host,S=10,W=11"], index.Snapshot("t").Select(m => m.BaseName).Order(StringComparer.Ordinal));
         Assert.Equal(4, logger.Lines.Count(l => l.EventId == 1103));
+        await cts.CancelAsync();
+        await run;
+    }
+
+    [Fact]
+    public async Task AStartWithThousandsOfUnknownFilesAsksReconciliationOncePerBatchAndLeavesOutWhatWasDelivered()
+    {
+        // Note: counts the questions, not the time: one per file was a journal query per file.
+        var index = new MailboxIndex(["t"]);
+        var layout = new MaildirLayout(_root, new TenantDirectory([TenantFor("a.test")]));
+        for (int box = 0; box < 30; box++)
+        {
+            string maildir = Path.Combine(_root, "a.test", $"u{box}");
+            foreach (string sub in new[] { "tmp", "new", "cur" })
+            {
+                Directory.CreateDirectory(Path.Combine(maildir, sub));
+            }
+            for (int i = 0; i < 100; i++)
+            {
+                File.WriteAllText(Path.Combine(maildir, "new", $"{1000 + (box * 100) + i}.M1P1.host,S=5,W=6"), "x");
+            }
+        }
+        var batches = new List<int>();
+        IReadOnlyList<WaitingMessage> Reconcile(IReadOnlyList<WaitingMessage> unknown)
+        {
+            batches.Add(unknown.Count);
+            return unknown.Where(m => !m.BaseName.StartsWith("1000.", StringComparison.Ordinal)).ToList();
+        }
+        using var watcher = new MailboxWatcher(layout, index, Reconcile, TimeSpan.FromHours(1), NullLogger.Instance);
+        using var cts = new CancellationTokenSource();
+        Task run = watcher.RunAsync(cts.Token);
+        await watcher.Ready;
+
+        Assert.Equal([3000], batches);
+        Assert.Equal(2999, index.Totals("t").Count);
+        Assert.Null(index.Find("t", "u0@a.test/1000.M1P1.host,S=5,W=6"));
+        watcher.FullScan();
+        // Known files are not asked about again; the one left out is (its deletion may have failed).
+        Assert.Equal([3000, 1], batches);
         await cts.CancelAsync();
         await run;
     }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Respaldo.Configuration;
@@ -40,8 +39,12 @@ public sealed partial class HandOverRun
     private readonly Tenant _tenant;
     private readonly HostPort _host;
     private readonly HandOverContext _context;
-    private readonly ConcurrentQueue<Mailboxes.WaitingMessage> _queue = new();
-    private readonly ConcurrentBag<Task> _pending = [];
+    // Note: the messages are taken one at a time by index, each made from the index only when a
+    // worker takes it; what the run holds at once is bounded by its connections and the journal
+    // records not yet durable, not by the backlog.
+    private readonly IReadOnlyList<Mailboxes.WaitingMessage> _messages;
+    private int _next = -1;
+    private readonly PendingRecords _pending = new();
     private readonly object _rateLock = new();
     private DateTimeOffset _nextSlot;
     private readonly StrayEntries _strays;
@@ -53,10 +56,7 @@ public sealed partial class HandOverRun
         _host = host;
         _context = context;
         _strays = context.Strays ?? new StrayEntries(context.Logger);
-        foreach (Mailboxes.WaitingMessage m in messages)
-        {
-            _queue.Enqueue(m);
-        }
+        _messages = messages;
         Progress = new HandOverProgress(tenant.Id, host.ToString(), messages.Count, context.Time.GetUtcNow());
     }
 
@@ -80,7 +80,7 @@ public sealed partial class HandOverRun
         // Deletions wait for their journal commit; let every one finish before reporting.
         try
         {
-            await Task.WhenAll(_pending);
+            await _pending.WhenAllAsync();
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -105,7 +105,7 @@ public sealed partial class HandOverRun
         SmtpConnection? connection = null;
         try
         {
-            while (!_stop && !stopping.IsCancellationRequested && _queue.TryDequeue(out Mailboxes.WaitingMessage? message))
+            while (!_stop && !stopping.IsCancellationRequested && TakeNext() is { } message)
             {
                 if (connection is null)
                 {
@@ -151,6 +151,13 @@ public sealed partial class HandOverRun
                 await connection.DisposeAsync();
             }
         }
+    }
+
+    /// <summary>The next message in order, made from the index now (with the path it has now); null when all were taken.</summary>
+    private Mailboxes.WaitingMessage? TakeNext()
+    {
+        int i = Interlocked.Increment(ref _next);
+        return i < _messages.Count ? _messages[i] : null;
     }
 
     private void Stop(string reason, bool primaryLost)

@@ -87,6 +87,62 @@ public sealed class RetrySchedule(TimeSpan ceiling)
         }
     }
 
+    /// <summary>
+    /// Forgets entries of messages that are no longer waiting, asking <paramref name="waiting"/>
+    /// about each deferred message (a lookup each): the cost is the deferred messages, not the backlog.
+    /// </summary>
+    public void Retain(Func<string, bool> waiting)
+    {
+        List<string> keys;
+        lock (_lock)
+        {
+            keys = [.. _entries.Keys];
+        }
+        // Note: asked outside this lock: waiting takes the index's.
+        List<string> gone = keys.Where(k => !waiting(k)).ToList();
+        lock (_lock)
+        {
+            foreach (string k in gone)
+            {
+                _entries.Remove(k);
+            }
+        }
+    }
+
+    /// <summary>How many deferred messages are not due at <paramref name="now"/>, and when the first of them is (null: none).</summary>
+    public (int NotDue, DateTimeOffset? Next) Deferrals(DateTimeOffset now)
+    {
+        lock (_lock)
+        {
+            int notDue = 0;
+            DateTimeOffset? next = null;
+            foreach ((int _, DateTimeOffset notBefore) in _entries.Values)
+            {
+                if (notBefore > now)
+                {
+                    notDue++;
+                    if (next is null || notBefore < next)
+                    {
+                        next = notBefore;
+                    }
+                }
+            }
+            return (notDue, next);
+        }
+    }
+
+    /// <summary>Whether any message is deferred at all (none: every waiting message is due, and a hand-over needs no filter).</summary>
+    public bool Any
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _entries.Count > 0;
+            }
+        }
+    }
+
     /// <summary>Forgets entries of messages that are no longer waiting.</summary>
     public void Retain(IReadOnlySet<string> waiting)
     {

@@ -18,7 +18,7 @@ namespace Respaldo.Journaling;
 /// </summary>
 public sealed partial class Journal : IAsyncDisposable
 {
-    private const int SchemaVersion = 6;
+    private const int SchemaVersion = 7;
     private const int MaxGroup = 1000;
 
     private readonly string _connectionString;
@@ -185,6 +185,10 @@ public sealed partial class Journal : IAsyncDisposable
         if (current < 6)
         {
             MigrateCatchAll(connection, tx);
+        }
+        if (current < 7)
+        {
+            MigrateReconciliation(connection, tx);
         }
         using SqliteCommand setVersion = connection.CreateCommand();
         setVersion.Transaction = tx;
@@ -492,6 +496,7 @@ public sealed partial class Journal : IAsyncDisposable
     /// </summary>
     private List<T> Query<T>(string sql, Action<SqliteCommand> bind, Func<SqliteDataReader, T> map)
     {
+        Interlocked.Increment(ref _readQueries);
         using SqliteConnection connection = OpenConnection();
         using SqliteCommand q = connection.CreateCommand();
         q.CommandText = sql;

@@ -16,17 +16,18 @@ public sealed partial class MailboxWatcher : IDisposable
     private volatile MaildirLayout _layout;
     private readonly MailboxIndex _index;
     private volatile MailboxScanner _scanner;
-    private readonly Func<WaitingMessage, bool> _reconcile;
+    private readonly Func<IReadOnlyList<WaitingMessage>, IReadOnlyList<WaitingMessage>> _reconcile;
     private TimeSpan _rescanInterval;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _rescanRequested = new(0, 1);
     private FileSystemWatcher? _watcher;
 
     /// <param name="reconcile">
-    /// Asked about each message a scan finds that the index did not know; returning true
-    /// means "already dealt with" (handed over before a crash, say) and keeps it out.
+    /// Asked about the messages a scan finds that the index did not know, a batch at a time
+    /// (at most <see cref="ReconcileBatch"/>); returns those still to hand over, leaving out what
+    /// was already dealt with (handed over before a crash, say).
     /// </param>
-    public MailboxWatcher(MaildirLayout layout, MailboxIndex index, Func<WaitingMessage, bool> reconcile, TimeSpan rescanInterval, ILogger logger, StrayEntries? strays = null)
+    public MailboxWatcher(MaildirLayout layout, MailboxIndex index, Func<IReadOnlyList<WaitingMessage>, IReadOnlyList<WaitingMessage>> reconcile, TimeSpan rescanInterval, ILogger logger, StrayEntries? strays = null)
     {
         _layout = layout;
         _index = index;
@@ -247,20 +248,23 @@ public sealed partial class MailboxWatcher : IDisposable
         MailboxScanner scanner = _scanner;
         int mailboxes = 0;
         var seen = new HashSet<(string, string)>();
+        var unknown = new List<WaitingMessage>();
         foreach ((string tenantId, string mailbox, List<WaitingMessage> messages) in scanner.Scan())
         {
             mailboxes++;
             seen.Add((tenantId, mailbox));
-            var fresh = new List<WaitingMessage>(messages.Count);
+            var known = new List<WaitingMessage>(messages.Count);
             foreach (WaitingMessage m in messages)
             {
-                if (_index.Find(tenantId, m.Key) is not null || !_reconcile(m))
-                {
-                    fresh.Add(m);
-                }
+                (_index.Contains(tenantId, m.Key) ? known : unknown).Add(m);
             }
-            _index.ReplaceMailbox(tenantId, mailbox, fresh);
+            _index.ReplaceMailbox(tenantId, mailbox, known);
+            if (unknown.Count >= ReconcileBatch)
+            {
+                AddUnknown(unknown);
+            }
         }
+        AddUnknown(unknown);
         foreach ((string tenantId, string mailbox) in _index.KnownMailboxes())
         {
             if (!seen.Contains((tenantId, mailbox)))
@@ -273,6 +277,27 @@ public sealed partial class MailboxWatcher : IDisposable
         int scans = Interlocked.Increment(ref _scans);
         LogScanned(_logger, scans, why, mailboxes);
     }
+
+    /// <summary>
+    /// Files the index did not know go in once reconciliation let them (one journal query per
+    /// batch, not one per file). Note: an inotify arrival in between is already in the index:
+    /// Upsert then only records its path, and announces nothing twice.
+    /// </summary>
+    private void AddUnknown(List<WaitingMessage> unknown)
+    {
+        if (unknown.Count == 0)
+        {
+            return;
+        }
+        foreach (WaitingMessage m in _reconcile(unknown))
+        {
+            _index.Upsert(m);
+        }
+        unknown.Clear();
+    }
+
+    /// <summary>Files the index did not know, reconciled together: bounds what a scan holds besides the index.</summary>
+    public const int ReconcileBatch = 10_000;
 
     private static string[] SafeFiles(string dir)
     {

@@ -30,21 +30,18 @@ public sealed class RuntimeFrontDoorContext(RespaldoRuntime runtime, TimeProvide
             return null;
         }
         IReadOnlyDictionary<string, long> held = _gauge.HeldBytes(supervisor.Settings.HoldRoot, time.GetUtcNow());
-        return Measure(supervisor.Index, supervisor.Settings.Tenants, tenantId, mailbox, held, StorageGauge.FreeBytes(supervisor.Settings.MaildirRoot));
+        return Measure(supervisor.Index, tenantId, mailbox, held, StorageGauge.FreeBytes(supervisor.Settings.MaildirRoot));
     }
 
     /// <summary>
     /// The use as the index counts it: lookups of totals the index keeps as messages come and
-    /// go (one per tenant, one for the mailbox), never a walk over the waiting messages.
+    /// go (all tenants together, the tenant, the mailbox), never a walk over the waiting messages
+    /// nor over the tenants.
     /// </summary>
     internal static StorageUse Measure(
-        MailboxIndex index, IReadOnlyList<Tenant> tenants, string tenantId, string? mailbox, IReadOnlyDictionary<string, long> held, long? free)
+        MailboxIndex index, string tenantId, string? mailbox, IReadOnlyDictionary<string, long> held, long? free)
     {
-        long total = held.Values.Sum();
-        foreach (Tenant t in tenants)
-        {
-            total += index.Totals(t.Id).Bytes;
-        }
+        long total = held.Values.Sum() + index.AllBytes;
         long tenantBytes = index.Totals(tenantId).Bytes + held.GetValueOrDefault(tenantId);
         long mailboxBytes = mailbox is null ? 0 : index.MailboxTotal(tenantId, mailbox).Bytes;
         return new StorageUse(total, tenantBytes, free, mailboxBytes);

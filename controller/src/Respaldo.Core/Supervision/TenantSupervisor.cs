@@ -196,13 +196,10 @@ public sealed partial class TenantSupervisor : IDisposable
             Task arrival = _context.Index.NextArrival(Tenant.Id);
             bool now = Interlocked.Exchange(ref _handOverNow, 0) == 1;
             DateTimeOffset clock = _context.Time.GetUtcNow();
-            IReadOnlyList<WaitingMessage> waiting = _context.Index.Snapshot(Tenant.Id);
-            _context.Retries.Retain(waiting.Select(m => m.Key).ToHashSet(StringComparer.Ordinal));
-            List<WaitingMessage> due = now ? [.. waiting] : waiting.Where(m => _context.Retries.IsDue(m.Key, clock)).ToList();
+            (int waiting, int due, DateTimeOffset? nextRetry) = Look(_context.Index, _context.Retries, Tenant.Id, clock, now);
             ControllerSettings pace = _context.Settings.Controller;
             PrimaryView primary = _primary.View;
-            var snapshot = new TenantSnapshot(clock, waiting.Count, due.Count,
-                due.Count == 0 && waiting.Count > 0 ? _context.Retries.NextDue(waiting.Select(m => m.Key)) : null,
+            var snapshot = new TenantSnapshot(clock, waiting, due, nextRetry,
                 now, Volatile.Read(ref _probeRequested) == 1, PrimaryTracker.NextIdleProbe(primary, Tenant.AcceptOnlyWhilePrimaryDown, pace), primary);
             TenantStep step = TenantSteps.Next(snapshot, pace.ProbeInterval);
             switch (step.Kind)
@@ -227,7 +224,7 @@ public sealed partial class TenantSupervisor : IDisposable
                     IReadOnlyList<ProbeResult> probes = await ProbeAsync(cancellationToken);
                     if (probes.FirstOrDefault(p => p.Up) is { } up)
                     {
-                        await HandOverAsync(up.Host, due, cancellationToken, abort);
+                        await HandOverAsync(up.Host, Due(clock, now), cancellationToken, abort);
                     }
                     else
                     {
@@ -235,14 +232,36 @@ public sealed partial class TenantSupervisor : IDisposable
                     }
                     break;
                 case StepKind.HandOver:
-                    await HandOverAsync(step.Host!, due, cancellationToken, abort);
+                    await HandOverAsync(step.Host!, Due(clock, now), cancellationToken, abort);
                     break;
             }
         }
     }
 
+    /// <summary>
+    /// What one turn knows of the tenant's mail: how many wait, how many are due, and (none due)
+    /// when the first deferred one is. Note: lookups only: the index's count, and one lookup per
+    /// deferred message (to forget those gone); never a walk over, nor a sort of, the backlog,
+    /// since the loop turns at every arrival and every few seconds.
+    /// </summary>
+    internal static (int Waiting, int Due, DateTimeOffset? NextRetry) Look(MailboxIndex index, RetrySchedule retries, string tenantId, DateTimeOffset clock, bool now)
+    {
+        retries.Retain(key => index.Contains(tenantId, key));
+        int waiting = index.Totals(tenantId).Count;
+        (int notDue, DateTimeOffset? next) = retries.Deferrals(clock);
+        int due = now ? waiting : Math.Max(0, waiting - notDue);
+        return (waiting, due, due == 0 && waiting > 0 ? next : null);
+    }
+
+    /// <summary>The due messages, oldest first, for a hand-over (all of them for "hand over now"): one ordered pass, made only when a run starts.</summary>
+    private IReadOnlyList<WaitingMessage> Due(DateTimeOffset clock, bool now)
+    {
+        RetrySchedule retries = _context.Retries;
+        return _context.Index.OldestFirst(Tenant.Id, now || !retries.Any ? null : key => retries.IsDue(key, clock));
+    }
+
     /// <summary>Step 3: hands the due messages over to <paramref name="host"/>, and learns from how it went.</summary>
-    private async Task HandOverAsync(HostPort host, List<WaitingMessage> due, CancellationToken cancellationToken, CancellationToken abort)
+    private async Task HandOverAsync(HostPort host, IReadOnlyList<WaitingMessage> due, CancellationToken cancellationToken, CancellationToken abort)
     {
         var run = new HandOverRun(Tenant, host, due, _context);
         _current = run.Progress;

@@ -1,0 +1,68 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+using Respaldo.Journaling;
+
+namespace Respaldo.Tests.Journal;
+
+/// <summary>Start-up reconciliation asks the journal once per batch of files, never once per file.</summary>
+public sealed class JournalReconciliationTests : IAsyncLifetime
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("respaldo-reconcile-").FullName;
+    private Respaldo.Journaling.Journal _journal = null!;
+
+    public Task InitializeAsync()
+    {
+        _journal = Respaldo.Journaling.Journal.Open(Path.Combine(_dir, "journal.sqlite"), NullLogger.Instance);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _journal.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private static HandOverRecord Attempt(string mailbox, string message, string outcome) =>
+        new("suempresa", mailbox, message, 10, "a@b.test", mailbox, "mx:25", outcome, "Data", outcome == "delivered" ? 250 : 451, "reply", 1, 3);
+
+    [Fact]
+    public async Task TenThousandFilesAreReconciledInOneQueryThatFindsOnlyTheDeliveredOnes()
+    {
+        var writes = new List<Task>();
+        for (int i = 0; i < 300; i++)
+        {
+            writes.Add(_journal.RecordHandOverAsync(Attempt($"u{i % 7}@suempresa.test", $"{1000 + i}.M1P1.host,S=10,W=11", i % 3 == 0 ? "deferred" : "delivered")));
+        }
+        // The same name delivered from another mailbox is another copy.
+        writes.Add(_journal.RecordHandOverAsync(Attempt("otro@suempresa.test", "9999.M1P1.host,S=10,W=11", "delivered")));
+        await Task.WhenAll(writes);
+        var keys = Enumerable.Range(0, 10_000).Select(i => $"u{i % 7}@suempresa.test/{1000 + i}.M1P1.host,S=10,W=11").ToList();
+        keys.Add("u1@suempresa.test/9999.M1P1.host,S=10,W=11");
+        keys.Add("ñandú@suempresa.test/x\"y'z");
+
+        long before = _journal.ReadQueries;
+        IReadOnlySet<string> delivered = _journal.Delivered(keys);
+
+        Assert.Equal(1, _journal.ReadQueries - before);
+        var expected = Enumerable.Range(0, 300).Where(i => i % 3 != 0).Select(i => $"u{i % 7}@suempresa.test/{1000 + i}.M1P1.host,S=10,W=11");
+        Assert.Equal(expected.Order(StringComparer.Ordinal), delivered.Order(StringComparer.Ordinal));
+        Assert.Empty(_journal.Delivered([]));
+    }
+
+    [Fact]
+    public void TheLookupReadsTheIndexOfDeliveredCopies()
+    {
+        using var connection = new SqliteConnection($"Data Source={Path.Combine(_dir, "journal.sqlite")}");
+        connection.Open();
+        using SqliteCommand plan = connection.CreateCommand();
+        plan.CommandText = "EXPLAIN QUERY PLAN SELECT 1 FROM handovers h WHERE h.mailbox = 'a' AND h.message = 'b' AND h.outcome = 'delivered'";
+        using SqliteDataReader r = plan.ExecuteReader();
+        var lines = new List<string>();
+        while (r.Read())
+        {
+            lines.Add(r.GetString(3));
+        }
+        Assert.Contains(lines, l => l.Contains("handovers_delivered", StringComparison.Ordinal));
+    }
+}

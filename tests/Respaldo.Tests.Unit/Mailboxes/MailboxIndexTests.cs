@@ -53,6 +53,22 @@ public sealed class MailboxIndexTests
     }
 
     [Fact]
+    public void AScansOlderSightingNeverOverwritesANewerPath()
+    {
+        var index = new MailboxIndex(["a"]);
+        int announced = 0;
+        index.Arrived += _ => announced++;
+        WaitingMessage scanned = M("x", 10, 100);
+        index.Upsert(scanned with { Path = "/m/a.test/info/cur/x:2,S" });
+        index.AddIfAbsent(scanned);
+        Assert.Equal("/m/a.test/info/cur/x:2,S", Assert.Single(index.Snapshot("a")).Path);
+        Assert.Equal(1, announced);
+        index.AddIfAbsent(M("y", 5, 200));
+        Assert.Equal((2, 15L), index.Totals("a"));
+        Assert.Equal(2, announced);
+    }
+
+    [Fact]
     public async Task SignalsTheNextArrivalOnlyOnce()
     {
         var index = new MailboxIndex(["a"]);

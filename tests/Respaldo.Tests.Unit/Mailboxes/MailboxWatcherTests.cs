@@ -198,4 +198,30 @@ public sealed class MailboxWatcherTests : IDisposable
         await cts.CancelAsync();
         await run;
     }
+    [Fact]
+    public async Task ADomainAReloadGaveToAnotherTenantLeavesTheFirstTenantsQueue()
+    {
+        // Note: both tenants stay configured; left in the first one's queue, each copy would be
+        // handed over twice, once by each tenant's loop (and to the old primary).
+        var index = new MailboxIndex(["t", "u"]);
+        Tenant t = TenantFor("a.test");
+        Tenant u = TenantFor("b.test") with { Id = "u" };
+        var layout = new MaildirLayout(_root, new TenantDirectory([t, u]));
+        Deliver(Path.Combine(_root, "a.test", "info"), "100.M1P1.host,S=10,W=11");
+        Deliver(Path.Combine(_root, "b.test", "info"), "200.M2P1.host,S=20,W=21");
+        using var watcher = new MailboxWatcher(layout, index, found => found, TimeSpan.FromHours(1), NullLogger.Instance);
+        using var cts = new CancellationTokenSource();
+        Task run = watcher.RunAsync(cts.Token);
+        await watcher.Ready;
+        Assert.Equal((1, 10L), index.Totals("t"));
+
+        watcher.Use(new MaildirLayout(_root, new TenantDirectory([t with { Domains = [new DomainPattern("c.test", false)] },
+            u with { Domains = [new DomainPattern("b.test", false), new DomainPattern("a.test", false)] }])), TimeSpan.FromHours(1));
+        watcher.FullScan();
+        Assert.Equal((0, 0L), index.Totals("t"));
+        Assert.Equal((2, 30L), index.Totals("u"));
+        Assert.Equal(30L, index.AllBytes);
+        await cts.CancelAsync();
+        await run;
+    }
 }

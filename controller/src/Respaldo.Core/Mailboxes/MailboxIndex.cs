@@ -79,7 +79,9 @@ public sealed class MailboxIndex
     private TenantMail? TenantOf(string tenantId) => _tenants.GetValueOrDefault(tenantId);
 
     /// <summary>Adds a message, or records its new path (Dovecot renamed new/ to cur/).</summary>
-    public void Upsert(WaitingMessage message)
+    public void Upsert(WaitingMessage message) => Put(message, overwrite: true);
+
+    private void Put(WaitingMessage message, bool overwrite)
     {
         WaitingMessage? added = null;
         if (TenantOf(message.TenantId) is not { } tenant)
@@ -88,7 +90,7 @@ public sealed class MailboxIndex
         }
         lock (tenant.Gate)
         {
-            if (tenant.Forgotten)
+            if (tenant.Forgotten || (!overwrite && tenant.Lookup(message.Key) is not null))
             {
                 return;
             }
@@ -103,6 +105,13 @@ public sealed class MailboxIndex
             Arrived?.Invoke(added);
         }
     }
+
+    /// <summary>
+    /// Adds a message only if the index does not know it yet. Note: what a scan found may be
+    /// older than what the watcher has seen since (reconciliation batches files, and Dovecot may
+    /// have renamed one to cur/ meanwhile): a known entry keeps its newer path.
+    /// </summary>
+    public void AddIfAbsent(WaitingMessage message) => Put(message, overwrite: false);
 
     /// <summary>Forgets a message (handed over, held, or gone). With <paramref name="onlyAtPath"/>, only if it was last seen there.</summary>
     public bool Remove(string tenantId, string key, string? onlyAtPath = null)
@@ -191,6 +200,30 @@ public sealed class MailboxIndex
         foreach (WaitingMessage m in arrived)
         {
             Arrived?.Invoke(m);
+        }
+    }
+
+    /// <summary>
+    /// Forgets every message of one of the tenant's mailboxes, whether or not its files are
+    /// still there: a reload gave the mailbox's domain to another tenant (or to nobody).
+    /// </summary>
+    public void ForgetMailbox(string tenantId, string mailbox)
+    {
+        if (TenantOf(tenantId) is not { } tenant)
+        {
+            return;
+        }
+        lock (tenant.Gate)
+        {
+            if (tenant.Forgotten || !tenant.Mailboxes.TryGetValue(mailbox, out MailboxMail? current))
+            {
+                return;
+            }
+            Visited(current.Messages.Count);
+            foreach (Entry e in current.Messages.ToList())
+            {
+                tenant.Drop(e, this);
+            }
         }
     }
 

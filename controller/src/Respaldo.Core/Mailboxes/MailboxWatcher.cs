@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Respaldo.Configuration;
 using Respaldo.Health;
 
 namespace Respaldo.Mailboxes;
@@ -246,6 +247,7 @@ public sealed partial class MailboxWatcher : IDisposable
     private void FullScan(string why)
     {
         MailboxScanner scanner = _scanner;
+        MaildirLayout layout = _layout;
         int mailboxes = 0;
         var seen = new HashSet<(string, string)>();
         var unknown = new List<WaitingMessage>();
@@ -267,7 +269,18 @@ public sealed partial class MailboxWatcher : IDisposable
         AddUnknown(unknown);
         foreach ((string tenantId, string mailbox) in _index.KnownMailboxes())
         {
-            if (!seen.Contains((tenantId, mailbox)))
+            if (seen.Contains((tenantId, mailbox)))
+            {
+                continue;
+            }
+            // Note: a reload gave the mailbox's domain to another tenant (or to nobody): its
+            // files are that tenant's now (the scan above listed them there) or orphans, never
+            // this one's, whose loop would otherwise hand them over a second time.
+            if (layout.TenantForDomain(MailAddress.DomainOf(mailbox))?.Id != tenantId)
+            {
+                _index.ForgetMailbox(tenantId, mailbox);
+            }
+            else
             {
                 _index.ReplaceMailbox(tenantId, mailbox, []);
             }
@@ -280,8 +293,8 @@ public sealed partial class MailboxWatcher : IDisposable
 
     /// <summary>
     /// Files the index did not know go in once reconciliation let them (one journal query per
-    /// batch, not one per file). Note: an inotify arrival in between is already in the index:
-    /// Upsert then only records its path, and announces nothing twice.
+    /// batch, not one per file). Note: an inotify arrival or a rename by Dovecot in between is
+    /// already in the index, with a newer path than the scan's: it is left as it is.
     /// </summary>
     private void AddUnknown(List<WaitingMessage> unknown)
     {
@@ -291,7 +304,7 @@ public sealed partial class MailboxWatcher : IDisposable
         }
         foreach (WaitingMessage m in _reconcile(unknown))
         {
-            _index.Upsert(m);
+            _index.AddIfAbsent(m);
         }
         unknown.Clear();
     }

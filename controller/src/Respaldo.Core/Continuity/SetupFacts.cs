@@ -1,0 +1,16 @@
+using Respaldo.Configuration;
+using Respaldo.Primary;
+
+namespace Respaldo.Continuity;
+
+/// <summary>
+/// Everything the set-up checks look at for one tenant, gathered by <see cref="SetupFactGatherer"/>
+/// (the I/O); the evaluators only read it, so each is tested with facts made by hand.
+/// </summary>
+public sealed record SetupFacts(
+    Tenant Tenant,
+    long MessageSizeLimit,
+    IReadOnlyList<DomainFacts> Domains,
+    BackupFacts Backup,
+    IReadOnlyList<ProbeResult> Probes,
+    ConfigurationFacts Configuration);

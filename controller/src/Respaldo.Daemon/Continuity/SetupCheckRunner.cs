@@ -8,7 +8,7 @@ namespace Respaldo.Daemon.Continuity;
 /// Runs the set-up check of one tenant or all (all at once: each waits mostly on DNS and the
 /// primary), keeps each report in <see cref="SetupReports"/> and logs what changed for the worse.
 /// </summary>
-internal sealed partial class SetupCheckRunner(RespaldoRuntime runtime, SetupChecker checker, SetupReports reports, TimeProvider time, ILogger<SetupCheckRunner> logger)
+public sealed partial class SetupCheckRunner(RespaldoRuntime runtime, SetupChecker checker, SetupReports reports, TimeProvider time, ILogger<SetupCheckRunner> logger)
 {
     /// <summary>Longest a whole run may take (a silent resolver, a primary that never answers).</summary>
     public static readonly TimeSpan Limit = TimeSpan.FromMinutes(2);

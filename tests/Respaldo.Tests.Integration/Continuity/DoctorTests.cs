@@ -36,6 +36,7 @@ public sealed class DoctorTests(ContinuityLabFixture lab, ITestOutputHelper outp
         List<Check> right = checks.Where(c => c.Tenant == "suempresa").ToList();
         Assert.Contains(right, c => c.Id == "mx-backup" && c.Subject == "*.suempresa.test (asked as respaldo-check.suempresa.test)");
         Assert.Contains(right, c => c.Id == "backup-reverse-dns");
+        Assert.Contains(right, c => c.Id == "backup-certificate" && c.Seen.StartsWith($"for {ContinuityLabFixture.Backup}, ", StringComparison.Ordinal));
         Assert.Contains(right, c => c.Id == "primary-recipient");
         Assert.All(right, c => Assert.True(c.Status == "ok", $"suempresa: {c}"));
 

@@ -11,6 +11,7 @@ public static class SetupEvaluator
             checks.AddRange(MxChecks.Evaluate(d, facts.Backup.MxName, facts.Tenant));
         }
         checks.AddRange(BackupAddressChecks.Evaluate(facts.Backup));
+        checks.Add(CertificateChecks.Evaluate(facts.Certificate, facts.Backup.MxName, checkedAt));
         checks.AddRange(PrimaryChecks.Evaluate(facts.Tenant, facts.Probes, facts.MessageSizeLimit));
         checks.AddRange(ConfigurationChecks.Evaluate(facts.Tenant, facts.Configuration));
         return new SetupReport(facts.Tenant.Id, checkedAt, checks);

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using DnsClient;
 using DnsClient.Protocol;
 using Respaldo.Configuration;
@@ -51,7 +53,10 @@ public sealed class SetupFactGatherer
         DiskSpace disk = DiskSpace.Of(settings.StateDirectory);
         var configuration = new ConfigurationFacts(tenant.StorageShare ?? settings.Storage.Allocation, settings.Storage.MinimumFree, usedBytes,
             disk.Total, disk.Free, tenant.Recipients.File is { } file ? RecipientFile(file) : null);
-        return new SetupFacts(tenant, settings.MessageSizeLimit, domains, backup, probes, configuration);
+        return new SetupFacts(tenant, settings.MessageSizeLimit, domains, backup, probes, configuration)
+        {
+            Certificate = settings.Intake.CertificateFile is { } certificate ? Certificate(certificate) : null,
+        };
     }
 
     /// <summary>A domain's MX records and each target's addresses; a <c>*.</c> pattern is asked as <see cref="SampleLabel"/> under it.</summary>
@@ -146,6 +151,47 @@ public sealed class SetupFactGatherer
         {
             // Note: DnsClient throws on a timeout or a broken connection even with ThrowDnsErrors off.
             return (null, $"{type} {name}: {e.Code} ({e.Message})");
+        }
+    }
+
+    /// <summary>The first certificate of a PEM file (the server's own; the rest is its chain).</summary>
+    public static CertificateFacts Certificate(string path)
+    {
+        try
+        {
+            var chain = new X509Certificate2Collection();
+            try
+            {
+                chain.ImportFromPemFile(path);
+                if (chain.Count == 0)
+                {
+                    return new CertificateFacts(path, false, "no certificate in the file", default, default, [], "");
+                }
+                X509Certificate2 leaf = chain[0];
+                var names = new List<string>();
+                foreach (X509SubjectAlternativeNameExtension san in leaf.Extensions.OfType<X509SubjectAlternativeNameExtension>())
+                {
+                    names.AddRange(san.EnumerateDnsNames());
+                }
+                if (names.Count == 0 && leaf.GetNameInfo(X509NameType.DnsName, forIssuer: false) is { Length: > 0 } cn)
+                {
+                    // Note: only without subjectAltName does the CN count (RFC 6125 §6.4.4).
+                    names.Add(cn);
+                }
+                return new CertificateFacts(path, true, "", new DateTimeOffset(leaf.NotBefore.ToUniversalTime()), new DateTimeOffset(leaf.NotAfter.ToUniversalTime()),
+                    names, leaf.GetNameInfo(X509NameType.SimpleName, forIssuer: true));
+            }
+            finally
+            {
+                foreach (X509Certificate2 c in chain)
+                {
+                    c.Dispose();
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
+        {
+            return new CertificateFacts(path, false, e.Message, default, default, [], "");
         }
     }
 

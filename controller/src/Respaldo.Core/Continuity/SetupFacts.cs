@@ -13,4 +13,8 @@ public sealed record SetupFacts(
     IReadOnlyList<DomainFacts> Domains,
     BackupFacts Backup,
     IReadOnlyList<ProbeResult> Probes,
-    ConfigurationFacts Configuration);
+    ConfigurationFacts Configuration)
+{
+    /// <summary>The backup's STARTTLS certificate; null when none is configured.</summary>
+    public CertificateFacts? Certificate { get; init; }
+}

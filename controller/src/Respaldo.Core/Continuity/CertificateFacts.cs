@@ -1,0 +1,7 @@
+namespace Respaldo.Continuity;
+
+/// <summary>
+/// The backup's own STARTTLS certificate (<c>intake.certificateFile</c>, its first certificate):
+/// whether it could be read, its validity and the DNS names it is for (subjectAltName, else the CN).
+/// </summary>
+public sealed record CertificateFacts(string Path, bool Readable, string Error, DateTimeOffset NotBefore, DateTimeOffset NotAfter, IReadOnlyList<string> Names, string Issuer);

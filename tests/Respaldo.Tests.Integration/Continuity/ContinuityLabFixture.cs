@@ -10,6 +10,8 @@ namespace Respaldo.Tests.Lab;
 /// backup's MX, <c>invertido</c> lists the backup before the primary, <c>comodin</c> has no MX
 /// under its <c>*.</c> pattern, <c>sindireccion</c> names an MX host without an address, and
 /// <c>fuera</c>'s domain is in no zone of the lab's DNS, which refuses to answer for it.
+/// The backup's name has a TLSA record (DANE-EE, its public key's SHA-256) matching the lab's
+/// certificate; <see cref="PublishTlsaAsync"/> replaces it.
 /// </summary>
 public sealed class ContinuityLabFixture() : LabFixture("continuity", new Dictionary<string, string>())
 {
@@ -52,12 +54,26 @@ public sealed class ContinuityLabFixture() : LabFixture("continuity", new Dictio
     {
         await base.InitializeAsync().ConfigureAwait(false);
         string zones = this["DNS_ZONES"];
-        foreach ((string name, string text) in Wrong.SelectMany(w => w.Zones).Append(Zone("0.0.127.in-addr.arpa", $"1 IN PTR {Backup}.")))
+        foreach ((string name, string text) in Wrong.SelectMany(w => w.Zones).Append(Zone("0.0.127.in-addr.arpa", $"1 IN PTR {Backup}.")).Append(TlsaZone(RightTlsa)))
         {
             await File.WriteAllTextAsync(Path.Combine(zones, name + ".zone"), text.Replace("@HOST@", "127.0.0.1", StringComparison.Ordinal)).ConfigureAwait(false);
         }
         await RunLabAsync("dns-reload").ConfigureAwait(false);
     }
+
+    /// <summary>SHA-256 of the lab certificate's public key: the data of a matching "TLSA 3 1 1".</summary>
+    public string RightTlsa => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+        Respaldo.Continuity.SetupFactGatherer.Certificate(Path.Combine(Directory, "tls", "backup.crt")).PublicKeys[0]));
+
+    /// <summary>Publishes "TLSA 3 1 1 <paramref name="sha256"/>" for the backup's SMTP service and reloads the DNS.</summary>
+    public async Task PublishTlsaAsync(string sha256)
+    {
+        (string name, string text) = TlsaZone(sha256);
+        await File.WriteAllTextAsync(Path.Combine(this["DNS_ZONES"], name + ".zone"), text).ConfigureAwait(false);
+        await RunLabAsync("dns-reload").ConfigureAwait(false);
+    }
+
+    private static (string, string) TlsaZone(string sha256) => Zone($"_25._tcp.{Backup}", $"@ IN TLSA 3 1 1 {sha256}");
 
     private static (string, string) Zone(string name, string records) => (name, $"""
         $ORIGIN {name}.

@@ -37,6 +37,7 @@ public sealed class DoctorTests(ContinuityLabFixture lab, ITestOutputHelper outp
         Assert.Contains(right, c => c.Id == "mx-backup" && c.Subject == "*.suempresa.test (asked as respaldo-check.suempresa.test)");
         Assert.Contains(right, c => c.Id == "backup-reverse-dns");
         Assert.Contains(right, c => c.Id == "backup-certificate" && c.Seen.StartsWith($"for {ContinuityLabFixture.Backup}, ", StringComparison.Ordinal));
+        Assert.Contains(right, c => c.Id == "backup-tlsa" && c.Seen.StartsWith("TLSA 3 1 1 ", StringComparison.Ordinal));
         Assert.Contains(right, c => c.Id == "primary-recipient");
         Assert.All(right, c => Assert.True(c.Status == "ok", $"suempresa: {c}"));
 
@@ -68,6 +69,27 @@ public sealed class DoctorTests(ContinuityLabFixture lab, ITestOutputHelper outp
         string metrics = await http.GetStringAsync(new Uri(new Uri(lab["WEB_URL"]), "/metrics"));
         Assert.Contains("respaldo_setup_check{tenant=\"suempresa\",check=\"mx-backup\"} 1", metrics, StringComparison.Ordinal);
         Assert.Contains("respaldo_setup_check{tenant=\"invertido\",check=\"mx-backup\"} 0", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AStaleTlsaRecordIsFailingWithTheRecordToPublish()
+    {
+        await lab.RunLabAsync("primary-up");
+        string stale = new('a', 64);
+        await lab.PublishTlsaAsync(stale);
+        try
+        {
+            (int exit, List<Check> checks) = await DoctorAsync("suempresa");
+            Assert.Equal(8, exit);
+            Check tlsa = Assert.Single(checks, c => c.Id == "backup-tlsa");
+            Assert.Equal(("failing", $"_25._tcp.{ContinuityLabFixture.Backup}"), (tlsa.Status, tlsa.Subject));
+            Assert.Contains($"_25._tcp.{ContinuityLabFixture.Backup}. IN TLSA 3 1 1 {lab.RightTlsa}", tlsa.Fix, StringComparison.Ordinal);
+            Assert.Equal(["backup-tlsa"], checks.Where(c => c.Status != "ok").Select(c => c.Id));
+        }
+        finally
+        {
+            await lab.PublishTlsaAsync(lab.RightTlsa);
+        }
     }
 
     [Fact]

@@ -56,6 +56,7 @@ public sealed class SetupFactGatherer
         return new SetupFacts(tenant, settings.MessageSizeLimit, domains, backup, probes, configuration)
         {
             Certificate = settings.Intake.CertificateFile is { } certificate ? Certificate(certificate) : null,
+            Tlsa = await TlsaAsync(settings.Hostname, cancellationToken).ConfigureAwait(false),
         };
     }
 
@@ -133,6 +134,19 @@ public sealed class SetupFactGatherer
         return Lookups.Found<string>(response.Answers.PtrRecords().Select(p => Name(p.PtrDomainName.Value)).ToList());
     }
 
+    /// <summary>The TLSA records of the backup's SMTP service, <c>_25._tcp.NAME</c> (RFC 7672).</summary>
+    public async Task<Lookup<TlsaRecordFact>> TlsaAsync(string mxName, CancellationToken cancellationToken)
+    {
+        (IDnsQueryResponse? response, string error) = await AskAsync($"_25._tcp.{mxName}", QueryType.TLSA, cancellationToken).ConfigureAwait(false);
+        if (response is null)
+        {
+            return error.Length == 0 ? Lookups.None<TlsaRecordFact>() : Lookups.Failed<TlsaRecordFact>(error);
+        }
+        return Lookups.Found<TlsaRecordFact>(response.Answers.TlsaRecords()
+            .Select(t => new TlsaRecordFact((int)t.CertificateUsage, (int)t.Selector, (int)t.MatchingType, Convert.ToHexStringLower(t.CertificateAssociationData.ToArray())))
+            .ToList());
+    }
+
     /// <summary>The response when the server answered (records or none); null with "" for NXDOMAIN, null with the reason when there was no answer.</summary>
     private async Task<(IDnsQueryResponse? Response, string Error)> AskAsync(string name, QueryType type, CancellationToken cancellationToken)
     {
@@ -179,7 +193,11 @@ public sealed class SetupFactGatherer
                     names.Add(cn);
                 }
                 return new CertificateFacts(path, true, "", new DateTimeOffset(leaf.NotBefore.ToUniversalTime()), new DateTimeOffset(leaf.NotAfter.ToUniversalTime()),
-                    names, leaf.GetNameInfo(X509NameType.SimpleName, forIssuer: true));
+                    names, leaf.GetNameInfo(X509NameType.SimpleName, forIssuer: true))
+                {
+                    Certificates = chain.Select(c => c.RawData).ToList(),
+                    PublicKeys = chain.Select(c => c.PublicKey.ExportSubjectPublicKeyInfo()).ToList(),
+                };
             }
             finally
             {

@@ -17,4 +17,7 @@ public sealed record SetupFacts(
 {
     /// <summary>The backup's STARTTLS certificate; null when none is configured.</summary>
     public CertificateFacts? Certificate { get; init; }
+
+    /// <summary>The TLSA records of <c>_25._tcp.</c> the backup's name (DANE); none when not published.</summary>
+    public Lookup<TlsaRecordFact> Tlsa { get; init; } = Lookups.None<TlsaRecordFact>();
 }

@@ -65,6 +65,15 @@ public sealed class DoctorTests(ContinuityLabFixture lab, ITestOutputHelper outp
         (int lastExit, List<Check> last) = await DoctorAsync("invertido", "--last");
         Assert.Equal(8, lastExit);
         Assert.Equal(checks.Where(c => c.Tenant == "invertido").Select(c => (c.Id, c.Subject, c.Status)), last.Select(c => (c.Id, c.Subject, c.Status)));
+        // A failing check is an alert too (once, then daily): the tenant's alert address gets it, with the fix.
+        string? alert = await Eventually.WaitAsync(
+            () => Task.FromResult(LabFixture.Messages(lab["EXTERNAL_MAILDIRS"], lab["ALERT_MAILBOX"])
+                .Select(f => MimeKit.MimeMessage.Load(f))
+                .Where(m => m.Headers["X-Respaldo-Alert"] == "setup-failing")
+                .Select(m => m.TextBody ?? "")
+                .FirstOrDefault(t => t.Contains("mx-backup invertido.test", StringComparison.Ordinal))),
+            t => t is not null, TimeSpan.FromSeconds(60), "a setup-failing alert for invertido at the alert address");
+        Assert.Contains($"fix: give the backup a higher number than 20", alert, StringComparison.Ordinal);
         using var http = new HttpClient();
         string metrics = await http.GetStringAsync(new Uri(new Uri(lab["WEB_URL"]), "/metrics"));
         Assert.Contains("respaldo_setup_check{tenant=\"suempresa\",check=\"mx-backup\"} 1", metrics, StringComparison.Ordinal);

@@ -1,5 +1,6 @@
 using Respaldo.Configuration;
 using Respaldo.Continuity;
+using Respaldo.Events;
 using Respaldo.Supervision;
 
 namespace Respaldo.Daemon.Continuity;
@@ -51,6 +52,11 @@ public sealed partial class SetupCheckRunner(RespaldoRuntime runtime, SetupCheck
                 LogFault(logger, tenant.Id, c.Id, c.Subject, c.StatusText, c.Seen, c.Fix);
             }
         }
+        // Note: the alerts hear of it through the controller's events (a new fault at once, then daily: AlertPolicy).
+        runtime.Events.Raise(new SetupChecked(tenant.Id, report.CheckedAt, report.Checks
+            .Where(c => c.Status == CheckStatus.Failing)
+            .Select(c => new FailingSetupCheck(c.Id, c.Subject, c.Seen, c.Fix))
+            .ToList()));
         LogRan(logger, tenant.Id, report.Checks.Count(c => c.Status == CheckStatus.Ok), report.Checks.Count(c => c.Status == CheckStatus.Warning),
             report.Checks.Count(c => c.Status == CheckStatus.Failing), report.Checks.Count(c => c.Status == CheckStatus.CouldNotCheck));
         return report;

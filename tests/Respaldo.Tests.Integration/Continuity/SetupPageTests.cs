@@ -39,4 +39,19 @@ public sealed class SetupPageTests(ContinuityLabFixture lab)
         Assert.DoesNotContain("data-status=\"failing\"", after, StringComparison.Ordinal);
         Assert.DoesNotContain("invertido", after, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task TheProvidersStartPageSummarisesEachTenantsLastCheck()
+    {
+        await lab.RunLabAsync("primary-up");
+        Assert.Equal(0, (await lab.LabCtlAsync("doctor", "suempresa")).ExitCode);
+        Assert.Equal(8, (await lab.LabCtlAsync("doctor", "invertido")).ExitCode);
+        using var admin = new DashboardClient(lab["DASHBOARD_URL"]);
+        Assert.Equal(HttpStatusCode.Redirect, await admin.LoginAsync(lab["DASHBOARD_ADMIN_USER"], lab["DASHBOARD_ADMIN_PASSWORD"]));
+        (HttpStatusCode status, string html, _) = await admin.GetAsync("/");
+        Assert.Equal(HttpStatusCode.OK, status);
+        string Cell(string tenant) => System.Text.RegularExpressions.Regex.Match(html, $"<td data-testid=\"setup-summary\" data-tenant=\"{tenant}\">(.*?)</td>").Groups[1].Value;
+        Assert.Equal("<a href=\"/t/suempresa/setup\" class=\"ok\">bien</a>", Cell("suempresa"));
+        Assert.Equal("<a href=\"/t/invertido/setup\" class=\"bad\">2 fallos</a>", Cell("invertido"));
+    }
 }

@@ -21,6 +21,7 @@ public sealed partial class SetupPageTextsTests
             keys.Add(SetupModel.Look(s).Text);
         }
         keys.Add("Set-up check");
+        keys.Add("{0} to look at");
         Assert.True(keys.Count >= 15, string.Join(", ", keys));
         IReadOnlyDictionary<string, string> spanish = new DashboardTexts().Spanish;
         Assert.All(keys, k => Assert.True(spanish.ContainsKey(k), $"no Spanish for \"{k}\""));

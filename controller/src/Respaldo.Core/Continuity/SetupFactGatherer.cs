@@ -43,20 +43,22 @@ public sealed class SetupFactGatherer
 
     public async Task<SetupFacts> GatherAsync(RespaldoSettings settings, Tenant tenant, PrimaryProber prober, long usedBytes, CancellationToken cancellationToken)
     {
-        var domains = new List<DomainFacts>();
-        foreach (DomainPattern pattern in tenant.Domains)
-        {
-            domains.Add(await DomainAsync(pattern.ToString(), cancellationToken).ConfigureAwait(false));
-        }
-        BackupFacts backup = await BackupAsync(settings.Hostname, settings.Intake.PublicAddresses, cancellationToken).ConfigureAwait(false);
-        IReadOnlyList<ProbeResult> probes = await prober.ProbeAsync(tenant, cancellationToken).ConfigureAwait(false);
+        // Note: the questions and the probe at once: a resolver that times out costs one wait, not one per domain.
+        Task<DomainFacts[]> domainsAsked = Task.WhenAll(tenant.Domains.Select(pattern => DomainAsync(pattern.ToString(), cancellationToken)));
+        Task<BackupFacts> backupAsked = BackupAsync(settings.Hostname, settings.Intake.PublicAddresses, cancellationToken);
+        Task<Lookup<TlsaRecordFact>> tlsaAsked = TlsaAsync(settings.Hostname, cancellationToken);
+        Task<IReadOnlyList<ProbeResult>> probed = prober.ProbeAsync(tenant, cancellationToken);
+        await Task.WhenAll(domainsAsked, backupAsked, tlsaAsked, probed).ConfigureAwait(false);
+        DomainFacts[] domains = await domainsAsked.ConfigureAwait(false);
+        BackupFacts backup = await backupAsked.ConfigureAwait(false);
+        IReadOnlyList<ProbeResult> probes = await probed.ConfigureAwait(false);
         DiskSpace disk = DiskSpace.Of(settings.StateDirectory);
         var configuration = new ConfigurationFacts(tenant.StorageShare ?? settings.Storage.Allocation, settings.Storage.MinimumFree, usedBytes,
             disk.Total, disk.Free, tenant.Recipients.File is { } file ? RecipientFile(file) : null);
         return new SetupFacts(tenant, settings.MessageSizeLimit, domains, backup, probes, configuration)
         {
             Certificate = settings.Intake.CertificateFile is { } certificate ? Certificate(certificate) : null,
-            Tlsa = await TlsaAsync(settings.Hostname, cancellationToken).ConfigureAwait(false),
+            Tlsa = await tlsaAsked.ConfigureAwait(false),
         };
     }
 

@@ -44,6 +44,7 @@ internal sealed class DashboardTexts : ITextSource
         ["failing"] = "fallo",
         ["could not check"] = "sin comprobar",
         ["Check now"] = "Comprobar ahora",
+        ["{0} to look at"] = "{0} por revisar",
         ["Log out"] = "Salir",
         ["Log in"] = "Entrar",
         ["Backup status"] = "Estado del respaldo",

@@ -36,11 +36,14 @@ public sealed partial class SetupCheckRunner(RespaldoRuntime runtime, SetupCheck
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             // Note: out of time is "could not check", never a silent pass nor a lost report.
-            report = new SetupReport(tenant.Id, time.GetUtcNow(),
-            [
-                new SetupCheck("check-completed", tenant.Id, CheckStatus.CouldNotCheck, $"the check did not finish within {Limit.TotalSeconds:0} s",
-                    "a check that did not finish proves nothing", "check dns.resolvers and the primary's reachability, then check again"),
-            ]);
+            report = Unfinished(tenant, $"the check did not finish within {Limit.TotalSeconds:0} s");
+        }
+#pragma warning disable CA1031 // Note: not swallowed: logged at error priority with the exception, and reported as "could not check".
+        catch (Exception e) when (e is not OperationCanceledException)
+#pragma warning restore CA1031
+        {
+            LogFailed(logger, tenant.Id, e);
+            report = Unfinished(tenant, $"the check failed: {e.Message}");
         }
         SetupReport? before = reports.Last(tenant.Id);
         reports.Keep(report);
@@ -61,6 +64,15 @@ public sealed partial class SetupCheckRunner(RespaldoRuntime runtime, SetupCheck
             report.Checks.Count(c => c.Status == CheckStatus.Failing), report.Checks.Count(c => c.Status == CheckStatus.CouldNotCheck));
         return report;
     }
+
+    private SetupReport Unfinished(Tenant tenant, string seen) => new(tenant.Id, time.GetUtcNow(),
+    [
+        new SetupCheck("check-completed", tenant.Id, CheckStatus.CouldNotCheck, seen,
+            "a check that did not finish proves nothing", "check dns.resolvers and the primary's reachability, then check again"),
+    ]);
+
+    [LoggerMessage(EventId = 2204, Level = LogLevel.Error, Message = "set-up check: tenant {Tenant}: the check failed")]
+    private static partial void LogFailed(ILogger logger, string tenant, Exception error);
 
     [LoggerMessage(EventId = 2200, Level = LogLevel.Information, Message = "set-up check: tenant {Tenant}: {Ok} ok, {Warnings} warnings, {Failing} failing, {Unchecked} could not be checked")]
     private static partial void LogRan(ILogger logger, string tenant, int ok, int warnings, int failing, int @unchecked);

@@ -16,4 +16,6 @@ internal static class ExitCodes
     public const int PrimaryDown = 6;
     /// <summary>The daemon cannot do it here (bounce without a submission path to the local Postfix).</summary>
     public const int NotAvailable = 7;
+    /// <summary>doctor: at least one set-up check is failing.</summary>
+    public const int SetupFailing = 8;
 }

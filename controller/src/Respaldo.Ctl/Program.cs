@@ -8,20 +8,23 @@
 //   respaldoctl journal check|recover [--journal FILE]
 //   respaldoctl [--bus ADDRESS] status|queue|held [TENANT] [--json]
 //   respaldoctl [--bus ADDRESS] flush [TENANT] | probe TENANT | release ID | bounce ID | reload
+//   respaldoctl [--bus ADDRESS] doctor [TENANT] [--json] [--last]
 //
 // DESCRIPTION
 //   Offline commands work on the configuration file alone; they never need the daemon.
 //   Live commands talk to respaldod over its control bus (es.respaldo.Control1 on the system
 //   bus). Exit codes: 0 success, 1 failure (invalid configuration, I/O error, messages deferred
 //   or held), 2 usage error, 3 daemon not running or bus unreachable, 4 permission denied,
-//   5 no such tenant or held message, 6 primary down, 7 not available here (ExitCodes.cs).
+//   5 no such tenant or held message, 6 primary down, 7 not available here, 8 a set-up
+//   check is failing (ExitCodes.cs).
 //
 // SECURITY
 //   Reads the configuration, which holds password hashes but no passwords; never prints
 //   a hash it did not just create. 'render' writes Postfix and Dovecot configuration and
 //   is meant to run as root (the files' owners); passwords typed to 'passwd' are never
-//   echoed or logged. Anyone may read the status; flush, probe, release, bounce and reload
-//   need root or the group respaldo-admin (the bus policy and the daemon both check).
+//   echoed or logged. Anyone may read the status (and 'doctor --last'); flush, probe, doctor,
+//   release, bounce and reload need root or the group respaldo-admin (the bus policy and the
+//   daemon both check).
 
 using System.CommandLine;
 using Respaldo.Ctl.Commands;
@@ -36,6 +39,7 @@ var root = new RootCommand("Respaldo, the backup MX: configuration and control")
     QueueCommand.CreateHeld(),
     FlushCommand.Create(),
     ProbeCommand.Create(),
+    DoctorCommand.Create(),
     HoldCommands.CreateRelease(),
     HoldCommands.CreateBounce(),
     ReloadCommand.Create(),

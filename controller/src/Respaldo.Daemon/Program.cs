@@ -25,6 +25,7 @@
 
 using Respaldo.Daemon.Alerts;
 using Respaldo.Daemon.Border;
+using Respaldo.Daemon.Continuity;
 using Respaldo.Daemon.ControlBus;
 using Respaldo.Daemon.Holds;
 using Respaldo.Daemon.Hosting;
@@ -65,6 +66,7 @@ builder.AddDashboard();
 builder.AddWebmail();
 builder.AddAlerts();
 builder.AddBorder();
+builder.AddContinuity();
 builder.AddControlBus();
 builder.AddSystemdService();
 

@@ -15,7 +15,7 @@ public sealed class AuthorizationTests(LabFixture lab)
 
     private string Tenant => lab["DASHBOARD_TENANT"];
 
-    private string[] Pages => [$"/t/{Tenant}", $"/t/{Tenant}/mailboxes", $"/t/{Tenant}/attempts", $"/t/{Tenant}/handovers", $"/t/{Tenant}/handover"];
+    private string[] Pages => [$"/t/{Tenant}", $"/t/{Tenant}/mailboxes", $"/t/{Tenant}/attempts", $"/t/{Tenant}/handovers", $"/t/{Tenant}/handover", $"/t/{Tenant}/setup"];
 
     private string[] Apis => ["/api/v1/tenants", $"/api/v1/tenants/{Tenant}/status", $"/api/v1/tenants/{Tenant}/mailboxes", $"/api/v1/tenants/{Tenant}/probes",
         $"/api/v1/tenants/{Tenant}/handovers", $"/api/v1/tenants/{Tenant}/held", $"/api/v1/tenants/{Tenant}/alerts", $"/api/v1/tenants/{Tenant}/progress"];

@@ -164,7 +164,7 @@ public sealed class RespaldoctlTests(ServiceLab lab) : IClassFixture<ServiceLab>
     [Fact]
     public async Task ACallerOutsideTheAdminGroupIsRefusedEveryChangeButAMemberIsNot()
     {
-        foreach (string[] change in new[] { new[] { "flush" }, ["probe", lab.TenantId], ["reload"], ["release", "1"], ["bounce", "1"] })
+        foreach (string[] change in new[] { new[] { "flush" }, ["probe", lab.TenantId], ["doctor", lab.TenantId], ["reload"], ["release", "1"], ["bounce", "1"] })
         {
             ProcessRunner.Result r = await lab.CtlAsAsync(RunAs.Nobody, change);
             Assert.True(r.ExitCode == 4, r.ToString());
@@ -196,6 +196,22 @@ public sealed class RespaldoctlTests(ServiceLab lab) : IClassFixture<ServiceLab>
                 lab.Bus.ReloadConfiguration();
             }
         }
+    }
+
+    [Fact]
+    public async Task TheLastSetUpCheckIsReadableByAnyoneAndCheckingNowByRoot()
+    {
+        ProcessRunner.Result now = await lab.CtlAsync("doctor", lab.TenantId, "--json");
+        Assert.True(now.ExitCode is 0 or 8, now.ToString());
+        using (JsonDocument checks = JsonDocument.Parse(now.Output))
+        {
+            Assert.Contains(checks.RootElement.EnumerateArray(), c => c.GetProperty("check").GetString() == "primary-reachable");
+        }
+        ProcessRunner.Result last = await lab.CtlAsAsync(RunAs.Nobody, "doctor", lab.TenantId, "--last", "--json");
+        Assert.True(last.ExitCode == now.ExitCode, last.ToString());
+        using JsonDocument kept = JsonDocument.Parse(last.Output);
+        Assert.All(kept.RootElement.EnumerateArray(), c => Assert.Equal(lab.TenantId, c.GetProperty("tenant").GetString()));
+        Assert.Contains(kept.RootElement.EnumerateArray(), c => c.GetProperty("check").GetString() == "primary-reachable");
     }
 
     [Fact]

@@ -125,4 +125,19 @@ public sealed class BorderConfigurationTests
         json["intake"] = new JsonObject { ["proxyProtocol"] = "nginx" };
         Assert.Equal("intake.proxyProtocol", SingleError(json).Path);
     }
+
+    [Fact]
+    public void PublicAddressesAreReadAndAnythingButAPlainAddressIsNamed()
+    {
+        JsonObject json = SampleConfiguration.Create();
+        json["intake"] = new JsonObject { ["publicAddresses"] = new JsonArray("192.0.2.10", "2001:db8::10") };
+        (RespaldoSettings? s, IReadOnlyList<ConfigurationError> errors) = Parse(json);
+        Assert.Empty(errors);
+        Assert.Equal(["192.0.2.10", "2001:db8::10"], s!.Intake.PublicAddresses.Select(a => a.ToString()));
+        Assert.Empty(ConfigurationLoader.Parse(Encoding.UTF8.GetBytes(SampleConfiguration.Create().ToJsonString()), "/x.json").Settings!.Intake.PublicAddresses);
+
+        json["intake"] = new JsonObject { ["publicAddresses"] = new JsonArray("192.0.2.10", "10", "192.0.2.0/24", "mail.example") };
+        (_, errors) = Parse(json);
+        Assert.Equal(["intake.publicAddresses[1]", "intake.publicAddresses[2]", "intake.publicAddresses[3]"], errors.Select(e => e.Path));
+    }
 }

@@ -15,20 +15,22 @@ public sealed class ControlContractTests
     public void TheContractHasTheMethodsAndSignalsRespaldoctlUses()
     {
         Assert.Equal(
-            ["Bounce", "GetStatus", "HandOverNow", "ListHeld", "ListWaiting", "ProbeNow", "Release", "Reload"],
+            ["Bounce", "CheckSetup", "GetSetupChecks", "GetStatus", "HandOverNow", "ListHeld", "ListWaiting", "ProbeNow", "Release", "Reload"],
             Contract.Methods.Keys.Order(StringComparer.Ordinal));
         Assert.Equal(["HandOverFinished", "MessageHeld", "PrimaryCameUp", "PrimaryWentDown"], Contract.Signals.Keys.Order(StringComparer.Ordinal));
         Assert.Equal(("", "a{sv}aa{sv}"), (Contract["GetStatus"].InSignature, Contract["GetStatus"].OutSignature));
         Assert.Equal(("s", "asx"), (Contract["HandOverNow"].InSignature, Contract["HandOverNow"].OutSignature));
         Assert.Equal(("x", "s"), (Contract["Release"].InSignature, Contract["Release"].OutSignature));
+        Assert.Equal(("s", "aa{sv}"), (Contract["CheckSetup"].InSignature, Contract["CheckSetup"].OutSignature));
+        Assert.Equal(("s", "aa{sv}"), (Contract["GetSetupChecks"].InSignature, Contract["GetSetupChecks"].OutSignature));
     }
 
     [Fact]
     public void OnlyReadingMethodsAreOpenToEveryone()
     {
-        Assert.Equal(["GetStatus", "ListHeld", "ListWaiting"],
+        Assert.Equal(["GetSetupChecks", "GetStatus", "ListHeld", "ListWaiting"],
             Contract.Methods.Values.Where(m => !m.Privileged).Select(m => m.Name).Order(StringComparer.Ordinal));
-        Assert.All(Contract.Methods.Values.Where(m => m.Name is "HandOverNow" or "ProbeNow" or "Release" or "Bounce" or "Reload"), m => Assert.True(m.Privileged));
+        Assert.All(Contract.Methods.Values.Where(m => m.Name is "HandOverNow" or "ProbeNow" or "CheckSetup" or "Release" or "Bounce" or "Reload"), m => Assert.True(m.Privileged));
     }
 
     [Fact]

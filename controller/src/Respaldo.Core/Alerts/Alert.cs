@@ -19,6 +19,8 @@ public enum AlertKind
     StorageWarning,
     /// <summary>Storage used passed 95 % of the allocation, or the disk is below its free-space floor.</summary>
     StorageCritical,
+    /// <summary>A set-up check is failing (a new fault at once, then once a day while any stays failing).</summary>
+    SetupFailing,
 }
 
 public static class AlertKinds
@@ -32,6 +34,7 @@ public static class AlertKinds
         AlertKind.MessageHeld => "message-held",
         AlertKind.StorageWarning => "storage-warning",
         AlertKind.StorageCritical => "storage-critical",
+        AlertKind.SetupFailing => "setup-failing",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 }
@@ -60,6 +63,7 @@ public sealed record Alert(string Key, string TenantId, AlertKind Kind, DateTime
     public long? StorageUsed { get; init; }
     public long? StorageLimit { get; init; }
     public long? DiskFree { get; init; }
+    public IReadOnlyList<FailingSetupCheck> SetupChecks { get; init; } = [];
 
     public int MessageCount => Mailboxes.Sum(m => m.Count);
 }

@@ -23,6 +23,7 @@ public static class AlertComposer
             AlertKind.MessageHeld => $"{Math.Max(1, a.Held.Count)} mensaje(s) retenido(s) / message(s) held",
             AlertKind.StorageWarning => $"almacenamiento al {a.StoragePercent:0}% / storage at {a.StoragePercent:0}%",
             AlertKind.StorageCritical => $"almacenamiento casi lleno ({a.StoragePercent:0}%) / storage nearly full",
+            AlertKind.SetupFailing => $"{a.SetupChecks.Count} fallo(s) en la instalación / {a.SetupChecks.Count} set-up check(s) failing",
             _ => a.Kind.WireName(),
         };
         return $"[Respaldo] {tenant.Name}: {what}";
@@ -77,6 +78,12 @@ public static class AlertComposer
                     : "The primary refused these messages for good (5xx), or they cannot go as they are. They are held at the backup until an administrator decides (retry or bounce to the sender):\n");
                 s.Append(string.Join("\n", a.Held.Select(h => $"  {h.Mailbox} {h.Message}: {h.Reason}")));
                 break;
+            case AlertKind.SetupFailing:
+                s.Append(spanish
+                    ? "La comprobación de la instalación ha encontrado fallos: si el servidor principal cayera ahora, el correo podría no llegar al respaldo o no volver al principal (respaldoctl doctor). Qué se vio y cómo corregirlo (en inglés):\n"
+                    : "The set-up check found faults: if the primary failed now, mail might not reach the backup, or not get back to the primary (respaldoctl doctor). What was seen and the fix:\n");
+                s.Append(string.Join("\n", a.SetupChecks.Select(f => $"  {f.Check} {f.Subject}: {f.Seen}\n    fix: {f.Fix}")));
+                break;
             case AlertKind.StorageWarning or AlertKind.StorageCritical:
                 s.Append(spanish
                     ? string.Format(c, "El correo guardado en el respaldo ocupa {0} de {1} ({2:0.0} %). Espacio libre en disco: {3}.", ByteSize.Format(a.StorageUsed ?? 0), ByteSize.Format(a.StorageLimit ?? 0), a.StoragePercent, ByteSize.Format(a.DiskFree ?? 0))
@@ -115,6 +122,16 @@ public static class AlertComposer
                 ["mailbox"] = h.Mailbox,
                 ["message"] = h.Message,
                 ["reason"] = h.Reason,
+            }).ToArray());
+        }
+        if (a.SetupChecks.Count > 0)
+        {
+            json["checks"] = new JsonArray(a.SetupChecks.Select(f => (JsonNode)new JsonObject
+            {
+                ["check"] = f.Check,
+                ["subject"] = f.Subject,
+                ["seen"] = f.Seen,
+                ["fix"] = f.Fix,
             }).ToArray());
         }
         void Put(string name, JsonNode? value)

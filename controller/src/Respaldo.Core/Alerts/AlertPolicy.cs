@@ -17,11 +17,16 @@ namespace Respaldo.Alerts;
 ///   many messages went and how long it took (or after two minutes if no hand-over comes).
 /// - Held message: the first at once, later ones in a digest on the same interval.
 /// - Storage: on crossing 80 % and 95 % upwards; re-armed below 75 %.
+/// - Set-up check: a failing check not told before is told at once (with every check failing
+///   then); while any stays failing, again once a day (<see cref="SetupRepeat"/>).
 /// </summary>
 public sealed class AlertPolicy(Func<string, TimeSpan> digestInterval)
 {
     /// <summary>How long "primary back" waits for a hand-over to report before it is sent without one.</summary>
     public static readonly TimeSpan BackWithoutHandOver = TimeSpan.FromMinutes(2);
+
+    /// <summary>How often a set-up fault that stays failing is told again.</summary>
+    public static readonly TimeSpan SetupRepeat = TimeSpan.FromDays(1);
 
     private readonly Dictionary<string, TenantState> _tenants = new(StringComparer.Ordinal);
     private long _sequence;
@@ -37,6 +42,8 @@ public sealed class AlertPolicy(Func<string, TimeSpan> digestInterval)
         public DateTimeOffset? LastHeldAlert { get; set; }
         public List<HeldMessage> PendingHeld { get; } = [];
         public int StorageLevel { get; set; }
+        public HashSet<string> SetupTold { get; } = new(StringComparer.Ordinal);
+        public DateTimeOffset? LastSetupAlert { get; set; }
     }
 
     private TenantState State(string tenantId)
@@ -116,6 +123,26 @@ public sealed class AlertPolicy(Func<string, TimeSpan> digestInterval)
                     }
                     s.PendingHeld.Add(message);
                     return [];
+                }
+            case SetupChecked setup:
+                {
+                    if (setup.Failing.Count == 0)
+                    {
+                        // Note: all fixed: a fault that comes back later is new again.
+                        s.SetupTold.Clear();
+                        s.LastSetupAlert = null;
+                        return [];
+                    }
+                    bool fresh = setup.Failing.Any(f => !s.SetupTold.Contains(f.Key));
+                    bool due = s.LastSetupAlert is { } last && e.At - last >= SetupRepeat;
+                    s.SetupTold.IntersectWith(setup.Failing.Select(f => f.Key));
+                    if (!fresh && !due)
+                    {
+                        return [];
+                    }
+                    s.SetupTold.UnionWith(setup.Failing.Select(f => f.Key));
+                    s.LastSetupAlert = e.At;
+                    return [New(e.TenantId, AlertKind.SetupFailing, e.At) with { SetupChecks = setup.Failing }];
                 }
             default:
                 return [];

@@ -102,6 +102,8 @@ public sealed class IntakeSection
     public double? PregreetWaitSeconds { get; set; }
     /// <summary>"haproxy" when a load balancer in front speaks the PROXY protocol to port 25.</summary>
     public string? ProxyProtocol { get; set; }
+    /// <summary>The addresses the world reaches this backup's port 25 at (what its MX name must resolve to); for the set-up check.</summary>
+    public List<string?>? PublicAddresses { get; set; }
 }
 
 /// <summary>The pace of the three steps; every value has a sensible default.</summary>

@@ -74,7 +74,30 @@ public static partial class ConfigurationValidator
         {
             at.At("proxyProtocol").Error($"\"{section?.ProxyProtocol}\": the only protocol postscreen speaks is \"haproxy\"");
         }
+        var addresses = new List<System.Net.IPAddress>();
+        if (section?.PublicAddresses is { } given)
+        {
+            for (int i = 0; i < given.Count; i++)
+            {
+                // Note: the plain forms only, as for web.trustedProxies: IPAddress.TryParse also takes "10" and scope ids.
+                if (TrustedProxy(given[i]) is { } one && !(given[i] ?? "").Contains('/', StringComparison.Ordinal))
+                {
+                    addresses.Add(one.BaseAddress);
+                }
+                else
+                {
+                    at.At("publicAddresses").At(i).Error($"\"{given[i]}\" is not an IP address (192.0.2.10 or 2001:db8::10)");
+                }
+            }
+        }
         // Note: no list keeps the default's (shared, empty) one, so a file without lists equals the default.
-        return intake with { Dnsbl = sites.Count == 0 ? intake.Dnsbl : sites, DnsblThreshold = threshold, PregreetWait = wait, ProxyProtocol = proxy };
+        return intake with
+        {
+            Dnsbl = sites.Count == 0 ? intake.Dnsbl : sites,
+            DnsblThreshold = threshold,
+            PregreetWait = wait,
+            ProxyProtocol = proxy,
+            PublicAddresses = addresses.Count == 0 ? intake.PublicAddresses : addresses,
+        };
     }
 }

@@ -63,6 +63,12 @@ public sealed record IntakeSettings(string PolicySocket, string? CertificateFile
 
     /// <summary>postscreen_upstream_proxy_protocol ("haproxy"), or null.</summary>
     public string? ProxyProtocol { get; init; }
+
+    /// <summary>
+    /// The addresses senders reach this backup's port 25 at: what <c>hostname</c> (the backup's MX
+    /// name) must resolve to. Empty means not configured; only the set-up check reads it.
+    /// </summary>
+    public IReadOnlyList<System.Net.IPAddress> PublicAddresses { get; init; } = [];
 }
 
 /// <summary>A postscreen DNS list: a zone and its weight (negative for an allow list).</summary>

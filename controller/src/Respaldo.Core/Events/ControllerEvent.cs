@@ -23,6 +23,16 @@ public sealed record HandOverFinished(string TenantId, DateTimeOffset At, HandOv
 /// </summary>
 public sealed record MessageAttempted(string TenantId, DateTimeOffset At, string Outcome, long Bytes, TimeSpan Duration) : ControllerEvent(TenantId, At);
 
+/// <summary>A set-up check of the tenant ended (README "Set-up check"): what is failing, empty when nothing is.</summary>
+public sealed record SetupChecked(string TenantId, DateTimeOffset At, IReadOnlyList<FailingSetupCheck> Failing) : ControllerEvent(TenantId, At);
+
+/// <summary>One failing set-up check in a <see cref="SetupChecked"/>: its id, subject, what was seen and the fix.</summary>
+public sealed record FailingSetupCheck(string Check, string Subject, string Seen, string Fix)
+{
+    /// <summary>The check and subject: the same fault from one run to the next.</summary>
+    public string Key => $"{Check} {Subject}";
+}
+
 /// <summary>The primary refused a message for good, or it cannot go as it is: it is in the hold area.</summary>
 public sealed record MessageHeld(string TenantId, DateTimeOffset At, WaitingMessage Message, string HeldPath, string Reason) : ControllerEvent(TenantId, At);
 

@@ -9,6 +9,8 @@ using Respaldo.Primary;
 using Respaldo.Supervision;
 using Tmds.DBus.Protocol;
 using Respaldo.Holds;
+using Respaldo.Continuity;
+using Respaldo.Daemon.Continuity;
 
 namespace Respaldo.Daemon.ControlBus;
 
@@ -21,6 +23,8 @@ namespace Respaldo.Daemon.ControlBus;
 internal sealed partial class ControlObject(
     RespaldoRuntime runtime,
     HeldMessages held,
+    SetupCheckRunner setup,
+    SetupReports setupReports,
     ConfigurationReloader reloader,
     TimeProvider time,
     ILogger<ControlObject> logger) : IPathMethodHandler
@@ -141,6 +145,19 @@ internal sealed partial class ControlObject(
                     }
                 }
                 ReplyRecords(context, method, results);
+                break;
+            }
+            case "CheckSetup":
+            {
+                List<Configuration.Tenant> tenants = Select(runtime.Supervisor, tenant).Select(t => t.Tenant).ToList();
+                IReadOnlyList<SetupReport> reports = await setup.RunAsync(tenants, CancellationToken.None);
+                ReplyRecords(context, method, reports.SelectMany(Records.SetupChecks).ToList());
+                break;
+            }
+            case "GetSetupChecks":
+            {
+                var reports = Select(runtime.Supervisor, tenant).Select(t => setupReports.Last(t.Tenant.Id)).OfType<SetupReport>();
+                ReplyRecords(context, method, reports.SelectMany(Records.SetupChecks).ToList());
                 break;
             }
             case "Release":

@@ -5,6 +5,7 @@ using Respaldo.Primary;
 using Respaldo.Supervision;
 using Tmds.DBus.Protocol;
 using Respaldo.Events;
+using Respaldo.Continuity;
 
 namespace Respaldo.Daemon.ControlBus;
 
@@ -104,6 +105,19 @@ internal static class Records
         { "latency_ms", p.Latency.TotalMilliseconds },
         { "tls", p.Tls },
     };
+
+    /// <summary>One record per check of <paramref name="report"/>.</summary>
+    public static IEnumerable<Record> SetupChecks(SetupReport report) => report.Checks.Select(c => new Record
+    {
+        { "tenant", report.TenantId },
+        { "check", c.Id },
+        { "subject", c.Subject },
+        { "status", c.StatusText },
+        { "seen", c.Seen },
+        { "why", c.Why },
+        { "fix", c.Fix },
+        { "checked_at", Record.Millis(report.CheckedAt) },
+    });
 
     public static void WriteRecords(ref MessageWriter writer, IEnumerable<Record> records)
     {

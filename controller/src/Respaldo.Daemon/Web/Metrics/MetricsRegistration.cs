@@ -45,12 +45,16 @@ internal static class MetricsRegistration
             new HistogramConfiguration { LabelNames = ["tenant", "outcome"], Buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300] });
         Histogram size = f.CreateHistogram("respaldo_handover_message_bytes", "Size of each message handed over (delivered), since the daemon started.",
             new HistogramConfiguration { LabelNames = tenant, Buckets = Histogram.ExponentialBuckets(1024, 4, 9) });
+        Gauge setupCheck = f.CreateGauge("respaldo_setup_check",
+            "The last set-up check (respaldoctl doctor): 1 when every subject of the check is ok, 0 when one is warning, failing or could not be checked.", ["tenant", "check"]);
+        var setupLabels = new HashSet<(string, string)>();
         Gauge buildInfo = f.CreateGauge("respaldo_build_info", "Always 1; the running daemon's version, commit and .NET runtime as labels.", ["version", "revision", "runtime"]);
         (string version, string revision) = Respaldo.Daemon.Hosting.DaemonCommandLine.Stamp;
         buildInfo.WithLabels(version, revision, System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription).Set(1);
         var orphanLabels = new HashSet<(string, string)>();
 
         StatusReader status = app.Services.GetRequiredService<StatusReader>();
+        Respaldo.Continuity.SetupReports setupReports = app.Services.GetRequiredService<Respaldo.Continuity.SetupReports>();
         RespaldoRuntime runtime = app.Services.GetRequiredService<RespaldoRuntime>();
         TimeProvider time = app.Services.GetRequiredService<TimeProvider>();
         runtime.Events.Raised += e =>
@@ -81,6 +85,26 @@ internal static class MetricsRegistration
             {
                 (v.Permanent ? refused : deferred).WithLabels(v.TenantId, v.Reason).IncTo(v.Count);
             }
+            // Note: a check no longer reported (a tenant removed, a check that no longer applies) loses its series.
+            var setupNow = new HashSet<(string, string)>();
+            foreach (Tenant t in runtime.Settings.Tenants)
+            {
+                if (setupReports.Last(t.Id) is not { } report)
+                {
+                    continue;
+                }
+                foreach ((string check, bool ok) in report.OkById())
+                {
+                    setupNow.Add((t.Id, check));
+                    setupCheck.WithLabels(t.Id, check).Set(ok ? 1 : 0);
+                }
+            }
+            foreach ((string tenantId, string check) in setupLabels.Except(setupNow))
+            {
+                setupCheck.RemoveLabelled(tenantId, check);
+            }
+            setupLabels.Clear();
+            setupLabels.UnionWith(setupNow);
             foreach (Tenant t in runtime.Settings.Tenants)
             {
                 if (status.Read(t.Id) is not { } s)

@@ -7,9 +7,12 @@ using Respaldo.Status;
 namespace Respaldo.Daemon.Web.Dashboard.Pages;
 
 /// <summary>The start page: a tenant's user goes straight to its overview; an admin sees every tenant.</summary>
-public sealed class IndexModel(StatusReader status) : PageModel
+public sealed class IndexModel(StatusReader status, Respaldo.Continuity.SetupReports setup) : PageModel
 {
     public IReadOnlyList<TenantStatus> Tenants { get; private set; } = [];
+
+    /// <summary>The provider's summary of each tenant's last set-up check (null: not checked yet).</summary>
+    public Respaldo.Continuity.SetupReport? Setup(string tenantId) => setup.Last(tenantId);
 
     /// <summary>Mail no configured tenant owns (a tenant or domain removed while its mail waited); admins only.</summary>
     public IReadOnlyList<OrphanedMail> Orphans { get; private set; } = [];

@@ -1,0 +1,92 @@
+using System.Text.Json.Nodes;
+
+namespace Respaldo.Tests.Lab;
+
+/// <summary>
+/// The lab with tenants set up right and wrong in DNS, for the set-up check. <c>suempresa</c>
+/// is right: the lab's own zone (MX 10 mail, MX 20 mail-backup, the same under <c>*</c>), a probe
+/// recipient the primary has, this server's address in <c>intake.publicAddresses</c> and a PTR
+/// for it. Each other tenant has one fault in its zone, written here: <c>sinmx20</c> lacks the
+/// backup's MX, <c>invertido</c> lists the backup before the primary, <c>comodin</c> has no MX
+/// under its <c>*.</c> pattern, <c>sindireccion</c> names an MX host without an address, and
+/// <c>fuera</c>'s domain is in no zone of the lab's DNS, which refuses to answer for it.
+/// The backup's name has a TLSA record (DANE-EE, its public key's SHA-256) matching the lab's
+/// certificate; <see cref="PublishTlsaAsync"/> replaces it.
+/// </summary>
+public sealed class ContinuityLabFixture() : LabFixture("continuity", new Dictionary<string, string>())
+{
+    public const string Backup = "mail-backup.suempresa.test";
+
+    /// <summary>Each wrong tenant, its domains, and its zones (name, text); @HOST@ is the lab's address.</summary>
+    public static readonly (string Tenant, string[] Domains, (string Name, string Text)[] Zones)[] Wrong =
+    [
+        ("sinmx20", ["sinmx20.test"], [Zone("sinmx20.test", "@ IN MX 10 mail.sinmx20.test.\nmail IN A @HOST@")]),
+        ("invertido", ["invertido.test"], [Zone("invertido.test", $"@ IN MX 10 {Backup}.\n@ IN MX 20 mail.invertido.test.\nmail IN A @HOST@")]),
+        ("comodin", ["comodin.test", "*.comodin.test"], [Zone("comodin.test", $"@ IN MX 10 mail.comodin.test.\n@ IN MX 20 {Backup}.\nmail IN A @HOST@")]),
+        ("sindireccion", ["sindireccion.test"], [Zone("sindireccion.test",
+            $"@ IN MX 10 mail.sindireccion.test.\n@ IN MX 20 {Backup}.\n@ IN MX 30 viejo.sindireccion.test.\nmail IN A @HOST@")]),
+        ("fuera", ["fuera.example"], []),
+    ];
+
+    protected override void Configure(JsonObject config)
+    {
+        config["intake"]!["publicAddresses"] = new JsonArray("127.0.0.1");
+        config["storage"] = new JsonObject { ["allocation"] = "64MiB", ["minimumFree"] = "16MiB" };
+        JsonObject right = config["tenants"]![0]!.AsObject();
+        string primary = right["primary"]!["hosts"]![0]!.GetValue<string>();
+        right["primary"]!["probeRecipient"] = "postmaster@suempresa.test";
+        var tenants = new JsonArray(right.DeepClone());
+        foreach ((string id, string[] domains, _) in Wrong)
+        {
+            tenants.Add(new JsonObject
+            {
+                ["id"] = id,
+                ["domains"] = new JsonArray(domains.Select(d => (JsonNode)JsonValue.Create(d)!).ToArray()),
+                ["primary"] = new JsonObject { ["hosts"] = new JsonArray(primary) },
+                ["mailboxes"] = new JsonArray(new JsonObject { ["address"] = $"info@{domains[0]}" }),
+                ["alerts"] = new JsonObject { ["emails"] = new JsonArray("it@external.test") },
+            });
+        }
+        config["tenants"] = tenants;
+    }
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync().ConfigureAwait(false);
+        string zones = this["DNS_ZONES"];
+        foreach ((string name, string text) in Wrong.SelectMany(w => w.Zones).Append(Zone("0.0.127.in-addr.arpa", $"1 IN PTR {Backup}.")).Append(TlsaZone(RightTlsa)))
+        {
+            await File.WriteAllTextAsync(Path.Combine(zones, name + ".zone"), text.Replace("@HOST@", "127.0.0.1", StringComparison.Ordinal)).ConfigureAwait(false);
+        }
+        await RunLabAsync("dns-reload").ConfigureAwait(false);
+    }
+
+    /// <summary>SHA-256 of the lab certificate's public key: the data of a matching "TLSA 3 1 1".</summary>
+    public string RightTlsa => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+        Respaldo.Continuity.SetupFactGatherer.Certificate(Path.Combine(Directory, "tls", "backup.crt")).PublicKeys[0]));
+
+    /// <summary>Publishes "TLSA 3 1 1 <paramref name="sha256"/>" for the backup's SMTP service and reloads the DNS.</summary>
+    public async Task PublishTlsaAsync(string sha256)
+    {
+        (string name, string text) = TlsaZone(sha256);
+        await File.WriteAllTextAsync(Path.Combine(this["DNS_ZONES"], name + ".zone"), text).ConfigureAwait(false);
+        await RunLabAsync("dns-reload").ConfigureAwait(false);
+    }
+
+    private static (string, string) TlsaZone(string sha256) => Zone($"_25._tcp.{Backup}", $"@ IN TLSA 3 1 1 {sha256}");
+
+    private static (string, string) Zone(string name, string records) => (name, $"""
+        $ORIGIN {name}.
+        $TTL 60
+        @ IN SOA ns.lab.test. hostmaster.lab.test. 1 60 60 600 60
+        @ IN NS  ns.lab.test.
+        {records}
+
+        """);
+}
+
+[CollectionDefinition(Name)]
+public sealed class ContinuityLabCollection : ICollectionFixture<ContinuityLabFixture>
+{
+    public const string Name = "continuity lab";
+}

@@ -1,0 +1,113 @@
+using System.Text.Json;
+using Respaldo.Tests.Lab;
+using Xunit.Abstractions;
+
+namespace Respaldo.Tests.Continuity;
+
+/// <summary>
+/// <c>respaldoctl doctor --json</c> against the lab's daemon over the lab's control bus, with the
+/// lab's real DNS (NSD) serving one tenant set up right and one set up wrong in each DNS way
+/// (<see cref="ContinuityLabFixture"/>): each fault is reported on its tenant with its fix, and
+/// nothing on the right one.
+/// </summary>
+[Collection(ContinuityLabCollection.Name)]
+public sealed class DoctorTests(ContinuityLabFixture lab, ITestOutputHelper output)
+{
+    private sealed record Check(string Tenant, string Id, string Subject, string Status, string Seen, string Fix);
+
+    private async Task<(int ExitCode, List<Check> Checks)> DoctorAsync(params string[] args)
+    {
+        ProcessRunner.Result r = await lab.LabCtlAsync(["doctor", .. args, "--json"]);
+        output.WriteLine(r.ToString());
+        using JsonDocument json = JsonDocument.Parse(r.Output);
+        var checks = json.RootElement.EnumerateArray().Select(c => new Check(
+            c.GetProperty("tenant").GetString()!, c.GetProperty("check").GetString()!, c.GetProperty("subject").GetString()!,
+            c.GetProperty("status").GetString()!, c.GetProperty("seen").GetString()!, c.GetProperty("fix").GetString()!)).ToList();
+        return (r.ExitCode, checks);
+    }
+
+    [Fact]
+    public async Task EachDnsFaultIsReportedOnItsTenantWithItsFixAndNothingOnTheRightOne()
+    {
+        await lab.RunLabAsync("primary-up");
+        (int exit, List<Check> checks) = await DoctorAsync();
+        Assert.True(exit == 8, $"a failing check makes doctor exit 8, not {exit}");
+
+        List<Check> right = checks.Where(c => c.Tenant == "suempresa").ToList();
+        Assert.Contains(right, c => c.Id == "mx-backup" && c.Subject == "*.suempresa.test (asked as respaldo-check.suempresa.test)");
+        Assert.Contains(right, c => c.Id == "backup-reverse-dns");
+        Assert.Contains(right, c => c.Id == "backup-certificate" && c.Seen.StartsWith($"for {ContinuityLabFixture.Backup}, ", StringComparison.Ordinal));
+        Assert.Contains(right, c => c.Id == "backup-tlsa" && c.Seen.StartsWith("TLSA 3 1 1 ", StringComparison.Ordinal));
+        Assert.Contains(right, c => c.Id == "primary-recipient");
+        Assert.All(right, c => Assert.True(c.Status == "ok", $"suempresa: {c}"));
+
+        HashSet<(string, string, string)> Faults(string tenant) => checks
+            .Where(c => c.Tenant == tenant && c.Id.StartsWith("mx-", StringComparison.Ordinal) && c.Status != "ok")
+            .Select(c => (c.Id, c.Subject, c.Status)).ToHashSet();
+
+        Assert.Equal([("mx-backup", "sinmx20.test", "failing")], Faults("sinmx20"));
+        Assert.Contains(checks, c => c.Tenant == "sinmx20" && c.Id == "mx-backup" && c.Fix == $"publish sinmx20.test. IN MX 20 {ContinuityLabFixture.Backup}.");
+
+        Assert.Equal([("mx-backup", "invertido.test", "failing"), ("mx-primary-lowest", "invertido.test", "failing")], Faults("invertido"));
+        Assert.Contains(checks, c => c.Tenant == "invertido" && c.Id == "mx-backup" && c.Seen.Contains("lower than the primary's 20", StringComparison.Ordinal)
+            && c.Fix.Contains($"invertido.test. IN MX 30 {ContinuityLabFixture.Backup}.", StringComparison.Ordinal));
+
+        Assert.Equal([("mx-present", "*.comodin.test (asked as respaldo-check.comodin.test)", "failing")], Faults("comodin"));
+        Assert.Contains(checks, c => c.Tenant == "comodin" && c.Id == "mx-present" && c.Fix.Contains($"*.comodin.test. IN MX 20 {ContinuityLabFixture.Backup}.", StringComparison.Ordinal));
+
+        Assert.Equal([("mx-target-address", "sindireccion.test: viejo.sindireccion.test", "failing")], Faults("sindireccion"));
+        Assert.Contains(checks, c => c.Tenant == "sindireccion" && c.Id == "mx-target-address" && c.Fix.Contains("viejo.sindireccion.test. IN A", StringComparison.Ordinal));
+
+        // Note: the lab's DNS refuses names outside its zones: no answer is "could not check", never ok.
+        Assert.Equal([("mx-present", "fuera.example", "could-not-check")], Faults("fuera"));
+
+        // The report is kept: anyone may read it back, and /metrics exports it per check.
+        (int lastExit, List<Check> last) = await DoctorAsync("invertido", "--last");
+        Assert.Equal(8, lastExit);
+        Assert.Equal(checks.Where(c => c.Tenant == "invertido").Select(c => (c.Id, c.Subject, c.Status)), last.Select(c => (c.Id, c.Subject, c.Status)));
+        // A failing check is an alert too (once, then daily): the tenant's alert address gets it, with the fix.
+        string? alert = await Eventually.WaitAsync(
+            () => Task.FromResult(LabFixture.Messages(lab["EXTERNAL_MAILDIRS"], lab["ALERT_MAILBOX"])
+                .Select(f => MimeKit.MimeMessage.Load(f))
+                .Where(m => m.Headers["X-Respaldo-Alert"] == "setup-failing")
+                .Select(m => m.TextBody ?? "")
+                .FirstOrDefault(t => t.Contains("mx-backup invertido.test", StringComparison.Ordinal))),
+            t => t is not null, TimeSpan.FromSeconds(60), "a setup-failing alert for invertido at the alert address");
+        Assert.Contains($"fix: give the backup a higher number than 20", alert, StringComparison.Ordinal);
+        using var http = new HttpClient();
+        string metrics = await http.GetStringAsync(new Uri(new Uri(lab["WEB_URL"]), "/metrics"));
+        Assert.Contains("respaldo_setup_check{tenant=\"suempresa\",check=\"mx-backup\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("respaldo_setup_check{tenant=\"invertido\",check=\"mx-backup\"} 0", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AStaleTlsaRecordIsFailingWithTheRecordToPublish()
+    {
+        await lab.RunLabAsync("primary-up");
+        string stale = new('a', 64);
+        await lab.PublishTlsaAsync(stale);
+        try
+        {
+            (int exit, List<Check> checks) = await DoctorAsync("suempresa");
+            Assert.Equal(8, exit);
+            Check tlsa = Assert.Single(checks, c => c.Id == "backup-tlsa");
+            Assert.Equal(("failing", $"_25._tcp.{ContinuityLabFixture.Backup}"), (tlsa.Status, tlsa.Subject));
+            Assert.Contains($"_25._tcp.{ContinuityLabFixture.Backup}. IN TLSA 3 1 1 {lab.RightTlsa}", tlsa.Fix, StringComparison.Ordinal);
+            Assert.Equal(["backup-tlsa"], checks.Where(c => c.Status != "ok").Select(c => c.Id));
+        }
+        finally
+        {
+            await lab.PublishTlsaAsync(lab.RightTlsa);
+        }
+    }
+
+    [Fact]
+    public async Task TheRightTenantAloneExitsZero()
+    {
+        await lab.RunLabAsync("primary-up");
+        (int exit, List<Check> checks) = await DoctorAsync("suempresa");
+        Assert.Equal(0, exit);
+        Assert.All(checks, c => Assert.Equal("suempresa", c.Tenant));
+        Assert.All(checks, c => Assert.True(c.Status == "ok", c.ToString()));
+    }
+}

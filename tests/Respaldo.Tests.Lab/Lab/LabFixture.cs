@@ -63,6 +63,7 @@ public class LabFixture : IAsyncLifetime
             string path = (await RunLabAsync("config").ConfigureAwait(false)).Output.Trim();
             JsonObject config = JsonNode.Parse(await File.ReadAllTextAsync(path).ConfigureAwait(false))!.AsObject();
             Configure(config);
+            LabConfig.KeepTestsInCharge(config);
             await File.WriteAllTextAsync(path, config.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true })).ConfigureAwait(false);
         }
         await RunLabAsync("up").ConfigureAwait(false);

@@ -143,6 +143,7 @@ public class ServiceLab : IAsyncLifetime
     {
         JsonObject config = JsonNode.Parse(File.ReadAllText(this["CONFIG"]))!.AsObject();
         edit(config);
+        LabConfig.KeepTestsInCharge(config);
         File.WriteAllText(this["CONFIG"], config.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
     }
 

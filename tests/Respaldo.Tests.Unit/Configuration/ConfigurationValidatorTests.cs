@@ -347,6 +347,7 @@ public sealed class ConfigurationValidatorTests
     [InlineData("controller", """{ "calloutsPerClientPerMinute": 0 }""", "controller.calloutsPerClientPerMinute")]
     [InlineData("controller", """{ "calloutsPerClientPerMinute": 20, "calloutsPerClientPerHour": 10 }""", "controller.calloutsPerClientPerHour")]
     [InlineData("controller", """{ "minimumDataRate": "50" }""", "controller.minimumDataRate")]
+    [InlineData("controller", """{ "setupCheckIntervalSeconds": 30 }""", "controller.setupCheckIntervalSeconds")]
     [InlineData("controller", """{ "minimumDataRate": "fast" }""", "controller.minimumDataRate")]
     public void NamesTheFieldOfABadFrontDoorSetting(string section, string value, string path)
     {

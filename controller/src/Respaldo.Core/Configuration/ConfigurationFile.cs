@@ -135,6 +135,8 @@ public sealed class ControllerSection
     public int? CalloutsPerClientPerHour { get; set; }
     /// <summary>The slowest a primary may take a message's data, per second ("10KiB"); a message's deadline grows with its size at this rate.</summary>
     public SizeValue? MinimumDataRate { get; set; }
+    /// <summary>How often the set-up check runs by itself (the first run shortly after start); 0: only on demand.</summary>
+    public double? SetupCheckIntervalSeconds { get; set; }
 }
 
 public sealed class StorageSection

@@ -66,6 +66,9 @@ public static partial class ConfigurationValidator
             CalloutsPerClientPerMinute = perMinute,
             CalloutsPerClientPerHour = perHour,
             MinimumDataRate = rate,
+            SetupCheckInterval = section?.SetupCheckIntervalSeconds == 0
+                ? TimeSpan.Zero
+                : Seconds(section?.SetupCheckIntervalSeconds, d.SetupCheckInterval, 60, 7 * 86400, "setupCheckIntervalSeconds"),
         };
     }
 }

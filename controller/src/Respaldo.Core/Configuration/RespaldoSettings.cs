@@ -138,6 +138,9 @@ public sealed record ControllerSettings(
     /// <summary>Probe interval while nothing waits (tenants with AcceptOnlyWhilePrimaryDown only).</summary>
     public TimeSpan IdleProbeInterval { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>How often the set-up check runs by itself, the first time shortly after start; zero: only on demand (doctor, the dashboard).</summary>
+    public TimeSpan SetupCheckInterval { get; init; } = TimeSpan.FromHours(4);
+
     /// <summary>Consecutive failed probes before the front door opens ("the primary is down").</summary>
     public int DownAfterFailures { get; init; } = 2;
 

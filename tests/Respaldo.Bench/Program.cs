@@ -91,6 +91,7 @@ static async Task<int> ScaleAsync(CancellationToken cancel)
         Console.WriteLine();
         Console.WriteLine("bench-scale: INCOMPLETE, the table so far:");
         Console.Write(benchmark.Report);
+        Console.WriteLine(benchmark.LastLine());
         throw;
     }
     finally

@@ -133,6 +133,16 @@ public sealed class ScaleBenchmark(ScaleOptions options, BenchLab lab, Action<st
         start = Stopwatch.GetTimestamp();
         ProcessRunner.Result user = await ProcessRunner.RunAsync("doveadm", ["-c", dovecot, "user", _plan.Mailboxes[^1]]);
         double lookup = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        // Note: every scale mailbox must be in both lists; a cut list (Scriban's output limit once
+        // did it) makes Postfix refuse the rest as unknown, and the run would measure nonsense.
+        foreach (string list in new[] { Path.Combine("postfix", "virtual_mailboxes"), Path.Combine("dovecot", "users") })
+        {
+            int listed = File.ReadLines(Path.Combine(fresh, list)).Count(l => l.Contains(ScaleTenants.DomainSuffix, StringComparison.Ordinal));
+            if (listed < options.Mailboxes)
+            {
+                throw new InvalidOperationException($"respaldoctl render listed {listed} of the {options.Mailboxes} scale mailboxes in {list}");
+            }
+        }
         long users = new FileInfo(Path.Combine(fresh, "dovecot", "users")).Length;
         long mailboxes = new FileInfo(Path.Combine(fresh, "postfix", "virtual_mailboxes")).Length;
         Directory.Delete(fresh, recursive: true);

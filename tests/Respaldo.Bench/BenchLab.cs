@@ -67,10 +67,10 @@ public sealed class BenchLab
 
     private const string EmptyPrefix = "buzon";
 
-    public async Task<ProcessRunner.Result> RunAsync(string command, bool check = true)
+    public async Task<ProcessRunner.Result> RunAsync(string command, bool check = true, TimeSpan? timeout = null)
     {
         string script = Path.Combine(RepoPaths.Root, "deploy", "lab", "lab");
-        ProcessRunner.Result result = await ProcessRunner.RunAsync(script, [command], _scriptEnvironment, timeout: TimeSpan.FromMinutes(2));
+        ProcessRunner.Result result = await ProcessRunner.RunAsync(script, [command], _scriptEnvironment, timeout: timeout ?? TimeSpan.FromMinutes(2));
         if (check && result.ExitCode != 0)
         {
             throw new InvalidOperationException($"lab {command} failed: {result}");

@@ -73,7 +73,7 @@ public sealed class ScaleBenchmark(ScaleOptions options, BenchLab lab, Action<st
         say($"lab in {lab.Directory}, ports {lab.PortBase}+; {options.Tenants} tenants, {options.Mailboxes} mailboxes, {options.Messages} waiting messages");
         if (Directory.Exists(lab.Directory))
         {
-            await lab.RunAsync("destroy", check: false);
+            await lab.RunAsync("destroy", check: false, timeout: DestroyTimeout);
         }
         await lab.RunAsync("config");
         _plan = ScaleTenants.Plan(options.Tenants, options.Mailboxes);
@@ -170,8 +170,12 @@ public sealed class ScaleBenchmark(ScaleOptions options, BenchLab lab, Action<st
             say($"kept: LAB_DIR={lab.Directory} LAB_PORT_BASE={lab.PortBase} deploy/lab/lab status | destroy");
             return;
         }
-        await lab.RunAsync("destroy", check: false);
+        await lab.RunAsync("destroy", check: false, timeout: DestroyTimeout);
     }
+
+    // Note: 'lab destroy' removes every stored file on both sides; two million small files on a
+    // busy disk take many minutes, far past the lab script's usual two.
+    private static readonly TimeSpan DestroyTimeout = TimeSpan.FromMinutes(60);
 
     // ---- nothing waiting ------------------------------------------------------------------
 

@@ -83,7 +83,7 @@ bench: build
 	@tests/bench/run
 
 # Issue 14's one node for a provider (not part of 'make test'; the defaults, 1,000 tenants, 100,000
-# mailboxes and 1,000,000 waiting messages, take hours on 2 cores): a table of render and reload
+# mailboxes and 1,000,000 waiting messages, take over an hour on 2 cores): a table of render and reload
 # times, start-up, memory per waiting message, rescan, idle CPU, policy latency, hand-over rate,
 # inotify watches and journal size beside the issue's thresholds. Smaller runs:
 # BENCH_SCALE_TENANTS=50 BENCH_SCALE_MAILBOXES=5000 BENCH_SCALE_MESSAGES=100000 make bench-scale

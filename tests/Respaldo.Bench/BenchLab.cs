@@ -48,14 +48,17 @@ public sealed class BenchLab
 
     public int ControllerPid => int.Parse(File.ReadAllText(this["CONTROLLER_PIDFILE"]).Trim(), CultureInfo.InvariantCulture);
 
-    public static BenchLab Create(BenchOptions options)
+    public static BenchLab Create(BenchOptions options) => Create(options.LabDirectory, options.PortBase, "BENCH_PORT_BASE");
+
+    /// <summary>A lab without the border in <paramref name="directory"/>, on the given port base or the first free one from 13000.</summary>
+    public static BenchLab Create(string directory, int? portBase, string knob)
     {
-        int portBase = options.PortBase ?? LabPorts.FirstFreeBase(13000, 30000);
-        if (!LabPorts.AllFree(portBase))
+        int chosen = portBase ?? LabPorts.FirstFreeBase(13000, 30000);
+        if (!LabPorts.AllFree(chosen))
         {
-            throw new InvalidOperationException($"ports {portBase}+{string.Join(",+", LabPorts.Offsets)} are not all free: choose another BENCH_PORT_BASE");
+            throw new InvalidOperationException($"ports {chosen}+{string.Join(",+", LabPorts.Offsets)} are not all free: choose another {knob}");
         }
-        return new BenchLab(Path.GetFullPath(options.LabDirectory), portBase, filter: false);
+        return new BenchLab(Path.GetFullPath(directory), chosen, filter: false);
     }
 
     /// <summary>A second lab, with the border on (rspamd as the milter), for the intake phase.</summary>
@@ -64,10 +67,10 @@ public sealed class BenchLab
 
     private const string EmptyPrefix = "buzon";
 
-    public async Task<ProcessRunner.Result> RunAsync(string command, bool check = true)
+    public async Task<ProcessRunner.Result> RunAsync(string command, bool check = true, TimeSpan? timeout = null)
     {
         string script = Path.Combine(RepoPaths.Root, "deploy", "lab", "lab");
-        ProcessRunner.Result result = await ProcessRunner.RunAsync(script, [command], _scriptEnvironment, timeout: TimeSpan.FromMinutes(2));
+        ProcessRunner.Result result = await ProcessRunner.RunAsync(script, [command], _scriptEnvironment, timeout: timeout ?? TimeSpan.FromMinutes(2));
         if (check && result.ExitCode != 0)
         {
             throw new InvalidOperationException($"lab {command} failed: {result}");

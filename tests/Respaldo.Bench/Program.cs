@@ -3,6 +3,7 @@
 //
 // SYNOPSIS
 //   make bench            (or: tests/bench/run)
+//   make bench-scale      (or: tests/bench/run scale; this program with the argument 'scale')
 //
 // DESCRIPTION
 //   Starts its own lab (deploy/lab/lab: backup Postfix + Dovecot + controller, a real Postfix
@@ -16,6 +17,11 @@
 //   Environment: BENCH_MESSAGES (5000), BENCH_MESSAGE_SIZE (10240), BENCH_MAILBOXES (1000),
 //   BENCH_IDLE_SECONDS (60), BENCH_LARGE_MIB (50), BENCH_LAB_DIR (/var/tmp/respaldo-bench),
 //   BENCH_PORT_BASE (first free from 13000), BENCH_KEEP=1 (leave the lab running).
+//   With 'scale', issue 14's benchmark instead (Scale/ScaleBenchmark.cs): N tenants, M mailboxes,
+//   W waiting messages; BENCH_SCALE_TENANTS (1000), BENCH_SCALE_MAILBOXES (100000),
+//   BENCH_SCALE_MESSAGES (1000000), BENCH_SCALE_MESSAGE_SIZE (1024), BENCH_SCALE_SMTP (2000),
+//   BENCH_SCALE_RCPT (2000), BENCH_SCALE_IDLE_SECONDS (60), BENCH_SCALE_LAB_DIR
+//   (/var/tmp/respaldo-bench-scale), BENCH_SCALE_PORT_BASE, BENCH_SCALE_TIMEOUT_SECONDS (14400).
 //
 // SECURITY
 //   Runs as root (Postfix and Dovecot start as root and drop privileges; smtp-sink runs as the
@@ -24,6 +30,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Respaldo.Bench;
+using Respaldo.Bench.Scale;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -41,6 +48,10 @@ using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSign
 
 try
 {
+    if (args is ["scale"])
+    {
+        return await ScaleAsync(interrupted.Token);
+    }
     BenchOptions options = BenchOptions.FromEnvironment();
     // Note: two runs in one lab directory would tear each other's lab down; FileShare.None
     // takes an exclusive flock(2) on the lock file, released (and the file removed) at the end.
@@ -57,6 +68,36 @@ catch (Exception e) when (e is InvalidOperationException or TimeoutException or 
 {
     Console.Error.WriteLine($"bench: failed: {e.Message}");
     return 1;
+}
+
+// Issue 14's 'make bench-scale': one node for a provider (Scale/ScaleBenchmark.cs).
+static async Task<int> ScaleAsync(CancellationToken cancel)
+{
+    ScaleOptions options = ScaleOptions.FromEnvironment();
+    using FileStream exclusive = LockLabDirectory(options.LabDirectory);
+    BenchLab lab = BenchLab.Create(options.LabDirectory, options.PortBase, "BENCH_SCALE_PORT_BASE");
+    var benchmark = new ScaleBenchmark(options, lab, line => Console.WriteLine($"bench-scale: {line}"));
+    try
+    {
+        Report report = await benchmark.RunAsync(cancel);
+        Console.WriteLine();
+        Console.Write(report);
+        Console.WriteLine(benchmark.LastLine());
+        return 0;
+    }
+    catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException or OperationCanceledException)
+    {
+        // Note: a run of hours that fails or is stopped late still shows what it measured.
+        Console.WriteLine();
+        Console.WriteLine("bench-scale: INCOMPLETE, the table so far:");
+        Console.Write(benchmark.Report);
+        Console.WriteLine(benchmark.LastLine());
+        throw;
+    }
+    finally
+    {
+        await benchmark.TearDownAsync();
+    }
 }
 
 static FileStream LockLabDirectory(string directory)

@@ -7,7 +7,7 @@ namespace Respaldo.Bench;
 /// target and whether it was met) and the last line with the ratios. A benchmark reports; it
 /// does not fail on a missed target.
 /// </summary>
-public sealed class Report
+public sealed class Report(string metWord = "met", string missedWord = "MISSED")
 {
     private readonly List<(string What, string Value, string Reference, string Target, string Verdict)> _rows = [];
     private readonly HashSet<int> _notes = [];
@@ -15,7 +15,7 @@ public sealed class Report
     public string LastLine { get; set; } = "bench: no result";
 
     public void Row(string what, string value, string reference = "", string target = "", bool? met = null) =>
-        _rows.Add((what, value, reference, target, met switch { true => "met", false => "MISSED", null => "" }));
+        _rows.Add((what, value, reference, target, met switch { true => metWord, false => missedWord, null => "" }));
 
     /// <summary>A line of its own between rows (a heading, or blank).</summary>
     public void Note(string text)

@@ -16,6 +16,8 @@ namespace Respaldo.Tests.Benchmark;
 /// a row for each of (a)-(f), the last "bench: ..." line), never a figure: the targets are
 /// reported, not asserted, and a shared machine misses them at random.
 /// </summary>
+// Note: one collection with ScaleBenchmarkSmokeTests, so the two labs never share the 2 cores at once.
+[Collection("Benchmark program")]
 public sealed partial class BenchmarkSmokeTests(ITestOutputHelper output)
 {
     private static readonly Dictionary<string, string> Knobs = new()
@@ -68,7 +70,7 @@ public sealed partial class BenchmarkSmokeTests(ITestOutputHelper output)
     }
 
     /// <summary>The Release build of the benchmark beside this tier's own (artifacts/bin/PROJECT/CONFIG/).</summary>
-    private static string BenchProgram()
+    internal static string BenchProgram()
     {
         string own = Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory);
         string bin = Path.GetDirectoryName(Path.GetDirectoryName(own))!;
@@ -81,7 +83,7 @@ public sealed partial class BenchmarkSmokeTests(ITestOutputHelper output)
     /// After a run that did not tear its lab down (killed at the timeout): stops its relay-mode
     /// Postfix and destroys its lab, as the benchmark's own start-up would.
     /// </summary>
-    private static async Task SweepAsync(string directory)
+    internal static async Task SweepAsync(string directory)
     {
         if (!Directory.Exists(directory))
         {

@@ -89,6 +89,26 @@ public sealed class ConfigRendererTests : IDisposable
     }
 
     [Fact]
+    public void RendersMailboxListsLongerThanScribansDefaultOutputLimit()
+    {
+        // Note: Scriban cuts an output longer than 1,048,576 characters with "..." unless told
+        // otherwise; bench-scale's 100,000 mailboxes (issue 14) found it: the lists stopped at
+        // about 33,000 addresses and Postfix refused the rest as unknown.
+        RespaldoSettings settings = Load("minimal");
+        Mailbox[] many = Enumerable.Range(1, 100_000).Select(i => new Mailbox($"buzon{i:000000}@suempresa.es", null, null)).ToArray();
+        RespaldoSettings big = settings with { Tenants = [settings.Tenants[0] with { Mailboxes = many }] };
+
+        IReadOnlyList<RenderedFile> files = new ConfigRenderer(RepoPaths.Templates).Render(big, RenderedAs);
+
+        string users = files.Single(f => f.RelativePath == "dovecot/users").Content;
+        string mailboxes = files.Single(f => f.RelativePath == "postfix/virtual_mailboxes").Content;
+        Assert.Equal(100_000, users.Split('\n').Count(l => l.StartsWith("buzon", StringComparison.Ordinal)));
+        Assert.Equal(100_000, mailboxes.Split('\n').Count(l => l.StartsWith("buzon", StringComparison.Ordinal)));
+        Assert.Contains("buzon100000@suempresa.es suempresa", mailboxes, StringComparison.Ordinal);
+        Assert.DoesNotContain("...", mailboxes, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void KeepsThePasswordFileFromOtherUsers()
     {
         ConfigRenderer.Write(new ConfigRenderer(RepoPaths.Templates).Render(Load("multi-tenant"), _out), _out);

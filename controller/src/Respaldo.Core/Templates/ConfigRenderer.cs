@@ -94,6 +94,10 @@ public sealed class ConfigRenderer
             // untrusted templates; ours iterate over the configuration's own lists, and a
             // tenant may have thousands of mailboxes.
             LoopLimit = 0,
+            // Note: Scriban also cuts any output longer than 1,048,576 characters, silently, with
+            // "..." (LimitToString); the mailbox lists of 100,000 mailboxes are megabytes, and a
+            // cut list made Postfix refuse two thirds of them as unknown (found by bench-scale).
+            LimitToString = 0,
         };
         context.PushGlobal(globals);
         try

@@ -384,7 +384,8 @@ public sealed class ScaleBenchmark(ScaleOptions options, BenchLab lab, Action<st
         Log.Mark();
         DateTime start = DateTime.UtcNow;
         // Note: the lab waits 10 s for the web port and then gives up on waiting (the controller
-        // keeps running); with a large backlog the start-up scan may come first.
+        // keeps running); with a large backlog the start-up scan may come first. It does not wait
+        // for the first full scan (LAB_SCAN_WAIT=0, BenchLab): that is timed here.
         await lab.RunAsync("controller-start", check: false);
         if (!File.Exists(lab["CONTROLLER_PIDFILE"]) || !Alive(lab.ControllerPid))
         {

@@ -355,7 +355,7 @@ public sealed class ScaleBenchmark(ScaleOptions options, BenchLab lab, Action<st
     {
         InotifyWatches w = InotifyWatches.Count(controller.Pid, Maildirs);
         _watches = w;
-        List<LogLine> problems = Log.Since().Concat(_startLines).Where(l => l.EventId is 1101 or 1102).ToList();
+        List<LogLine> problems = Log.Since().Concat(_startLines).Where(l => l.EventId is 1101 or 1102 or 1105 or 1106).ToList();
         string what = problems.Count == 0
             ? "no inotify warning logged"
             : $"{problems.Count} x [{problems[0].EventId}] {problems[0].Text}";

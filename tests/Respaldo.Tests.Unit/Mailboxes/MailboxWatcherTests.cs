@@ -224,4 +224,38 @@ public sealed class MailboxWatcherTests : IDisposable
         await cts.CancelAsync();
         await run;
     }
+    [Fact]
+    public async Task AMaildirTreeLargerThanTheInotifyCeilingIsAnErrorSaidOnceAndItsMailIsStillFoundByRescans()
+    {
+        var index = new MailboxIndex(["t"]);
+        var layout = new MaildirLayout(_root, new TenantDirectory([TenantFor("a.test")]));
+        foreach (string box in new[] { "info", "ventas", "juan" })
+        {
+            Deliver(Path.Combine(_root, "a.test", box), $"100.M1P1.{box},S=10,W=11");
+        }
+        long? ceiling = 5;
+        var logger = new ListLogger();
+        using var watcher = new MailboxWatcher(layout, index, found => found, TimeSpan.FromHours(1), logger, maxWatches: () => ceiling);
+        using var cts = new CancellationTokenSource();
+        Task run = watcher.RunAsync(cts.Token);
+        await watcher.Ready;
+        watcher.FullScan();
+
+        // 1 root + 1 domain + 3 mailboxes x 4 = 14 watches needed, 5 allowed: one error, not one per scan.
+        Assert.Equal(3, index.Totals("t").Count);
+        Assert.True(watcher.OverWatchLimit);
+        string said = Assert.Single(logger.Lines, l => l.EventId == 1105).Text;
+        Assert.Contains("need about 14 inotify watches but fs.inotify.max_user_watches is 5", said, StringComparison.Ordinal);
+        Assert.Contains("sysctl -w fs.inotify.max_user_watches=65536", said, StringComparison.Ordinal);
+
+        // Raised: the next scan finds the tree within it, and a later shortfall is said again.
+        ceiling = 1000;
+        watcher.FullScan();
+        Assert.False(watcher.OverWatchLimit);
+        ceiling = 5;
+        watcher.FullScan();
+        Assert.Equal(2, logger.Lines.Count(l => l.EventId == 1105));
+        await cts.CancelAsync();
+        await run;
+    }
 }

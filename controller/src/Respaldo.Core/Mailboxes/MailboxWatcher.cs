@@ -22,14 +22,23 @@ public sealed partial class MailboxWatcher : IDisposable
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _rescanRequested = new(0, 1);
     private FileSystemWatcher? _watcher;
+    private readonly Func<long?> _maxWatches;
+
+    /// <summary>1 once the inotify ceiling was reported, until a scan finds the tree within it again (reported once, not per directory).</summary>
+    private int _overLimit;
+
+    /// <summary>Whether the maildirs need more inotify watches than the kernel allows: new mail in the unwatched part waits for a rescan.</summary>
+    public bool OverWatchLimit => Volatile.Read(ref _overLimit) == 1;
 
     /// <param name="reconcile">
     /// Asked about the messages a scan finds that the index did not know, a batch at a time
     /// (at most <see cref="ReconcileBatch"/>); returns those still to hand over, leaving out what
     /// was already dealt with (handed over before a crash, say).
     /// </param>
-    public MailboxWatcher(MaildirLayout layout, MailboxIndex index, Func<IReadOnlyList<WaitingMessage>, IReadOnlyList<WaitingMessage>> reconcile, TimeSpan rescanInterval, ILogger logger, StrayEntries? strays = null)
+    /// <param name="maxWatches">The kernel's ceiling on inotify watches (<see cref="InotifyLimit.Read"/> unless a test gives one).</param>
+    public MailboxWatcher(MaildirLayout layout, MailboxIndex index, Func<IReadOnlyList<WaitingMessage>, IReadOnlyList<WaitingMessage>> reconcile, TimeSpan rescanInterval, ILogger logger, StrayEntries? strays = null, Func<long?>? maxWatches = null)
     {
+        _maxWatches = maxWatches ?? (() => InotifyLimit.Read());
         _layout = layout;
         _index = index;
         Strays = strays ?? new StrayEntries(logger);
@@ -236,8 +245,37 @@ public sealed partial class MailboxWatcher : IDisposable
 
     private void OnError(Exception e)
     {
+        if (InotifyLimit.IsReached(e))
+        {
+            // Note: a rescan adds no watch, and the watcher reports this once per directory it
+            // cannot watch: say it once, and leave the unwatched part to the periodic rescan.
+            if (Interlocked.Exchange(ref _overLimit, 1) == 0)
+            {
+                long? limit = _maxWatches();
+                LogWatchLimitReached(_logger, limit ?? 0, _rescanInterval.TotalSeconds, limit is { } l ? InotifyLimit.Suggested(l) : 524_288);
+            }
+            return;
+        }
         LogWatchOverflow(_logger, e.Message);
         RequestRescan();
+    }
+
+    /// <summary>After a scan: would the tree fit in the kernel's ceiling? Said once when it does not, and again only after it fitted.</summary>
+    private void CheckWatchBudget(int domains, int mailboxes)
+    {
+        if (_maxWatches() is not { } limit)
+        {
+            return;
+        }
+        long needed = InotifyLimit.WatchesFor(domains, mailboxes);
+        if (needed <= limit)
+        {
+            Interlocked.Exchange(ref _overLimit, 0);
+        }
+        else if (Interlocked.Exchange(ref _overLimit, 1) == 0)
+        {
+            LogWatchesShort(_logger, needed, limit, _rescanInterval.TotalSeconds, InotifyLimit.Suggested(needed));
+        }
     }
 
     /// <summary>Reads every maildir and makes the index match it.</summary>
@@ -250,11 +288,13 @@ public sealed partial class MailboxWatcher : IDisposable
         MaildirLayout layout = _layout;
         int mailboxes = 0;
         var seen = new HashSet<(string, string)>();
+        var domains = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var unknown = new List<WaitingMessage>();
         foreach ((string tenantId, string mailbox, List<WaitingMessage> messages) in scanner.Scan())
         {
             mailboxes++;
             seen.Add((tenantId, mailbox));
+            domains.Add(MailAddress.DomainOf(mailbox));
             var known = new List<WaitingMessage>(messages.Count);
             foreach (WaitingMessage m in messages)
             {
@@ -286,6 +326,7 @@ public sealed partial class MailboxWatcher : IDisposable
             }
         }
         LastScanMailboxes = mailboxes;
+        CheckWatchBudget(domains.Count, mailboxes);
         Strays.RetainOnly(scanner.LastStrays);
         int scans = Interlocked.Increment(ref _scans);
         LogScanned(_logger, scans, why, mailboxes);
@@ -335,6 +376,12 @@ public sealed partial class MailboxWatcher : IDisposable
 
     [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "cannot watch {Root} with inotify ({Reason}); falling back to rescans only")]
     private static partial void LogWatchFailed(ILogger logger, string root, string reason);
+
+    [LoggerMessage(EventId = 1105, Level = LogLevel.Error, Message = "the maildirs need about {Needed} inotify watches but fs.inotify.max_user_watches is {Limit}: new mail in the directories left unwatched is found only by the rescan every {Seconds} s; raise it (sysctl -w fs.inotify.max_user_watches={Suggested}, and the same line in /etc/sysctl.d/) and restart")]
+    private static partial void LogWatchesShort(ILogger logger, long needed, long limit, double seconds, long suggested);
+
+    [LoggerMessage(EventId = 1106, Level = LogLevel.Error, Message = "inotify cannot watch more directories (fs.inotify.max_user_watches is {Limit}): new mail in the directories left unwatched is found only by the rescan every {Seconds} s; raise it (sysctl -w fs.inotify.max_user_watches={Suggested}, and the same line in /etc/sysctl.d/) and restart")]
+    private static partial void LogWatchLimitReached(ILogger logger, long limit, double seconds, long suggested);
 
     [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "inotify lost events ({Reason}); rescanning every maildir")]
     private static partial void LogWatchOverflow(ILogger logger, string reason);

@@ -18,4 +18,6 @@ internal static class ExitCodes
     public const int NotAvailable = 7;
     /// <summary>doctor: at least one set-up check is failing.</summary>
     public const int SetupFailing = 8;
+    /// <summary>drill: the fire drill failed (its reason is printed).</summary>
+    public const int DrillFailed = 9;
 }

@@ -27,6 +27,7 @@ using Respaldo.Daemon.Alerts;
 using Respaldo.Daemon.Border;
 using Respaldo.Daemon.Continuity;
 using Respaldo.Daemon.ControlBus;
+using Respaldo.Daemon.Drills;
 using Respaldo.Daemon.Holds;
 using Respaldo.Daemon.Hosting;
 using Respaldo.Daemon.Policy;
@@ -67,6 +68,7 @@ builder.AddWebmail();
 builder.AddAlerts();
 builder.AddBorder();
 builder.AddContinuity();
+builder.AddDrills();
 builder.AddControlBus();
 builder.AddSystemdService();
 

@@ -143,7 +143,7 @@ public sealed partial class PrometheusTests(LabFixture lab)
         Assert.All(named, n => Assert.True(Exported(n, exported) is not null, $"the rules name {n}, which respaldod does not export"));
         // What the issue asks the rules to watch, each by its alert.
         foreach (string alert in (string[])["RespaldoNotScraped", "RespaldoPrimaryDownWithMailWaiting", "RespaldoOldestWaitingMessageOld",
-            "RespaldoMessagesHeld", "RespaldoStorageOver80Percent", "RespaldoHandOverFailing"])
+            "RespaldoMessagesHeld", "RespaldoStorageOver80Percent", "RespaldoHandOverFailing", "RespaldoDrillFailingOrStale"])
         {
             Assert.Contains($"alert: {alert}\n", rules, StringComparison.Ordinal);
             Assert.Contains($"alertname: {alert}\n", await File.ReadAllTextAsync(RulesTests), StringComparison.Ordinal);

@@ -19,6 +19,32 @@ public sealed class ConfigurationValidatorTests
         return Assert.Single(errors);
     }
 
+    [Theory]
+    [InlineData("""{ "everySeconds": 3600 }""", "tenants[0].drill.address")]
+    [InlineData("""{ "address": "drill@example.net" }""", "tenants[0].drill.address")]
+    [InlineData("""{ "address": "not an address" }""", "tenants[0].drill.address")]
+    [InlineData("""{ "address": "info@suempresa.test", "everySeconds": 10 }""", "tenants[0].drill.everySeconds")]
+    [InlineData("""{ "address": "info@suempresa.test", "timeoutSeconds": 0 }""", "tenants[0].drill.timeoutSeconds")]
+    public void NamesTheFieldOfABadDrill(string drill, string path)
+    {
+        JsonObject json = SampleConfiguration.Create();
+        json["tenants"]![0]!["drill"] = JsonNode.Parse(drill);
+        Assert.Equal(path, SingleError(json).Path);
+    }
+
+    [Fact]
+    public void ADrillIsOffUnlessConfiguredAndItsScheduleOffUnlessGiven()
+    {
+        JsonObject json = SampleConfiguration.Create();
+        json["tenants"]![0]!["drill"] = JsonNode.Parse("""{ "address": "Info@SuEmpresa.test" }""");
+        json["tenants"]![1]!["drill"] = JsonNode.Parse("""{ "address": "ana@otra.test", "everySeconds": 86400, "timeoutSeconds": 30 }""");
+        (RespaldoSettings? settings, IReadOnlyList<ConfigurationError> errors) = Parse(json);
+        Assert.Empty(errors);
+        Assert.Equal(new DrillSettings("info@suempresa.test", TimeSpan.Zero, DrillSettings.DefaultTimeout), settings!.Tenants[0].Drill);
+        Assert.Equal(new DrillSettings("ana@otra.test", TimeSpan.FromDays(1), TimeSpan.FromSeconds(30)), settings.Tenants[1].Drill);
+        Assert.Null(Parse(SampleConfiguration.Create()).Settings!.Tenants[0].Drill);
+    }
+
     [Fact]
     public void AcceptsTheSampleAndFillsDefaults()
     {

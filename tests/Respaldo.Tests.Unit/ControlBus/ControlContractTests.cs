@@ -15,7 +15,7 @@ public sealed class ControlContractTests
     public void TheContractHasTheMethodsAndSignalsRespaldoctlUses()
     {
         Assert.Equal(
-            ["Bounce", "CheckSetup", "GetSetupChecks", "GetStatus", "HandOverNow", "ListHeld", "ListWaiting", "ProbeNow", "Release", "Reload"],
+            ["Bounce", "CheckSetup", "GetSetupChecks", "GetStatus", "HandOverNow", "ListHeld", "ListWaiting", "ProbeNow", "Release", "Reload", "RunDrill"],
             Contract.Methods.Keys.Order(StringComparer.Ordinal));
         Assert.Equal(["HandOverFinished", "MessageHeld", "PrimaryCameUp", "PrimaryWentDown"], Contract.Signals.Keys.Order(StringComparer.Ordinal));
         Assert.Equal(("", "a{sv}aa{sv}"), (Contract["GetStatus"].InSignature, Contract["GetStatus"].OutSignature));
@@ -23,6 +23,7 @@ public sealed class ControlContractTests
         Assert.Equal(("x", "s"), (Contract["Release"].InSignature, Contract["Release"].OutSignature));
         Assert.Equal(("s", "aa{sv}"), (Contract["CheckSetup"].InSignature, Contract["CheckSetup"].OutSignature));
         Assert.Equal(("s", "aa{sv}"), (Contract["GetSetupChecks"].InSignature, Contract["GetSetupChecks"].OutSignature));
+        Assert.Equal(("s", "aa{sv}"), (Contract["RunDrill"].InSignature, Contract["RunDrill"].OutSignature));
     }
 
     [Fact]
@@ -30,7 +31,7 @@ public sealed class ControlContractTests
     {
         Assert.Equal(["GetSetupChecks", "GetStatus", "ListHeld", "ListWaiting"],
             Contract.Methods.Values.Where(m => !m.Privileged).Select(m => m.Name).Order(StringComparer.Ordinal));
-        Assert.All(Contract.Methods.Values.Where(m => m.Name is "HandOverNow" or "ProbeNow" or "CheckSetup" or "Release" or "Bounce" or "Reload"), m => Assert.True(m.Privileged));
+        Assert.All(Contract.Methods.Values.Where(m => m.Name is "HandOverNow" or "ProbeNow" or "CheckSetup" or "RunDrill" or "Release" or "Bounce" or "Reload"), m => Assert.True(m.Privileged));
     }
 
     [Fact]

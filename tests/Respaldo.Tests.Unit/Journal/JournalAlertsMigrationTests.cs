@@ -47,7 +47,7 @@ public sealed class JournalAlertsMigrationTests : IDisposable
             await journal.RecordAlertAsync(new Respaldo.Journaling.AlertRecord("k1", DateTimeOffset.UnixEpoch, "suempresa", "first-arrival", "s", "b", "{}", "pending", "none"));
             await journal.RecordAlertAttemptAsync("k1", "email", "sent", null);
         }
-        Assert.Equal(7, Scalar(path, "PRAGMA user_version"));
+        Assert.Equal(8, Scalar(path, "PRAGMA user_version"));
         Assert.Equal(1, Scalar(path, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'recipients'"));
         Assert.Equal(1, Scalar(path, "SELECT COUNT(*) FROM arrivals WHERE message = 'm1'"));
         Assert.Equal(1, Scalar(path, "SELECT email_attempts FROM alerts WHERE key = 'k1' AND email_state = 'sent'"));
@@ -75,7 +75,7 @@ public sealed class JournalAlertsMigrationTests : IDisposable
         {
             await journal.RecordAlertAsync(new Respaldo.Journaling.AlertRecord("k2", DateTimeOffset.UnixEpoch, "suempresa", "primary-down", "s", "b", "{}", "none", "pending"));
         }
-        Assert.Equal(7, Scalar(path, "PRAGMA user_version"));
+        Assert.Equal(8, Scalar(path, "PRAGMA user_version"));
         Assert.Equal(1, Scalar(path, "SELECT COUNT(*) FROM recipients"));
         Assert.Equal(1, Scalar(path, "SELECT COUNT(*) FROM alerts WHERE webhook_state = 'pending'"));
     }

@@ -24,6 +24,7 @@ public sealed class FrontDoorPolicyTests : IAsyncLifetime
     private global::Respaldo.Journaling.Journal _journal = null!;
     private FakeContext _context = null!;
     private FrontDoorPolicy _policy = null!;
+    private readonly Respaldo.Drills.DrillTickets _drills = new();
 
     private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;
     private static readonly PrimaryAvailability Up = PrimaryAvailability.Unknown.After(true, Now, 2, TimeSpan.Zero);
@@ -67,7 +68,7 @@ public sealed class FrontDoorPolicyTests : IAsyncLifetime
         Assert.True(settings is not null, string.Join("; ", errors));
         _journal = global::Respaldo.Journaling.Journal.Open(settings.JournalPath, NullLogger.Instance);
         _context = new FakeContext(settings);
-        _policy = new FrontDoorPolicy(_context, _journal, _clock, NullLogger.Instance);
+        _policy = new FrontDoorPolicy(_context, _journal, _clock, NullLogger.Instance, _drills);
         return Task.CompletedTask;
     }
 
@@ -79,13 +80,13 @@ public sealed class FrontDoorPolicyTests : IAsyncLifetime
         Directory.Delete(_dir, recursive: true);
     }
 
-    private Task<PolicyDecision> AskAsync(string recipient, string state = "RCPT", long size = 0, string instance = "A1", string client = "192.0.2.7") =>
+    private Task<PolicyDecision> AskAsync(string recipient, string state = "RCPT", long size = 0, string instance = "A1", string client = "192.0.2.7", string sender = "a@example.org") =>
         _policy.DecideAsync(new PolicyRequest(new Dictionary<string, string>
         {
             ["request"] = "smtpd_access_policy",
             ["protocol_state"] = state,
             ["recipient"] = recipient,
-            ["sender"] = "a@example.org",
+            ["sender"] = sender,
             ["client_address"] = client,
             ["instance"] = instance,
             ["size"] = size.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -125,6 +126,39 @@ public sealed class FrontDoorPolicyTests : IAsyncLifetime
         Assert.Equal(451, (await AskAsync("info@suempresa.test")).Code);
         _context.Availability = Down;
         Assert.Equal("DUNNO", (await AskAsync("info@suempresa.test")).Action);
+    }
+
+    [Fact]
+    public async Task AFireDrillsTokenPassesTheFirstRuleOnceWhileThePrimaryIsUp()
+    {
+        _context.Availability = Up;
+        Respaldo.Drills.DrillTicket ticket = _drills.Issue("suempresa", "info@suempresa.test", "mail-backup.suempresa.test", _clock.GetUtcNow());
+        Assert.Equal("DUNNO", (await AskAsync("info@suempresa.test", sender: ticket.Sender, client: "127.0.0.1")).Action);
+        // Replayed: the ordinary answer.
+        PolicyDecision replay = await AskAsync("info@suempresa.test", sender: ticket.Sender, client: "127.0.0.1");
+        Assert.Equal(450, replay.Code);
+        Assert.StartsWith("4.7.1", replay.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AForgedMisdirectedOrExpiredDrillTokenGetsThe450()
+    {
+        _context.Availability = Up;
+        DateTimeOffset now = _clock.GetUtcNow();
+        Respaldo.Drills.DrillTicket ticket = _drills.Issue("suempresa", "info@suempresa.test", "mail-backup.suempresa.test", now);
+        string forged = ticket.Sender.Replace(ticket.Id, "0123456789abcdef", StringComparison.Ordinal);
+        Assert.Equal(450, (await AskAsync("info@suempresa.test", sender: forged)).Code);
+        Assert.Equal(450, (await AskAsync("ventas@suempresa.test", sender: ticket.Sender)).Code);
+        _clock.Advance(Respaldo.Drills.DrillTickets.Lifetime);
+        Assert.Equal(450, (await AskAsync("info@suempresa.test", sender: ticket.Sender)).Code);
+    }
+
+    [Fact]
+    public async Task ADrillStillMeetsTheOtherRules()
+    {
+        _context.Availability = Up;
+        Respaldo.Drills.DrillTicket ticket = _drills.Issue("suempresa", "info@suempresa.test", "mail-backup.suempresa.test", _clock.GetUtcNow());
+        Assert.Equal(552, (await AskAsync("info@suempresa.test", size: 2 * 1024 * 1024, sender: ticket.Sender)).Code);
     }
 
     [Fact]

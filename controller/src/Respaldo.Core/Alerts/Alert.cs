@@ -21,6 +21,8 @@ public enum AlertKind
     StorageCritical,
     /// <summary>A set-up check is failing (a new fault at once, then once a day while any stays failing).</summary>
     SetupFailing,
+    /// <summary>A fire drill failed (at once, then once a day while drills keep failing); a passed drill clears it.</summary>
+    DrillFailing,
 }
 
 public static class AlertKinds
@@ -35,6 +37,7 @@ public static class AlertKinds
         AlertKind.StorageWarning => "storage-warning",
         AlertKind.StorageCritical => "storage-critical",
         AlertKind.SetupFailing => "setup-failing",
+        AlertKind.DrillFailing => "drill-failing",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 }
@@ -64,6 +67,7 @@ public sealed record Alert(string Key, string TenantId, AlertKind Kind, DateTime
     public long? StorageLimit { get; init; }
     public long? DiskFree { get; init; }
     public IReadOnlyList<FailingSetupCheck> SetupChecks { get; init; } = [];
+    public Drills.DrillResult? Drill { get; init; }
 
     public int MessageCount => Mailboxes.Sum(m => m.Count);
 }

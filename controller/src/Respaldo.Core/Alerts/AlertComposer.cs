@@ -24,6 +24,7 @@ public static class AlertComposer
             AlertKind.StorageWarning => $"almacenamiento al {a.StoragePercent:0}% / storage at {a.StoragePercent:0}%",
             AlertKind.StorageCritical => $"almacenamiento casi lleno ({a.StoragePercent:0}%) / storage nearly full",
             AlertKind.SetupFailing => $"{a.SetupChecks.Count} fallo(s) en la instalación / {a.SetupChecks.Count} set-up check(s) failing",
+            AlertKind.DrillFailing => "el simulacro ha fallado / the fire drill failed",
             _ => a.Kind.WireName(),
         };
         return $"[Respaldo] {tenant.Name}: {what}";
@@ -84,6 +85,11 @@ public static class AlertComposer
                     : "The set-up check found faults: if the primary failed now, mail might not reach the backup, or not get back to the primary (respaldoctl doctor). What was seen and the fix:\n");
                 s.Append(string.Join("\n", a.SetupChecks.Select(f => $"  {f.Check} {f.Subject}: {f.Seen}\n    fix: {f.Fix}")));
                 break;
+            case AlertKind.DrillFailing:
+                s.Append(spanish
+                    ? $"Un simulacro ({a.Drill?.Id}) ha enviado un mensaje de prueba a {a.Drill?.Address} por el respaldo y no ha llegado al servidor principal: si el principal cayera ahora, el correo podría no volver a él (respaldoctl drill {tenant.Id}). Motivo (en inglés):\n  {a.Reason}"
+                    : $"A fire drill ({a.Drill?.Id}) sent a test message to {a.Drill?.Address} through the backup and it did not reach the primary: if the primary failed now, mail might not get back to it (respaldoctl drill {tenant.Id}). Reason:\n  {a.Reason}");
+                break;
             case AlertKind.StorageWarning or AlertKind.StorageCritical:
                 s.Append(spanish
                     ? string.Format(c, "El correo guardado en el respaldo ocupa {0} de {1} ({2:0.0} %). Espacio libre en disco: {3}.", ByteSize.Format(a.StorageUsed ?? 0), ByteSize.Format(a.StorageLimit ?? 0), a.StoragePercent, ByteSize.Format(a.DiskFree ?? 0))
@@ -140,6 +146,15 @@ public static class AlertComposer
             {
                 json[name] = value;
             }
+        }
+        if (a.Drill is { } drill)
+        {
+            json["drill"] = new JsonObject
+            {
+                ["id"] = drill.Id,
+                ["address"] = drill.Address,
+                ["step"] = drill.Step,
+            };
         }
         Put("host", a.Host);
         Put("reason", a.Reason);

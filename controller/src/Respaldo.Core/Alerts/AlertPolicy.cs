@@ -19,6 +19,8 @@ namespace Respaldo.Alerts;
 /// - Storage: on crossing 80 % and 95 % upwards; re-armed below 75 %.
 /// - Set-up check: a failing check not told before is told at once (with every check failing
 ///   then); while any stays failing, again once a day (<see cref="SetupRepeat"/>).
+/// - Fire drill: the first failed drill is told at once; while drills keep failing, again once a
+///   day; a passed drill ends it, and the next failure is told at once again.
 /// </summary>
 public sealed class AlertPolicy(Func<string, TimeSpan> digestInterval)
 {
@@ -44,6 +46,7 @@ public sealed class AlertPolicy(Func<string, TimeSpan> digestInterval)
         public int StorageLevel { get; set; }
         public HashSet<string> SetupTold { get; } = new(StringComparer.Ordinal);
         public DateTimeOffset? LastSetupAlert { get; set; }
+        public DateTimeOffset? LastDrillAlert { get; set; }
     }
 
     private TenantState State(string tenantId)
@@ -143,6 +146,20 @@ public sealed class AlertPolicy(Func<string, TimeSpan> digestInterval)
                     s.SetupTold.UnionWith(setup.Failing.Select(f => f.Key));
                     s.LastSetupAlert = e.At;
                     return [New(e.TenantId, AlertKind.SetupFailing, e.At) with { SetupChecks = setup.Failing }];
+                }
+            case DrillFinished drill:
+                {
+                    if (drill.Result.Passed)
+                    {
+                        s.LastDrillAlert = null;
+                        return [];
+                    }
+                    if (s.LastDrillAlert is { } told && e.At - told < SetupRepeat)
+                    {
+                        return [];
+                    }
+                    s.LastDrillAlert = e.At;
+                    return [New(e.TenantId, AlertKind.DrillFailing, e.At) with { Reason = drill.Result.Reason, Drill = drill.Result }];
                 }
             default:
                 return [];

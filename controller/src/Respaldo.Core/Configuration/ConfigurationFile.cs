@@ -232,6 +232,19 @@ public sealed class TenantSection
     public BrandingSection? Branding { get; set; }
     /// <summary>The border's thresholds for this tenant's recipients.</summary>
     public FilteringSection? Filtering { get; set; }
+    /// <summary>Fire drills: a test message through the whole path to the primary (README "Fire drills").</summary>
+    public DrillSection? Drill { get; set; }
+}
+
+/// <summary>A tenant's fire drill: the mailbox it goes to, how often (off unless given), how long to wait.</summary>
+public sealed class DrillSection
+{
+    /// <summary>A mailbox of the tenant that the primary has (in one of the tenant's domains).</summary>
+    public string? Address { get; set; }
+    /// <summary>Seconds between scheduled drills; absent or 0: only on demand.</summary>
+    public double? EverySeconds { get; set; }
+    /// <summary>How long a drill waits for each step (default 120 s).</summary>
+    public double? TimeoutSeconds { get; set; }
 }
 
 public sealed class BrandingSection

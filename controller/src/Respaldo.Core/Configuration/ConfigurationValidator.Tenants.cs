@@ -149,6 +149,7 @@ public static partial class ConfigurationValidator
         RecipientSettings recipients = ValidateRecipients(t.Recipients, at.At("recipients"));
         TenantBranding? branding = ValidateBranding(t.Branding, name, at.At("branding"));
         FilteringSettings filtering = ValidateFiltering(t.Filtering, at.At("filtering"));
+        DrillSettings? drill = ValidateDrill(t.Drill, at.At("drill"), domains.Count > 0 ? InDomains : null);
 
         if (at.ErrorCount > errorsBefore)
         {
@@ -171,6 +172,7 @@ public static partial class ConfigurationValidator
             Recipients = recipients,
             Branding = branding,
             Filtering = filtering,
+            Drill = drill,
         };
     }
 

@@ -247,6 +247,9 @@ public sealed record Tenant
     /// <summary>The border's thresholds and block lists for this tenant's recipients.</summary>
     public FilteringSettings Filtering { get; init; } = FilteringSettings.Default;
 
+    /// <summary>Fire drills (README "Fire drills"); null when the tenant has no drill address.</summary>
+    public DrillSettings? Drill { get; init; }
+
     /// <summary>The branding, or the defaults made from the tenant's name.</summary>
     public TenantBranding Brand => Branding ?? TenantBranding.Default(Name);
 
@@ -290,4 +293,14 @@ public sealed record Mailbox(string Address, string? PasswordHash, long? Quota)
 {
     public string LocalPart => Address[..Address.LastIndexOf('@')];
     public string Domain => Address[(Address.LastIndexOf('@') + 1)..];
+}
+
+/// <summary>
+/// A tenant's fire drill: <paramref name="Address"/> is a mailbox the primary has;
+/// <paramref name="Every"/> is the schedule (zero: only on demand); each step of a drill waits at
+/// most <paramref name="Timeout"/>.
+/// </summary>
+public sealed record DrillSettings(string Address, TimeSpan Every, TimeSpan Timeout)
+{
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(120);
 }

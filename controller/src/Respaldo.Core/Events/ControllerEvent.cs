@@ -23,6 +23,17 @@ public sealed record HandOverFinished(string TenantId, DateTimeOffset At, HandOv
 /// </summary>
 public sealed record MessageAttempted(string TenantId, DateTimeOffset At, string Outcome, long Bytes, TimeSpan Duration) : ControllerEvent(TenantId, At);
 
+/// <summary>
+/// One message's attempt at the primary is settled: delivered (after its 250 was journaled),
+/// deferred or held, with the primary's reply (or the reason when there was none). Fire drills
+/// follow their own message by it; it names the copy, never its content.
+/// </summary>
+public sealed record MessageSettled(string TenantId, DateTimeOffset At, string Mailbox, string BaseName, string Outcome, int? Code, string Reply)
+    : ControllerEvent(TenantId, At);
+
+/// <summary>A fire drill of the tenant ended (README "Fire drills"), passed or failed.</summary>
+public sealed record DrillFinished(string TenantId, DateTimeOffset At, Drills.DrillResult Result) : ControllerEvent(TenantId, At);
+
 /// <summary>A set-up check of the tenant ended (README "Set-up check"): what is failing, empty when nothing is.</summary>
 public sealed record SetupChecked(string TenantId, DateTimeOffset At, IReadOnlyList<FailingSetupCheck> Failing) : ControllerEvent(TenantId, At);
 

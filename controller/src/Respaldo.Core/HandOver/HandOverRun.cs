@@ -220,6 +220,7 @@ public sealed partial class HandOverRun
                 _context.Retries.Deferred(message.Key, _context.Time.GetUtcNow());
                 LogDeferred(_context.Logger, _tenant.Id, message.Mailbox, message.BaseName, "deferred", result.Reason);
                 _pending.Add(_context.Journal.RecordHandOverAsync(Record("deferred")));
+                RaiseSettled(message, "deferred", result.Reply?.Code, result.Reply?.OneLine ?? result.Reason);
                 break;
             case HandOverOutcome.Held:
                 if (Hold(message, result, envelope, Record("held")) is { } notHeld)
@@ -232,10 +233,12 @@ public sealed partial class HandOverRun
                     string reason = $"{result.Reason}; but it cannot be moved to the hold area ({notHeld}), so it stays in its mailbox";
                     LogDeferred(_context.Logger, _tenant.Id, message.Mailbox, message.BaseName, "deferred", reason);
                     _pending.Add(_context.Journal.RecordHandOverAsync(Record("deferred") with { Reply = reason }));
+                    RaiseSettled(message, "deferred", result.Reply?.Code, reason);
                 }
                 else
                 {
                     Progress.AddHeld();
+                    RaiseSettled(message, "held", result.Reply?.Code, result.Reply?.OneLine ?? result.Reason);
                 }
                 break;
             case HandOverOutcome.Vanished:
@@ -279,8 +282,12 @@ public sealed partial class HandOverRun
         }
         _context.Index.Remove(_tenant.Id, message.Key);
         _context.Retries.Forget(message.Key);
+        RaiseSettled(message, "delivered", result.Reply?.Code, result.Reply?.OneLine ?? "");
         LogDelivered(_context.Logger, _tenant.Id, message.Mailbox, message.BaseName, "delivered", message.Size, result.Reply?.OneLine ?? "");
     }
+
+    private void RaiseSettled(Mailboxes.WaitingMessage message, string outcome, int? code, string reply) =>
+        _context.Events.Raise(new MessageSettled(_tenant.Id, _context.Time.GetUtcNow(), message.Mailbox, message.BaseName, outcome, code, reply));
 
     /// <summary>Moves the message to the hold area and records it; null when done (or it had vanished), else why it could not be moved.</summary>
     private string? Hold(Mailboxes.WaitingMessage message, HandOverResult result, Envelope? envelope, HandOverRecord record)

@@ -45,6 +45,7 @@ public sealed partial class Journal
             "SELECT tenant, 'verdicts', reason || '|' || permanent, COUNT(*), 0 FROM verdicts WHERE id IN (SELECT id FROM prune_batch) GROUP BY tenant, reason, permanent"),
         // Note: an alert still pending on a channel is the dispatcher's work list: kept.
         new("alerts", "at < $cut AND email_state <> 'pending' AND webhook_state <> 'pending'", null),
+        new("drills", "at < $cut", null),
         // Note: a hold still held is a message waiting for an admin's decision: never pruned.
         new("holds", "state <> 'held' AND ifnull(resolved_at, at) < $cut", null),
     ];

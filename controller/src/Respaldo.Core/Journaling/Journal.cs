@@ -18,7 +18,7 @@ namespace Respaldo.Journaling;
 /// </summary>
 public sealed partial class Journal : IAsyncDisposable
 {
-    private const int SchemaVersion = 7;
+    private const int SchemaVersion = 8;
     private const int MaxGroup = 1000;
 
     private readonly string _connectionString;
@@ -189,6 +189,10 @@ public sealed partial class Journal : IAsyncDisposable
         if (current < 7)
         {
             MigrateReconciliation(connection, tx);
+        }
+        if (current < 8)
+        {
+            MigrateDrills(connection, tx);
         }
         using SqliteCommand setVersion = connection.CreateCommand();
         setVersion.Transaction = tx;

@@ -14,7 +14,9 @@ namespace Respaldo.Policy;
 /// <list type="number">
 /// <item>Accept only while the primary is down: while the controller believes it up, 450 "use the
 ///   primary MX" for every address alike (and a probe soon, since a sender at the backup is a
-///   hint that it may be down); an unknown address is learned behind that answer.</item>
+///   hint that it may be down); an unknown address is learned behind that answer. The one
+///   exception is a fire drill the daemon itself started, known by the token in its envelope
+///   sender (<see cref="Drills.DrillTickets"/>), never by anything an outsider could write.</item>
 /// <item>Size: never more than the primary advertised at its last successful probe (552).</item>
 /// <item>Is the recipient valid? A listed mailbox, an address in the admin's file, or (learning)
 ///   one the primary accepted in a callout. Learning while the primary is not known to be down
@@ -40,10 +42,12 @@ public sealed partial class FrontDoorPolicy : IDisposable
     private readonly ILogger _logger;
     private readonly Dictionary<string, RecipientListFile> _files = new(StringComparer.Ordinal);
     private (RespaldoSettings Settings, TenantDirectory Directory)? _directory;
+    private readonly Drills.DrillTickets? _drills;
 
-    public FrontDoorPolicy(IFrontDoorContext context, Journal journal, TimeProvider time, ILogger logger)
+    public FrontDoorPolicy(IFrontDoorContext context, Journal journal, TimeProvider time, ILogger logger, Drills.DrillTickets? drills = null)
     {
         _context = context;
+        _drills = drills;
         _cache = new RecipientCache(journal);
         _catchAll = new CatchAllDetector(journal, _callout);
         _transactions = new TransactionMemory(time);
@@ -123,7 +127,14 @@ public sealed partial class FrontDoorPolicy : IDisposable
         // is the same for every address, so a client probing the backup while the primary is up
         // learns nothing about which addresses exist, and costs the primary nothing it did not
         // budget for (learning then goes on in the background, see LearnInBackground).
-        if (tenant.AcceptOnlyWhilePrimaryDown && verdict != PrimaryStatus.Down)
+        // Note: a drill's ticket is spent at its RCPT whatever the primary's state: single use.
+        bool drill = _drills is not null && Drills.DrillTickets.LooksLikeDrill(request.Sender)
+            && _drills.TryRedeem(tenant.Id, address, request.Sender, now);
+        if (drill)
+        {
+            LogDrill(_logger, tenant.Id, address, verdict.ToString().ToLowerInvariant());
+        }
+        if (tenant.AcceptOnlyWhilePrimaryDown && verdict != PrimaryStatus.Down && !drill)
         {
             view.RequestProbe();
             if (!listed)
@@ -402,6 +413,9 @@ public sealed partial class FrontDoorPolicy : IDisposable
 
     [LoggerMessage(EventId = 1501, Level = LogLevel.Information, Message = "tenant {Tenant}: RCPT <{Recipient}> from {Client}: {Action}")]
     private static partial void LogDecision(ILogger logger, string tenant, string recipient, string client, string action);
+
+    [LoggerMessage(EventId = 1507, Level = LogLevel.Information, Message = "tenant {Tenant}: RCPT <{Recipient}>: a fire drill this daemon started (its token verified and spent); the primary is {Primary}, the other rules apply")]
+    private static partial void LogDrill(ILogger logger, string tenant, string recipient, string primary);
 
     [LoggerMessage(EventId = 1502, Level = LogLevel.Information, Message = "tenant {Tenant}: callout for <{Recipient}>: {Outcome} ({Reason})")]
     private static partial void LogCallout(ILogger logger, string tenant, string recipient, string outcome, string reason);

@@ -25,6 +25,7 @@ internal sealed partial class ControlObject(
     HeldMessages held,
     SetupCheckRunner setup,
     SetupReports setupReports,
+    Drills.DrillRunner drills,
     ConfigurationReloader reloader,
     TimeProvider time,
     ILogger<ControlObject> logger) : IPathMethodHandler
@@ -152,6 +153,18 @@ internal sealed partial class ControlObject(
                 List<Configuration.Tenant> tenants = Select(runtime.Supervisor, tenant).Select(t => t.Tenant).ToList();
                 IReadOnlyList<SetupReport> reports = await setup.RunAsync(tenants, CancellationToken.None);
                 ReplyRecords(context, method, reports.SelectMany(Records.SetupChecks).ToList());
+                break;
+            }
+            case "RunDrill":
+            {
+                TenantSupervisor t = tenant.Length > 0 ? Select(runtime.Supervisor, tenant)[0] : throw new UnknownTenantException("a drill is of one tenant: name it");
+                if (t.Tenant.Drill is null)
+                {
+                    context.ReplyError(ControlContract.Errors.NotAvailable, $"tenant {t.Tenant.Id} has no drill: set tenants[].drill.address in {runtime.Settings.SourcePath}");
+                    break;
+                }
+                Respaldo.Drills.DrillResult result = await drills.RunAsync(t.Tenant, CancellationToken.None);
+                ReplyRecords(context, method, [Records.Drill(result)]);
                 break;
             }
             case "GetSetupChecks":

@@ -119,6 +119,21 @@ internal static class Records
         { "checked_at", Record.Millis(report.CheckedAt) },
     });
 
+    public static Record Drill(Respaldo.Drills.DrillResult d) => new()
+    {
+        { "tenant", d.TenantId },
+        { "drill", d.Id },
+        { "address", d.Address },
+        { "outcome", d.OutcomeText },
+        { "step", d.Step },
+        { "reason", d.Reason },
+        { "started_at", Record.Millis(d.Started) },
+        { "accepted_at", Record.Millis(d.Accepted) },
+        { "stored_at", Record.Millis(d.Stored) },
+        { "seen_at", Record.Millis(d.Seen) },
+        { "handed_over_at", Record.Millis(d.HandedOver) },
+    };
+
     public static void WriteRecords(ref MessageWriter writer, IEnumerable<Record> records)
     {
         ArrayStart start = writer.WriteArrayStart(DBusType.Array);

@@ -48,6 +48,9 @@ internal static class MetricsRegistration
         Gauge setupCheck = f.CreateGauge("respaldo_setup_check",
             "The last set-up check (respaldoctl doctor): 1 when every subject of the check is ok, 0 when one is warning, failing or could not be checked.", ["tenant", "check"]);
         var setupLabels = new HashSet<(string, string)>();
+        Gauge drillSuccess = f.CreateGauge("respaldo_drill_last_success_timestamp_seconds",
+            "When the tenant's last fire drill passed (the primary's 250 for it), unix seconds; 0 when none has. Only tenants with tenants[].drill.", tenant);
+        var drillLabels = new HashSet<string>(StringComparer.Ordinal);
         Gauge buildInfo = f.CreateGauge("respaldo_build_info", "Always 1; the running daemon's version, commit and .NET runtime as labels.", ["version", "revision", "runtime"]);
         (string version, string revision) = Respaldo.Daemon.Hosting.DaemonCommandLine.Stamp;
         buildInfo.WithLabels(version, revision, System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription).Set(1);
@@ -105,6 +108,19 @@ internal static class MetricsRegistration
             }
             setupLabels.Clear();
             setupLabels.UnionWith(setupNow);
+            // Note: read from the journal at each scrape (one grouped query), so a restart keeps it.
+            IReadOnlyDictionary<string, DateTimeOffset> passed = runtime.Journal.LastPassedDrills();
+            var drillNow = runtime.Settings.Tenants.Where(t => t.Drill is not null).Select(t => t.Id).ToHashSet(StringComparer.Ordinal);
+            foreach (string id in drillNow)
+            {
+                drillSuccess.WithLabels(id).Set(passed.TryGetValue(id, out DateTimeOffset at) ? at.ToUnixTimeMilliseconds() / 1000.0 : 0);
+            }
+            foreach (string gone in drillLabels.Except(drillNow))
+            {
+                drillSuccess.RemoveLabelled(gone);
+            }
+            drillLabels.Clear();
+            drillLabels.UnionWith(drillNow);
             foreach (Tenant t in runtime.Settings.Tenants)
             {
                 if (status.Read(t.Id) is not { } s)

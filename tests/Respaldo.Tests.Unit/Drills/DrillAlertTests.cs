@@ -9,9 +9,9 @@ public sealed class DrillAlertTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 12, 7, 12, 0, 0, TimeSpan.Zero);
 
-    private static DrillFinished Drill(DateTimeOffset at, bool passed) => new("suempresa", at, new DrillResult(
+    private static DrillFinished Drill(DateTimeOffset at, bool passed) => new DrillResult(
         "0011223344556677", "suempresa", "info@suempresa.test", at, passed ? DrillOutcome.Passed : DrillOutcome.Failed,
-        passed ? "" : "primary", passed ? "handed over: 250 2.0.0 Ok" : "the primary deferred it: 450 4.7.1 greylisted", at, at, at, passed ? at : null, "m1"));
+        passed ? "" : "primary", passed ? "handed over: 250 2.0.0 Ok" : "the primary deferred it: 450 4.7.1 greylisted", at, at, at, passed ? at : null, "m1").ToEvent(at);
 
     [Fact]
     public void AFailedDrillAlertsOnceThenDailyAndAPassedOneClearsIt()

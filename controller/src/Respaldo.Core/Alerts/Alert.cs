@@ -67,7 +67,7 @@ public sealed record Alert(string Key, string TenantId, AlertKind Kind, DateTime
     public long? StorageLimit { get; init; }
     public long? DiskFree { get; init; }
     public IReadOnlyList<FailingSetupCheck> SetupChecks { get; init; } = [];
-    public Drills.DrillResult? Drill { get; init; }
+    public DrillFinished? Drill { get; init; }
 
     public int MessageCount => Mailboxes.Sum(m => m.Count);
 }

@@ -87,8 +87,8 @@ public static class AlertComposer
                 break;
             case AlertKind.DrillFailing:
                 s.Append(spanish
-                    ? $"Un simulacro ({a.Drill?.Id}) ha enviado un mensaje de prueba a {a.Drill?.Address} por el respaldo y no ha llegado al servidor principal: si el principal cayera ahora, el correo podría no volver a él (respaldoctl drill {tenant.Id}). Motivo (en inglés):\n  {a.Reason}"
-                    : $"A fire drill ({a.Drill?.Id}) sent a test message to {a.Drill?.Address} through the backup and it did not reach the primary: if the primary failed now, mail might not get back to it (respaldoctl drill {tenant.Id}). Reason:\n  {a.Reason}");
+                    ? $"Un simulacro ({a.Drill?.Drill}) ha enviado un mensaje de prueba a {a.Drill?.Address} por el respaldo y no ha llegado al servidor principal: si el principal cayera ahora, el correo podría no volver a él (respaldoctl drill {tenant.Id}). Motivo (en inglés):\n  {a.Reason}"
+                    : $"A fire drill ({a.Drill?.Drill}) sent a test message to {a.Drill?.Address} through the backup and it did not reach the primary: if the primary failed now, mail might not get back to it (respaldoctl drill {tenant.Id}). Reason:\n  {a.Reason}");
                 break;
             case AlertKind.StorageWarning or AlertKind.StorageCritical:
                 s.Append(spanish
@@ -151,7 +151,7 @@ public static class AlertComposer
         {
             json["drill"] = new JsonObject
             {
-                ["id"] = drill.Id,
+                ["id"] = drill.Drill,
                 ["address"] = drill.Address,
                 ["step"] = drill.Step,
             };

@@ -149,7 +149,7 @@ public sealed class AlertPolicy(Func<string, TimeSpan> digestInterval)
                 }
             case DrillFinished drill:
                 {
-                    if (drill.Result.Passed)
+                    if (drill.Passed)
                     {
                         s.LastDrillAlert = null;
                         return [];
@@ -159,7 +159,7 @@ public sealed class AlertPolicy(Func<string, TimeSpan> digestInterval)
                         return [];
                     }
                     s.LastDrillAlert = e.At;
-                    return [New(e.TenantId, AlertKind.DrillFailing, e.At) with { Reason = drill.Result.Reason, Drill = drill.Result }];
+                    return [New(e.TenantId, AlertKind.DrillFailing, e.At) with { Reason = drill.Reason, Drill = drill }];
                 }
             default:
                 return [];

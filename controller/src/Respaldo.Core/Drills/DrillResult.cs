@@ -33,4 +33,14 @@ public sealed record DrillResult(
     public bool Passed => Outcome == DrillOutcome.Passed;
 
     public string OutcomeText => Passed ? "passed" : "failed";
+
+    /// <summary>The journal's row.</summary>
+    public Journaling.DrillRecord ToRecord() => new(Id, TenantId, Address, Started, OutcomeText, Step, Reason, Accepted, Stored, Seen, HandedOver, Message);
+
+    /// <summary>From the journal's row.</summary>
+    public static DrillResult From(Journaling.DrillRecord r) => new(r.Id, r.TenantId, r.Address, r.Started,
+        r.Outcome == "passed" ? DrillOutcome.Passed : DrillOutcome.Failed, r.Step, r.Reason, r.Accepted, r.Stored, r.Seen, r.HandedOver, r.Message);
+
+    /// <summary>The controller event that tells the alerts and /metrics.</summary>
+    public Events.DrillFinished ToEvent(DateTimeOffset at) => new(TenantId, at, Id, Address, Passed, Step, Reason);
 }

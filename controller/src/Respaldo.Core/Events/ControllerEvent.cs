@@ -31,8 +31,12 @@ public sealed record MessageAttempted(string TenantId, DateTimeOffset At, string
 public sealed record MessageSettled(string TenantId, DateTimeOffset At, string Mailbox, string BaseName, string Outcome, int? Code, string Reply)
     : ControllerEvent(TenantId, At);
 
-/// <summary>A fire drill of the tenant ended (README "Fire drills"), passed or failed.</summary>
-public sealed record DrillFinished(string TenantId, DateTimeOffset At, Drills.DrillResult Result) : ControllerEvent(TenantId, At);
+/// <summary>
+/// A fire drill of the tenant ended (README "Fire drills"): its id, the address it went to,
+/// whether it passed, and else the step that failed and why.
+/// </summary>
+public sealed record DrillFinished(string TenantId, DateTimeOffset At, string Drill, string Address, bool Passed, string Step, string Reason)
+    : ControllerEvent(TenantId, At);
 
 /// <summary>A set-up check of the tenant ended (README "Set-up check"): what is failing, empty when nothing is.</summary>
 public sealed record SetupChecked(string TenantId, DateTimeOffset At, IReadOnlyList<FailingSetupCheck> Failing) : ControllerEvent(TenantId, At);

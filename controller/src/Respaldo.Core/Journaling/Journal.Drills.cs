@@ -1,5 +1,4 @@
 using Microsoft.Data.Sqlite;
-using Respaldo.Drills;
 
 namespace Respaldo.Journaling;
 
@@ -36,17 +35,16 @@ public sealed partial class Journal
         ("$handed", SqliteType.Integer), ("$message", SqliteType.Text));
 
     /// <summary>Records a finished drill; completes when durable.</summary>
-    public Task RecordDrillAsync(DrillResult r) => Enqueue(InsertDrill,
-        r.Started.ToUnixTimeMilliseconds(), r.Id, r.TenantId, r.Address, r.OutcomeText, r.Step, r.Reason,
+    public Task RecordDrillAsync(DrillRecord r) => Enqueue(InsertDrill,
+        r.Started.ToUnixTimeMilliseconds(), r.Id, r.TenantId, r.Address, r.Outcome, r.Step, r.Reason,
         r.Accepted?.ToUnixTimeMilliseconds(), r.Stored?.ToUnixTimeMilliseconds(), r.Seen?.ToUnixTimeMilliseconds(), r.HandedOver?.ToUnixTimeMilliseconds(), r.Message);
 
     /// <summary>A tenant's drills, newest first.</summary>
-    public IReadOnlyList<DrillResult> Drills(string tenantId, int limit) => Query(
+    public IReadOnlyList<DrillRecord> Drills(string tenantId, int limit) => Query(
         "SELECT drill, tenant, address, at, outcome, step, reason, accepted, stored, seen, handed_over, message FROM drills " +
         "WHERE tenant = $t ORDER BY id DESC LIMIT $limit",
         c => { c.Parameters.Add("$t", SqliteType.Text).Value = tenantId; c.Parameters.Add("$limit", SqliteType.Integer).Value = limit; },
-        r => new DrillResult(r.GetString(0), r.GetString(1), r.GetString(2), FromMs(r.GetInt64(3)),
-            r.GetString(4) == "passed" ? DrillOutcome.Passed : DrillOutcome.Failed, r.GetString(5), r.GetString(6),
+        r => new DrillRecord(r.GetString(0), r.GetString(1), r.GetString(2), FromMs(r.GetInt64(3)), r.GetString(4), r.GetString(5), r.GetString(6),
             OptionalMs(r, 7), OptionalMs(r, 8), OptionalMs(r, 9), OptionalMs(r, 10), Text(r, 11)));
 
     /// <summary>Each tenant's last passed drill (the primary's 250), for /metrics.</summary>
@@ -57,3 +55,8 @@ public sealed partial class Journal
 
     private static DateTimeOffset? OptionalMs(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : FromMs(r.GetInt64(i));
 }
+
+/// <summary>One row of table drills: a fire drill, its outcome (passed | failed), the step that failed, and its four timings.</summary>
+public sealed record DrillRecord(
+    string Id, string TenantId, string Address, DateTimeOffset Started, string Outcome, string Step, string Reason,
+    DateTimeOffset? Accepted, DateTimeOffset? Stored, DateTimeOffset? Seen, DateTimeOffset? HandedOver, string? Message);

@@ -106,7 +106,7 @@ public sealed class StatusReader(RespaldoRuntime runtime, TimeProvider time)
     public IReadOnlyList<AlertRow> Alerts(string tenantId, int limit) => Journal.Alerts(tenantId, limit);
 
     /// <summary>A tenant's last fire drills, newest first.</summary>
-    public IReadOnlyList<Drills.DrillResult> Drills(string tenantId, int limit) => Journal.Drills(tenantId, limit);
+    public IReadOnlyList<Drills.DrillResult> Drills(string tenantId, int limit) => Journal.Drills(tenantId, limit).Select(Respaldo.Drills.DrillResult.From).ToList();
 
     // Note: the all-time totals add what journal retention pruned, so /metrics' counters never
     // go backwards when old rows are deleted (the journal's reads do it).

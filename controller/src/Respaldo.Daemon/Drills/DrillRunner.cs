@@ -53,11 +53,13 @@ public sealed partial class DrillRunner(RespaldoRuntime runtime, DrillTickets ti
 
     private async Task<DrillResult> OneAsync(Tenant tenant, CancellationToken cancellationToken)
     {
-        PrimaryStatus Primary() => runtime.Supervisor.Find(tenant.Id)?.Availability.Verdict ?? PrimaryStatus.Unknown;
+        // Note: the hand-over's view (the last probes), not the accept-only rule's hysteresis: a
+        // primary just back takes the drill's message at once though the border still treats it as down.
+        PrimaryStatus Primary() => runtime.Supervisor.Find(tenant.Id)?.State.Status ?? PrimaryStatus.Unknown;
         var drill = new FireDrill(new DrillContext(runtime.Settings, tenant, tickets, runtime.Events, Primary, time));
         LogStarted(logger, tenant.Id, tenant.Drill!.Address);
         DrillResult result = await drill.RunAsync(cancellationToken);
-        await runtime.Journal.RecordDrillAsync(result);
+        await runtime.Journal.RecordDrillAsync(result.ToRecord());
         if (result.Passed)
         {
             LogPassed(logger, tenant.Id, result.Id, result.Address,
@@ -67,7 +69,7 @@ public sealed partial class DrillRunner(RespaldoRuntime runtime, DrillTickets ti
         {
             LogFailed(logger, tenant.Id, result.Id, result.Address, result.Step, result.Reason);
         }
-        runtime.Events.Raise(new DrillFinished(tenant.Id, time.GetUtcNow(), result));
+        runtime.Events.Raise(result.ToEvent(time.GetUtcNow()));
         return result;
     }
 

@@ -164,7 +164,7 @@ public sealed class RespaldoctlTests(ServiceLab lab) : IClassFixture<ServiceLab>
     [Fact]
     public async Task ACallerOutsideTheAdminGroupIsRefusedEveryChangeButAMemberIsNot()
     {
-        foreach (string[] change in new[] { new[] { "flush" }, ["probe", lab.TenantId], ["doctor", lab.TenantId], ["reload"], ["release", "1"], ["bounce", "1"] })
+        foreach (string[] change in new[] { new[] { "flush" }, ["probe", lab.TenantId], ["doctor", lab.TenantId], ["drill", lab.TenantId], ["reload"], ["release", "1"], ["bounce", "1"] })
         {
             ProcessRunner.Result r = await lab.CtlAsAsync(RunAs.Nobody, change);
             Assert.True(r.ExitCode == 4, r.ToString());

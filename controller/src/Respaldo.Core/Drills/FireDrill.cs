@@ -166,11 +166,14 @@ public sealed class FireDrill(DrillContext context)
         {
             return string.Create(CultureInfo.InvariantCulture, $"the backup's intake {intake} refused it: {(int)e.StatusCode} {e.Message}");
         }
-        catch (Exception e) when (e is SmtpProtocolException or IOException or System.Net.Sockets.SocketException or TimeoutException
-            or (OperationCanceledException and not TaskCanceledException { CancellationToken.IsCancellationRequested: true }))
+        catch (Exception e) when (e is SmtpProtocolException or IOException or System.Net.Sockets.SocketException or TimeoutException)
         {
-            cancellationToken.ThrowIfCancellationRequested();
             return $"the backup's intake {intake} could not be reached or broke off: {e.Message}";
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Note: MailKit's own timeout (SmtpClient.Timeout) surfaces as a cancellation.
+            return string.Create(CultureInfo.InvariantCulture, $"the backup's intake {intake} did not answer within {SmtpTimeout.TotalSeconds:0} s");
         }
     }
 

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace Respaldo.Tests.Lab;
 
 /// <summary>
-/// The lab for fire drills: tenant <c>suempresa</c> takes mail only while its primary is down
+/// The lab for fire drills, with the whole border (rspamd as the milter, LAB_FILTER=on): tenant <c>suempresa</c> takes mail only while its primary is down
 /// (the default the lab turns off), with its drill address <c>info@suempresa.test</c> (a mailbox
 /// the lab's primary has) and a short drill timeout; no schedule (LabConfig.KeepTestsInCharge:
 /// the tests start every drill). The accept-only rule believes a primary back at once
@@ -11,7 +11,7 @@ namespace Respaldo.Tests.Lab;
 /// <see cref="GreylistAsync"/> makes the lab's primary defer the
 /// backup like a greylisting server.
 /// </summary>
-public sealed class DrillLabFixture() : LabFixture("drill", new Dictionary<string, string>())
+public sealed class DrillLabFixture() : LabFixture("drill", new Dictionary<string, string> { ["LAB_FILTER"] = "on" })
 {
     public const string Address = "info@suempresa.test";
 

@@ -67,6 +67,8 @@ public sealed class DrillTests(DrillLabFixture lab, ITestOutputHelper output)
         Assert.Equal(drill.Id, message.Headers["X-Respaldo-Drill"]);
         Assert.Equal("respaldo@mail-backup.suempresa.test", message.From.Mailboxes.Single().Address);
         Assert.False(string.IsNullOrEmpty(message.MessageId));
+        // The border's rspamd saw it like any message: its Authentication-Results is in the copy.
+        Assert.StartsWith("mail-backup.suempresa.test;", message.Headers["Authentication-Results"] ?? "", StringComparison.Ordinal);
         Assert.DoesNotContain(lab.BackupMessages(DrillLabFixture.Address), f => Respaldo.Drills.DrillMessage.ReadId(f) == drill.Id);
 
         using var http = new HttpClient();

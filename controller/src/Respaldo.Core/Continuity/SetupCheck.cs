@@ -11,6 +11,14 @@ public sealed record SetupCheck(string Id, string Subject, CheckStatus Status, s
     /// <summary>The status as JSON, the control bus and the CLI write it: ok, warning, failing, could-not-check.</summary>
     public string StatusText => Label(Status);
 
+    /// <summary>
+    /// True when this check raises the <c>setup-failing</c> alert: every failing check, and the
+    /// backup's certificate as a warning (expired or within <see cref="CertificateChecks.RenewBefore"/>
+    /// of its end, issue 15: "a warning, and an alert").
+    /// </summary>
+    /// <remarks>Note: the certificate's warning alerts because waiting for it to fail is waiting for the outage; other warnings are for the page.</remarks>
+    public bool Alerts => Status == CheckStatus.Failing || (Status == CheckStatus.Warning && Id == CertificateChecks.Certificate);
+
     public static string Label(CheckStatus status) => status switch
     {
         CheckStatus.Ok => "ok",

@@ -15,7 +15,8 @@ namespace Respaldo.Tests.Lab;
 /// MTA-STS: <c>suempresa.test</c> and <c>sinsts.test</c> publish a policy (<c>_mta-sts</c> TXT,
 /// <c>mta-sts</c> at <see cref="MtaStsPolicyServer.Address"/>), served over HTTPS by
 /// <see cref="Policies"/> with a certificate from the test's own <see cref="Ca"/>, which the lab's
-/// controller trusts (LAB_TRUSTED_CA); suempresa's lists the backup, <c>sinsts</c>'s does not.
+/// controller trusts (LAB_TRUSTED_CA); suempresa's lists the backup, <c>sinsts</c>'s does not, and
+/// <c>stsroto</c>'s two domains answer with a redirect and with a policy past the size cap.
 /// The backup's certificate is re-issued by that CA on the lab's key (so the TLSA record still
 /// matches and a sender under MTA-STS would trust it); <see cref="IssueBackupCertificateAsync"/>
 /// re-issues it with another validity (an expiring certificate).
@@ -37,11 +38,16 @@ public sealed class ContinuityLabFixture : LabFixture
     /// <summary>How long the backup's certificate is valid in the right set-up.</summary>
     public static readonly TimeSpan RightCertificateValidity = TimeSpan.FromDays(90);
 
-    /// <summary>Each domain's MTA-STS policy: the right one lists the backup, sinsts.test's does not.</summary>
-    public static readonly IReadOnlyDictionary<string, string> MtaStsPolicies = new Dictionary<string, string>
+    /// <summary>
+    /// Each domain's MTA-STS answer: the right one lists the backup, sinsts.test's does not; stsroto's
+    /// two domains break the fetch itself (a redirect senders must not follow, a body past the 64 KiB cap).
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, PolicyResponse> MtaStsPolicies = new Dictionary<string, PolicyResponse>
     {
-        ["suempresa.test"] = $"version: STSv1\r\nmode: enforce\r\nmx: mail.suempresa.test\r\nmx: {Backup}\r\nmax_age: 86400\r\n",
-        ["sinsts.test"] = "version: STSv1\r\nmode: enforce\r\nmx: mail.sinsts.test\r\nmax_age: 86400\r\n",
+        ["suempresa.test"] = new($"version: STSv1\r\nmode: enforce\r\nmx: mail.suempresa.test\r\nmx: {Backup}\r\nmax_age: 86400\r\n"),
+        ["sinsts.test"] = new("version: STSv1\r\nmode: enforce\r\nmx: mail.sinsts.test\r\nmax_age: 86400\r\n"),
+        ["redirige.test"] = new("", "301 Moved Permanently", "https://mta-sts.suempresa.test/.well-known/mta-sts.txt"),
+        ["grande.test"] = new($"version: STSv1\r\nmode: enforce\r\nmx: {Backup}\r\nmax_age: 86400\r\n{string.Concat(Enumerable.Repeat("x-padding: 0123456789abcdef0123456789abcdef0123456789abcdef012345\r\n", 1100))}"),
     };
 
     private const string StsRecords = $"_mta-sts IN TXT \"v=STSv1; id=20261207\"\nmta-sts IN A {MtaStsPolicyServer.Address}";
@@ -55,7 +61,8 @@ public sealed class ContinuityLabFixture : LabFixture
         ("sindireccion", ["sindireccion.test"], [Zone("sindireccion.test",
             $"@ IN MX 10 mail.sindireccion.test.\n@ IN MX 20 {Backup}.\n@ IN MX 30 viejo.sindireccion.test.\nmail IN A @HOST@")]),
         ("fuera", ["fuera.example"], []),
-        ("sinsts", ["sinsts.test"], [Zone("sinsts.test", $"@ IN MX 10 mail.sinsts.test.\n@ IN MX 20 {Backup}.\nmail IN A @HOST@\n{StsRecords}")]),
+        ("sinsts", ["sinsts.test"], [StsZone("sinsts.test")]),
+        ("stsroto", ["redirige.test", "grande.test"], [StsZone("redirige.test"), StsZone("grande.test")]),
     ];
 
     protected override void Configure(JsonObject config)
@@ -144,6 +151,9 @@ public sealed class ContinuityLabFixture : LabFixture
         await File.WriteAllTextAsync(Path.Combine(this["DNS_ZONES"], name + ".zone"), text).ConfigureAwait(false);
         await RunLabAsync("dns-reload").ConfigureAwait(false);
     }
+
+    /// <summary>A domain with the right MX records and an MTA-STS record whose policy is at <see cref="MtaStsPolicyServer.Address"/>.</summary>
+    private static (string, string) StsZone(string domain) => Zone(domain, $"@ IN MX 10 mail.{domain}.\n@ IN MX 20 {Backup}.\nmail IN A @HOST@\n{StsRecords}");
 
     private static (string, string) TlsaZone(string sha256) => Zone($"_25._tcp.{Backup}", $"@ IN TLSA 3 1 1 {sha256}");
 

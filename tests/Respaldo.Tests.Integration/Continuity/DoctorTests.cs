@@ -105,6 +105,33 @@ public sealed class DoctorTests(ContinuityLabFixture lab, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task APolicyBehindARedirectOrPastTheSizeCapIsNotTakenAsSendersWouldNot()
+    {
+        await lab.RunLabAsync("primary-up");
+        (_, List<Check> checks) = await DoctorAsync("stsroto");
+        Check redirect = Assert.Single(checks, c => c.Id == "mta-sts" && c.Subject == "redirige.test");
+        Assert.Equal("could-not-check", redirect.Status);
+        Assert.EndsWith("could not be fetched: HTTP 301 to https://mta-sts.suempresa.test/.well-known/mta-sts.txt: senders do not follow redirects (RFC 8461 §3.3)", redirect.Seen, StringComparison.Ordinal);
+        Check large = Assert.Single(checks, c => c.Id == "mta-sts" && c.Subject == "grande.test");
+        Assert.Equal("could-not-check", large.Status);
+        Assert.EndsWith("could not be fetched: larger than 64 KiB", large.Seen, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ThePolicyServersCertificateIsValidatedNotTakenOnTrust()
+    {
+        // Note: the same fetch from the test's own process, which does not trust the test's CA, is refused:
+        // what lets the lab's controller fetch is the CA it was given, not a validation turned off.
+        string[] dns = lab["DNS"].Split(':');
+        var gatherer = new Respaldo.Continuity.SetupFactGatherer([new Respaldo.Configuration.HostPort(dns[0], int.Parse(dns[1], System.Globalization.CultureInfo.InvariantCulture))], TimeSpan.FromSeconds(3));
+        Respaldo.Continuity.PolicyFetch fetch = await gatherer.FetchPolicyAsync("suempresa.test", CancellationToken.None);
+        output.WriteLine(fetch.Error);
+        Assert.False(fetch.Fetched);
+        // Note: PartialChain: the server sends its certificate only, and nothing this process trusts issued it.
+        Assert.Contains("The remote certificate is invalid because of errors in the certificate chain", fetch.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AnMtaStsPolicyWhoseServerIsGoneCouldNotBeCheckedNeverOk()
     {
         await lab.RunLabAsync("primary-up");

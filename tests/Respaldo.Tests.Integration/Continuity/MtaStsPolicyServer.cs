@@ -10,7 +10,7 @@ namespace Respaldo.Tests.Lab;
 /// <summary>
 /// The policy servers of the lab's MTA-STS domains: HTTPS on <see cref="Address"/>:443 (a TcpListener
 /// and an SslStream, a certificate from the test's <see cref="TestCa"/> for every <c>mta-sts.DOMAIN</c>),
-/// answering GET /.well-known/mta-sts.txt with the policy of the Host asked, 404 otherwise.
+/// answering GET /.well-known/mta-sts.txt with the response given for the Host asked, 404 otherwise.
 /// </summary>
 /// <remarks>Note: port 443 because a sender asks no other (RFC 8461 §3.3); as root the test may bind it, on an address of its own.</remarks>
 public sealed class MtaStsPolicyServer : IAsyncDisposable
@@ -21,13 +21,13 @@ public sealed class MtaStsPolicyServer : IAsyncDisposable
     private readonly TcpListener _listener = new(IPAddress.Parse(Address), 443);
     private readonly X509Certificate2 _certificate;
     private readonly ECDsa _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-    private readonly IReadOnlyDictionary<string, string> _policies;
+    private readonly IReadOnlyDictionary<string, PolicyResponse> _policies;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _serving;
 
     /// <param name="ca">Issues the server's certificate.</param>
-    /// <param name="policies">Each domain's policy text.</param>
-    public MtaStsPolicyServer(TestCa ca, IReadOnlyDictionary<string, string> policies)
+    /// <param name="policies">Each domain's answer.</param>
+    public MtaStsPolicyServer(TestCa ca, IReadOnlyDictionary<string, PolicyResponse> policies)
     {
         _policies = policies.ToDictionary(p => $"mta-sts.{p.Key}", p => p.Value, StringComparer.OrdinalIgnoreCase);
         _certificate = ca.Issue(_key, TimeSpan.FromDays(30), [.. _policies.Keys]);
@@ -78,11 +78,12 @@ public sealed class MtaStsPolicyServer : IAsyncDisposable
                     }
                 }
                 Interlocked.Increment(ref _requests);
-                (string status, string body) = request.StartsWith("GET /.well-known/mta-sts.txt ", StringComparison.Ordinal) && _policies.TryGetValue(host, out string? policy)
-                    ? ("200 OK", policy)
-                    : ("404 Not Found", "not found\n");
-                byte[] bytes = Encoding.UTF8.GetBytes(body);
-                await tls.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {bytes.Length}\r\nConnection: close\r\n\r\n"), timeout.Token);
+                PolicyResponse answer = request.StartsWith("GET /.well-known/mta-sts.txt ", StringComparison.Ordinal) && _policies.TryGetValue(host, out PolicyResponse? policy)
+                    ? policy
+                    : new PolicyResponse("not found\n", "404 Not Found");
+                byte[] bytes = Encoding.UTF8.GetBytes(answer.Body);
+                string location = answer.Location is null ? "" : $"Location: {answer.Location}\r\n";
+                await tls.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 {answer.Status}\r\nContent-Type: text/plain\r\n{location}Content-Length: {bytes.Length}\r\nConnection: close\r\n\r\n"), timeout.Token);
                 await tls.WriteAsync(bytes, timeout.Token);
                 await tls.FlushAsync(timeout.Token);
             }
@@ -103,3 +104,6 @@ public sealed class MtaStsPolicyServer : IAsyncDisposable
         _stop.Dispose();
     }
 }
+
+/// <summary>One answer of <see cref="MtaStsPolicyServer"/>: the body, the status line's code and text, a Location for a redirect.</summary>
+public sealed record PolicyResponse(string Body, string Status = "200 OK", string? Location = null);

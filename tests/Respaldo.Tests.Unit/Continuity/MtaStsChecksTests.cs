@@ -64,6 +64,14 @@ public sealed class MtaStsChecksTests
         Assert.Equal(CheckStatus.Ok, Assert.Single(MtaStsChecks.Evaluate(Published("version: STSv1\nmode: none\nmax_age: 86400\n"), null, BackupName, Now)).Status);
 
     [Fact]
+    public void APolicyServedAsHtmlIsAWarningSendersMayIgnoreIt()
+    {
+        MtaStsFacts html = Published(Policy("enforce", BackupName)) with { Policy = new PolicyFetch(true, Policy("enforce", BackupName), "") { MediaType = "text/html" } };
+        SetupCheck check = Assert.Single(MtaStsChecks.Evaluate(html, Trusted, BackupName, Now));
+        Assert.Equal((CheckStatus.Warning, "serve https://mta-sts.suempresa.es/.well-known/mta-sts.txt with Content-Type: text/plain"), (check.Status, check.Fix));
+    }
+
+    [Fact]
     public void AnInvalidPolicyIsAWarningNamingWhatIsWrong()
     {
         SetupCheck check = MtaStsChecks.Evaluate(Published("version: STSv1\nmode: enforce\nmax_age: 86400\n"), Trusted, BackupName, Now).One(MtaStsChecks.Policy);

@@ -40,6 +40,13 @@ public static class MtaStsChecks
                 $"{record} announces a policy, but {facts.PolicyUrl} could not be fetched: {facts.Policy?.Error ?? "not fetched"}", Why,
                 $"serve the policy at {facts.PolicyUrl} over HTTPS with a certificate for mta-sts.{facts.Domain} (answering 200, no redirect), with the line \"{mxLine}\"")];
         }
+        if (!string.Equals(fetched.MediaType, "text/plain", StringComparison.OrdinalIgnoreCase))
+        {
+            // Note: RFC 8461 §3.3: senders SHOULD check the media type, so a policy served as anything else may be ignored.
+            return [new SetupCheck(Policy, facts.Domain, CheckStatus.Warning,
+                $"{facts.PolicyUrl} is served as \"{fetched.MediaType}\", not text/plain: senders that check the media type (RFC 8461 §3.3) ignore the policy", Why,
+                $"serve {facts.PolicyUrl} with Content-Type: text/plain")];
+        }
         if (MtaStsPolicy.Parse(fetched.Body, out string error) is not { } policy)
         {
             return [new SetupCheck(Policy, facts.Domain, CheckStatus.Warning, $"the policy at {facts.PolicyUrl} is not valid: {error}; senders ignore it", Why,

@@ -13,4 +13,8 @@ public sealed record MtaStsFacts(string Domain, Lookup<string> Records, PolicyFe
 }
 
 /// <summary>One fetch of a policy: the body when the server answered 200, else the reason it could not be had.</summary>
-public sealed record PolicyFetch(bool Fetched, string Body, string Error);
+public sealed record PolicyFetch(bool Fetched, string Body, string Error)
+{
+    /// <summary>The media type the server gave the body ("" when none); RFC 8461 §3.3: text/plain.</summary>
+    public string MediaType { get; init; } = "text/plain";
+}

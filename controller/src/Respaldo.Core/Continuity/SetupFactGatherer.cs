@@ -224,7 +224,7 @@ public sealed class SetupFactGatherer
                 }
                 return length > MaxPolicyBytes
                     ? new PolicyFetch(false, "", $"larger than {MaxPolicyBytes / 1024} KiB")
-                    : new PolicyFetch(true, System.Text.Encoding.UTF8.GetString(buffer, 0, length), "");
+                    : new PolicyFetch(true, System.Text.Encoding.UTF8.GetString(buffer, 0, length), "") { MediaType = response.Content.Headers.ContentType?.MediaType ?? "" };
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)

@@ -52,6 +52,8 @@ public sealed class CertificateChecksTests : IDisposable
         Assert.True(CertificateChecks.Evaluate(Facts(Now.AddDays(10), BackupName), BackupName, Now).Alerts);
         Assert.True(CertificateChecks.Evaluate(Facts(Now.AddDays(-1), BackupName), BackupName, Now).Alerts);
         Assert.False(CertificateChecks.Evaluate(Facts(Now.AddDays(80), BackupName), BackupName, Now).Alerts);
+        Assert.False(CertificateChecks.Evaluate(Facts(Now.AddDays(80), "mail.suempresa.es"), BackupName, Now).Alerts);
+        Assert.False(CertificateChecks.Evaluate(null, BackupName, Now).Alerts);
         Assert.False(new SetupCheck(TlsaChecks.Tlsa, "_25._tcp." + BackupName, CheckStatus.Warning, "", "", "").Alerts);
         Assert.True(new SetupCheck(TlsaChecks.Tlsa, "_25._tcp." + BackupName, CheckStatus.Failing, "", "", "").Alerts);
     }

@@ -12,12 +12,14 @@ public sealed record SetupCheck(string Id, string Subject, CheckStatus Status, s
     public string StatusText => Label(Status);
 
     /// <summary>
-    /// True when this check raises the <c>setup-failing</c> alert: every failing check, and the
-    /// backup's certificate as a warning (expired or within <see cref="CertificateChecks.RenewBefore"/>
-    /// of its end, issue 15: "a warning, and an alert").
+    /// A warning that alerts all the same: the backup's certificate expired or within
+    /// <see cref="CertificateChecks.RenewBefore"/> of its end (issue 15: "a warning, and an alert").
     /// </summary>
-    /// <remarks>Note: the certificate's warning alerts because waiting for it to fail is waiting for the outage; other warnings are for the page.</remarks>
-    public bool Alerts => Status == CheckStatus.Failing || (Status == CheckStatus.Warning && Id == CertificateChecks.Certificate);
+    /// <remarks>Note: waiting for a certificate's end to fail something is waiting for the outage; other warnings are for the page.</remarks>
+    public bool AlertsAsWarning { get; init; }
+
+    /// <summary>True when this check raises the <c>setup-failing</c> alert: every failing check, and a warning marked <see cref="AlertsAsWarning"/>.</summary>
+    public bool Alerts => Status == CheckStatus.Failing || (Status == CheckStatus.Warning && AlertsAsWarning);
 
     public static string Label(CheckStatus status) => status switch
     {

@@ -173,6 +173,13 @@ public sealed class DoctorTests(ContinuityLabFixture lab, ITestOutputHelper outp
                     .FirstOrDefault(t => t.Contains("backup-certificate ", StringComparison.Ordinal))),
                 t => t is not null, TimeSpan.FromSeconds(60), "a setup-failing alert naming backup-certificate at the alert address");
             Assert.Contains("expires in 9 days", alert, StringComparison.Ordinal);
+            // The tenant's Set-up page shows the same warning, with the renewal.
+            using var client = new DashboardClient(lab["DASHBOARD_URL"]);
+            Assert.Equal(System.Net.HttpStatusCode.Redirect, await client.LoginAsync("suempresa", lab["DASHBOARD_PASSWORD"]));
+            (_, string html, _) = await client.GetAsync("/t/suempresa/setup");
+            string row = System.Text.RegularExpressions.Regex.Match(html, "<tr data-check=\"backup-certificate\" data-status=\"warning\">(.*?)</tr>", System.Text.RegularExpressions.RegexOptions.Singleline).Groups[1].Value;
+            Assert.Contains("expires in 9 days", row, StringComparison.Ordinal);
+            Assert.Contains($"renew the certificate in {Path.Combine(lab.Directory, "tls", "backup.crt")}", row, StringComparison.Ordinal);
         }
         finally
         {

@@ -31,7 +31,7 @@ public sealed class SetupPageTests(ContinuityLabFixture lab)
 
         (_, string after, _) = await client.GetAsync("/t/suempresa/setup");
         Assert.Contains("data-testid=\"setup-checks\"", after, StringComparison.Ordinal);
-        foreach (string check in new[] { "mx-present", "mx-backup", "mx-primary-lowest", "mx-target-address", "backup-address", "backup-reverse-dns", "backup-certificate", "backup-tlsa",
+        foreach (string check in new[] { "mx-present", "mx-backup", "mx-primary-lowest", "mx-target-address", "backup-address", "backup-reverse-dns", "backup-certificate", "backup-tlsa", "mta-sts", "mta-sts-certificate",
             "primary-reachable", "primary-recipient", "primary-size", "storage-allocation", "alert-addresses", "recipients-known" })
         {
             Assert.Contains($"data-check=\"{check}\" data-status=\"ok\"", after, StringComparison.Ordinal);
@@ -53,5 +53,20 @@ public sealed class SetupPageTests(ContinuityLabFixture lab)
         string Cell(string tenant) => System.Text.RegularExpressions.Regex.Match(html, $"<td data-testid=\"setup-summary\" data-tenant=\"{tenant}\">(.*?)</td>").Groups[1].Value;
         Assert.Equal("<a href=\"/t/suempresa/setup\" class=\"ok\">bien</a>", Cell("suempresa"));
         Assert.Equal("<a href=\"/t/invertido/setup\" class=\"bad\">2 fallos</a>", Cell("invertido"));
+    }
+
+    [Fact]
+    public async Task TheSetUpPageShowsTheMtaStsFaultWithTheLineToAdd()
+    {
+        await lab.RunLabAsync("primary-up");
+        Assert.Equal(8, (await lab.LabCtlAsync("doctor", "sinsts")).ExitCode);
+        using var admin = new DashboardClient(lab["DASHBOARD_URL"]);
+        Assert.Equal(HttpStatusCode.Redirect, await admin.LoginAsync(lab["DASHBOARD_ADMIN_USER"], lab["DASHBOARD_ADMIN_PASSWORD"]));
+        (HttpStatusCode status, string html, _) = await admin.GetAsync("/t/sinsts/setup");
+        Assert.Equal(HttpStatusCode.OK, status);
+        string row = System.Text.RegularExpressions.Regex.Match(html, "<tr data-check=\"mta-sts\" data-status=\"failing\">(.*?)</tr>", System.Text.RegularExpressions.RegexOptions.Singleline).Groups[1].Value;
+        Assert.Contains("sinsts.test", row, StringComparison.Ordinal);
+        Assert.Contains($"add the line &quot;mx: {ContinuityLabFixture.Backup}&quot; to https://mta-sts.sinsts.test/.well-known/mta-sts.txt", row, StringComparison.Ordinal);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(html, "data-status=\"failing\""));
     }
 }

@@ -47,6 +47,26 @@ public sealed class CertificateChecksTests : IDisposable
     }
 
     [Fact]
+    public void AnExpiringCertificatesWarningRaisesTheAlertOtherWarningsDoNot()
+    {
+        Assert.True(CertificateChecks.Evaluate(Facts(Now.AddDays(10), BackupName), BackupName, Now).Alerts);
+        Assert.True(CertificateChecks.Evaluate(Facts(Now.AddDays(-1), BackupName), BackupName, Now).Alerts);
+        Assert.False(CertificateChecks.Evaluate(Facts(Now.AddDays(80), BackupName), BackupName, Now).Alerts);
+        Assert.False(CertificateChecks.Evaluate(Facts(Now.AddDays(80), "mail.suempresa.es"), BackupName, Now).Alerts);
+        Assert.False(CertificateChecks.Evaluate(null, BackupName, Now).Alerts);
+        Assert.False(new SetupCheck(TlsaChecks.Tlsa, "_25._tcp." + BackupName, CheckStatus.Warning, "", "", "").Alerts);
+        Assert.True(new SetupCheck(TlsaChecks.Tlsa, "_25._tcp." + BackupName, CheckStatus.Failing, "", "", "").Alerts);
+    }
+
+    [Fact]
+    public void TheGathererTellsASelfSignedCertificateIsNotTrusted()
+    {
+        CertificateFacts facts = SetupFactGatherer.Certificate(Pem(Now.AddDays(80), BackupName));
+        Assert.False(facts.Trusted);
+        Assert.NotEqual("", facts.TrustError);
+    }
+
+    [Fact]
     public void AnExpiredCertificateIsAWarning()
     {
         SetupCheck c = CertificateChecks.Evaluate(Facts(Now.AddDays(-1), BackupName), BackupName, Now);

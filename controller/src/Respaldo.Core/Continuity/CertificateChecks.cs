@@ -32,7 +32,7 @@ public static class CertificateChecks
         string renew = $"renew the certificate in {facts.Path} (and reload: respaldoctl render --reload)";
         if (now >= facts.NotAfter)
         {
-            return new SetupCheck(Certificate, facts.Path, CheckStatus.Warning, $"{seen}: expired", Why, renew);
+            return new SetupCheck(Certificate, facts.Path, CheckStatus.Warning, $"{seen}: expired", Why, renew) { AlertsAsWarning = true };
         }
         if (now < facts.NotBefore)
         {
@@ -47,7 +47,7 @@ public static class CertificateChecks
         if (facts.NotAfter - now < RenewBefore)
         {
             int days = (int)Math.Floor((facts.NotAfter - now).TotalDays);
-            return new SetupCheck(Certificate, facts.Path, CheckStatus.Warning, $"{seen}: expires in {days.ToString(CultureInfo.InvariantCulture)} days", Why, renew);
+            return new SetupCheck(Certificate, facts.Path, CheckStatus.Warning, $"{seen}: expires in {days.ToString(CultureInfo.InvariantCulture)} days", Why, renew) { AlertsAsWarning = true };
         }
         return new SetupCheck(Certificate, facts.Path, CheckStatus.Ok, seen, Why, "");
     }

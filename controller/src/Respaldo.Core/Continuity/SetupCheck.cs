@@ -11,6 +11,16 @@ public sealed record SetupCheck(string Id, string Subject, CheckStatus Status, s
     /// <summary>The status as JSON, the control bus and the CLI write it: ok, warning, failing, could-not-check.</summary>
     public string StatusText => Label(Status);
 
+    /// <summary>
+    /// A warning that alerts all the same: the backup's certificate expired or within
+    /// <see cref="CertificateChecks.RenewBefore"/> of its end (issue 15: "a warning, and an alert").
+    /// </summary>
+    /// <remarks>Note: waiting for a certificate's end to fail something is waiting for the outage; other warnings are for the page.</remarks>
+    public bool AlertsAsWarning { get; init; }
+
+    /// <summary>True when this check raises the <c>setup-failing</c> alert: every failing check, and a warning marked <see cref="AlertsAsWarning"/>.</summary>
+    public bool Alerts => Status == CheckStatus.Failing || (Status == CheckStatus.Warning && AlertsAsWarning);
+
     public static string Label(CheckStatus status) => status switch
     {
         CheckStatus.Ok => "ok",

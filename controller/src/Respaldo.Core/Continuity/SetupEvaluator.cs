@@ -13,6 +13,10 @@ public static class SetupEvaluator
         checks.AddRange(BackupAddressChecks.Evaluate(facts.Backup));
         checks.Add(CertificateChecks.Evaluate(facts.Certificate, facts.Backup.MxName, checkedAt));
         checks.Add(TlsaChecks.Evaluate(facts.Tlsa, facts.Certificate, facts.Backup.MxName));
+        foreach (MtaStsFacts m in facts.MtaSts)
+        {
+            checks.AddRange(MtaStsChecks.Evaluate(m, facts.Certificate, facts.Backup.MxName, checkedAt));
+        }
         checks.AddRange(PrimaryChecks.Evaluate(facts.Tenant, facts.Probes, facts.MessageSizeLimit));
         checks.AddRange(ConfigurationChecks.Evaluate(facts.Tenant, facts.Configuration));
         return new SetupReport(facts.Tenant.Id, checkedAt, checks);

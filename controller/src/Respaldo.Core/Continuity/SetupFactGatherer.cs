@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using DnsClient;
@@ -47,8 +49,12 @@ public sealed class SetupFactGatherer
         Task<DomainFacts[]> domainsAsked = Task.WhenAll(tenant.Domains.Select(pattern => DomainAsync(pattern.ToString(), cancellationToken)));
         Task<BackupFacts> backupAsked = BackupAsync(settings.Hostname, settings.Intake.PublicAddresses, cancellationToken);
         Task<Lookup<TlsaRecordFact>> tlsaAsked = TlsaAsync(settings.Hostname, cancellationToken);
+        // Note: MTA-STS is a property of a domain a sender writes to; a *. pattern's names each have their own, not asked.
+        Task<MtaStsFacts[]> stsAsked = Task.WhenAll(tenant.Domains.Select(pattern => pattern.ToString())
+            .Where(d => !d.StartsWith("*.", StringComparison.Ordinal))
+            .Select(d => MtaStsAsync(d, cancellationToken)));
         Task<IReadOnlyList<ProbeResult>> probed = prober.ProbeAsync(tenant, cancellationToken);
-        await Task.WhenAll(domainsAsked, backupAsked, tlsaAsked, probed).ConfigureAwait(false);
+        await Task.WhenAll(domainsAsked, backupAsked, tlsaAsked, stsAsked, probed).ConfigureAwait(false);
         DomainFacts[] domains = await domainsAsked.ConfigureAwait(false);
         BackupFacts backup = await backupAsked.ConfigureAwait(false);
         IReadOnlyList<ProbeResult> probes = await probed.ConfigureAwait(false);
@@ -59,6 +65,7 @@ public sealed class SetupFactGatherer
         {
             Certificate = settings.Intake.CertificateFile is { } certificate ? Certificate(certificate) : null,
             Tlsa = await tlsaAsked.ConfigureAwait(false),
+            MtaSts = await stsAsked.ConfigureAwait(false),
         };
     }
 
@@ -149,6 +156,110 @@ public sealed class SetupFactGatherer
             .ToList());
     }
 
+    /// <summary>
+    /// A domain's MTA-STS records (the TXT records of <c>_mta-sts.DOMAIN</c> that start <c>v=STSv1</c>)
+    /// and, when exactly one announces a policy, the policy itself (<see cref="FetchPolicyAsync"/>).
+    /// </summary>
+    public async Task<MtaStsFacts> MtaStsAsync(string domain, CancellationToken cancellationToken)
+    {
+        (IDnsQueryResponse? response, string error) = await AskAsync($"_mta-sts.{domain}", QueryType.TXT, cancellationToken).ConfigureAwait(false);
+        Lookup<string> records = response is null
+            ? error.Length == 0 ? Lookups.None<string>() : Lookups.Failed<string>(error)
+            // Note: a TXT record's strings are one text, concatenated (RFC 8461 §3.1); other TXT records there are not MTA-STS's.
+            : Lookups.Found<string>(response.Answers.TxtRecords().Select(t => string.Concat(t.Text))
+                .Where(t => t.StartsWith("v=STSv1", StringComparison.Ordinal)).ToList());
+        PolicyFetch? policy = records.Records.Count == 1 ? await FetchPolicyAsync(domain, cancellationToken).ConfigureAwait(false) : null;
+        return new MtaStsFacts(domain, records, policy);
+    }
+
+    /// <summary>The most of a policy read (RFC 8461 §3.3 suggests senders cap it; 64 KiB is far above any real policy).</summary>
+    public const int MaxPolicyBytes = 64 * 1024;
+
+    /// <summary>How long a policy fetch may take, connection and TLS included.</summary>
+    public static readonly TimeSpan PolicyTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Fetches <c>https://mta-sts.DOMAIN/.well-known/mta-sts.txt</c> as a sender would (RFC 8461 §3.3):
+    /// HTTPS with the certificate validated against the system's trust store, no redirect followed,
+    /// only a 200 taken, at most <see cref="MaxPolicyBytes"/>, within <see cref="PolicyTimeout"/>.
+    /// </summary>
+    /// <remarks>
+    /// Note: the host is resolved through this gatherer's resolvers (<c>dns.resolvers</c>), not the
+    /// system's, so the policy's server is the one the rest of the check sees in DNS.
+    /// </remarks>
+    public async Task<PolicyFetch> FetchPolicyAsync(string domain, CancellationToken cancellationToken)
+    {
+        using var handler = new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            UseProxy = false,
+            UseCookies = false,
+            ConnectTimeout = PolicyTimeout,
+            ConnectCallback = ConnectAsync,
+        };
+        using var client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(PolicyTimeout);
+        string url = MtaStsFacts.PolicyUrlOf(domain);
+        try
+        {
+            using HttpResponseMessage response = await client.GetAsync(new Uri(url), HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+            int code = (int)response.StatusCode;
+            if (code is >= 300 and < 400)
+            {
+                return new PolicyFetch(false, "", $"HTTP {code} to {response.Headers.Location}: senders do not follow redirects (RFC 8461 §3.3)");
+            }
+            if (code != 200)
+            {
+                return new PolicyFetch(false, "", $"HTTP {code} {response.ReasonPhrase}");
+            }
+            Stream body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
+            await using (body.ConfigureAwait(false))
+            {
+                byte[] buffer = new byte[MaxPolicyBytes + 1];
+                int length = 0, read;
+                while (length < buffer.Length && (read = await body.ReadAsync(buffer.AsMemory(length), timeout.Token).ConfigureAwait(false)) > 0)
+                {
+                    length += read;
+                }
+                return length > MaxPolicyBytes
+                    ? new PolicyFetch(false, "", $"larger than {MaxPolicyBytes / 1024} KiB")
+                    : new PolicyFetch(true, System.Text.Encoding.UTF8.GetString(buffer, 0, length), "") { MediaType = response.Content.Headers.ContentType?.MediaType ?? "" };
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new PolicyFetch(false, "", $"no answer within {PolicyTimeout.TotalSeconds:0} s");
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or SocketException or AuthenticationException)
+        {
+            // Note: the innermost message names the cause (a refused connection, an untrusted certificate).
+            string because = e.InnerException is { } inner ? $"{e.Message} ({inner.GetBaseException().Message})" : e.Message;
+            return new PolicyFetch(false, "", because);
+        }
+    }
+
+    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        string host = context.DnsEndPoint.Host;
+        Lookup<IPAddress> addresses = await AddressesAsync(host, cancellationToken).ConfigureAwait(false);
+        if (addresses.Outcome != LookupOutcome.Found)
+        {
+            throw new HttpRequestException(addresses.Outcome == LookupOutcome.Failed ? $"no answer for {host}'s address: {addresses.Error}" : $"{host} has no address in DNS");
+        }
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(addresses.Records.ToArray(), context.DnsEndPoint.Port, cancellationToken).ConfigureAwait(false);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>The response when the server answered (records or none); null with "" for NXDOMAIN, null with the reason when there was no answer.</summary>
     private async Task<(IDnsQueryResponse? Response, string Error)> AskAsync(string name, QueryType type, CancellationToken cancellationToken)
     {
@@ -194,11 +305,14 @@ public sealed class SetupFactGatherer
                     // Note: only without subjectAltName does the CN count (RFC 6125 §6.4.4).
                     names.Add(cn);
                 }
+                (bool trusted, string trustError) = Verify(chain);
                 return new CertificateFacts(path, true, "", new DateTimeOffset(leaf.NotBefore.ToUniversalTime()), new DateTimeOffset(leaf.NotAfter.ToUniversalTime()),
                     names, leaf.GetNameInfo(X509NameType.SimpleName, forIssuer: true))
                 {
                     Certificates = chain.Select(c => c.RawData).ToList(),
                     PublicKeys = chain.Select(c => c.PublicKey.ExportSubjectPublicKeyInfo()).ToList(),
+                    Trusted = trusted,
+                    TrustError = trustError,
                 };
             }
             finally
@@ -213,6 +327,24 @@ public sealed class SetupFactGatherer
         {
             return new CertificateFacts(path, false, e.Message, default, default, [], "");
         }
+    }
+
+    /// <summary>Whether the file's first certificate chains to the system's trust store, the rest of the file as intermediates.</summary>
+    /// <remarks>Note: no revocation check and no download of missing intermediates: the check makes no connection of its own here.</remarks>
+    private static (bool Trusted, string Error) Verify(X509Certificate2Collection file)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.DisableCertificateDownloads = true;
+        for (int i = 1; i < file.Count; i++)
+        {
+            chain.ChainPolicy.ExtraStore.Add(file[i]);
+        }
+        if (chain.Build(file[0]))
+        {
+            return (true, "");
+        }
+        return (false, string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()).Where(s => s.Length > 0).Distinct()));
     }
 
     private static RecipientFileFacts RecipientFile(string path)

@@ -20,4 +20,7 @@ public sealed record SetupFacts(
 
     /// <summary>The TLSA records of <c>_25._tcp.</c> the backup's name (DANE); none when not published.</summary>
     public Lookup<TlsaRecordFact> Tlsa { get; init; } = Lookups.None<TlsaRecordFact>();
+
+    /// <summary>Each domain's MTA-STS records and policy (RFC 8461); <c>*.</c> patterns are not asked.</summary>
+    public IReadOnlyList<MtaStsFacts> MtaSts { get; init; } = [];
 }

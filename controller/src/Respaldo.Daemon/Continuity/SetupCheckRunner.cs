@@ -57,7 +57,7 @@ public sealed partial class SetupCheckRunner(RespaldoRuntime runtime, SetupCheck
         }
         // Note: the alerts hear of it through the controller's events (a new fault at once, then daily: AlertPolicy).
         runtime.Events.Raise(new SetupChecked(tenant.Id, report.CheckedAt, report.Checks
-            .Where(c => c.Status == CheckStatus.Failing)
+            .Where(c => c.Alerts)
             .Select(c => new FailingSetupCheck(c.Id, c.Subject, c.Seen, c.Fix))
             .ToList()));
         LogRan(logger, tenant.Id, report.Checks.Count(c => c.Status == CheckStatus.Ok), report.Checks.Count(c => c.Status == CheckStatus.Warning),

@@ -104,6 +104,13 @@ public sealed class ContinuityLabFixture : LabFixture
             await File.WriteAllTextAsync(Path.Combine(zones, name + ".zone"), text.Replace("@HOST@", "127.0.0.1", StringComparison.Ordinal)).ConfigureAwait(false);
         }
         await RunLabAsync("dns-reload").ConfigureAwait(false);
+        // Note: the right tenant has run a fire drill (the lab gives it a drill address):
+        // primary-accepts-backup reads the last one. The wrong tenants have none (a warning).
+        ProcessRunner.Result drill = await LabCtlAsync("drill", "suempresa").ConfigureAwait(false);
+        if (drill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"the right tenant's fire drill failed: {drill}");
+        }
     }
 
     public override async Task DisposeAsync()

@@ -32,7 +32,7 @@ public sealed class SetupPageTests(ContinuityLabFixture lab)
         (_, string after, _) = await client.GetAsync("/t/suempresa/setup");
         Assert.Contains("data-testid=\"setup-checks\"", after, StringComparison.Ordinal);
         foreach (string check in new[] { "mx-present", "mx-backup", "mx-primary-lowest", "mx-target-address", "backup-address", "backup-reverse-dns", "backup-certificate", "backup-tlsa", "mta-sts", "mta-sts-certificate",
-            "primary-reachable", "primary-recipient", "primary-size", "storage-allocation", "alert-addresses", "recipients-known" })
+            "primary-reachable", "primary-recipient", "primary-size", "primary-accepts-backup", "storage-allocation", "alert-addresses", "recipients-known" })
         {
             Assert.Contains($"data-check=\"{check}\" data-status=\"ok\"", after, StringComparison.Ordinal);
         }

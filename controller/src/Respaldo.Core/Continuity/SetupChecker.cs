@@ -12,11 +12,12 @@ public sealed class SetupChecker(TimeProvider time)
     /// <summary>Each DNS question's wait; with one retry, a silent resolver costs a name about twice this.</summary>
     public static readonly TimeSpan DnsTimeout = TimeSpan.FromSeconds(3);
 
-    public async Task<SetupReport> CheckAsync(RespaldoSettings settings, Tenant tenant, long usedBytes, CancellationToken cancellationToken)
+    /// <param name="lastDrill">The tenant's last fire drill, from the journal (null: none has run).</param>
+    public async Task<SetupReport> CheckAsync(RespaldoSettings settings, Tenant tenant, long usedBytes, CancellationToken cancellationToken, Journaling.DrillRecord? lastDrill = null)
     {
         var gatherer = new SetupFactGatherer(settings.Dns.Resolvers, DnsTimeout);
         var prober = new PrimaryProber(settings.Hostname, settings.Controller.CommandTimeout, time);
         SetupFacts facts = await gatherer.GatherAsync(settings, tenant, prober, usedBytes, cancellationToken).ConfigureAwait(false);
-        return SetupEvaluator.Evaluate(facts, time.GetUtcNow());
+        return SetupEvaluator.Evaluate(facts with { LastDrill = lastDrill }, time.GetUtcNow());
     }
 }

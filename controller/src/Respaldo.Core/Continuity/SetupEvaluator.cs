@@ -18,6 +18,7 @@ public static class SetupEvaluator
             checks.AddRange(MtaStsChecks.Evaluate(m, facts.Certificate, facts.Backup.MxName, checkedAt));
         }
         checks.AddRange(PrimaryChecks.Evaluate(facts.Tenant, facts.Probes, facts.MessageSizeLimit));
+        checks.Add(DrillChecks.Evaluate(facts.Tenant, facts.LastDrill, checkedAt));
         checks.AddRange(ConfigurationChecks.Evaluate(facts.Tenant, facts.Configuration));
         return new SetupReport(facts.Tenant.Id, checkedAt, checks);
     }

@@ -23,4 +23,7 @@ public sealed record SetupFacts(
 
     /// <summary>Each domain's MTA-STS records and policy (RFC 8461); <c>*.</c> patterns are not asked.</summary>
     public IReadOnlyList<MtaStsFacts> MtaSts { get; init; } = [];
+
+    /// <summary>The tenant's last fire drill (the journal's table drills); null when none has run.</summary>
+    public Journaling.DrillRecord? LastDrill { get; init; }
 }

@@ -31,7 +31,9 @@ public sealed partial class SetupCheckRunner(RespaldoRuntime runtime, SetupCheck
         SetupReport report;
         try
         {
-            report = await checker.CheckAsync(settings, tenant, used, limit);
+            IReadOnlyList<Journaling.DrillRecord> drills = runtime.Supervisor.Journal.Drills(tenant.Id, 1);
+            Journaling.DrillRecord? lastDrill = drills.Count > 0 ? drills[0] : null;
+            report = await checker.CheckAsync(settings, tenant, used, limit, lastDrill);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

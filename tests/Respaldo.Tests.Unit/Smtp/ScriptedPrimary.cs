@@ -27,10 +27,14 @@ public sealed class ScriptedPrimary : IAsyncDisposable
 
     public List<string> Extensions { get; } = ["PIPELINING", "SIZE 10485760", "8BITMIME", "SMTPUTF8"];
 
-    /// <summary>Reply to a command line (MAIL/RCPT/DATA/RSET...); null means the default 250 (354 for DATA).</summary>
+    /// <summary>
+    /// Reply to a command line (MAIL/RCPT/DATA/BDAT/RSET...); null means the default 250 (354
+    /// for DATA). "DROP" closes the connection; to a BDAT, it closes after reading half its chunk.
+    /// A BDAT's reply is given after its chunk was read (RFC 3030 §2).
+    /// </summary>
     public Func<string, string?> OnCommand { get; set; } = _ => null;
 
-    /// <summary>Reply to the end of data; null means close the connection without a reply.</summary>
+    /// <summary>Reply to the end of data (the lone dot, or the whole of a BDAT LAST chunk); null means close the connection without a reply.</summary>
     public Func<byte[], string?> OnMessage { get; set; } = _ => "250 2.0.0 Ok: queued as ABC123";
 
     /// <summary>Stay silent this long before answering the end of data.</summary>
@@ -38,6 +42,7 @@ public sealed class ScriptedPrimary : IAsyncDisposable
 
     public List<string> Commands { get; } = [];
 
+    /// <summary>Each message's content as the primary would store it: DATA's as sent (dot-stuffing kept), BDAT's chunks joined.</summary>
     public List<byte[]> Messages { get; } = [];
 
     private async Task AcceptLoopAsync()
@@ -73,6 +78,7 @@ public sealed class ScriptedPrimary : IAsyncDisposable
                     return;
                 }
                 bool mailOk = false, rcptOk = false;
+                var chunks = new MemoryStream();
                 while (await reader.ReadLineAsync() is { } line)
                 {
                     lock (Commands)
@@ -91,7 +97,7 @@ public sealed class ScriptedPrimary : IAsyncDisposable
                         return;
                     }
                     string? scripted = OnCommand(line);
-                    if (scripted == "DROP")
+                    if (scripted == "DROP" && verb != "BDAT")
                     {
                         return;
                     }
@@ -107,6 +113,56 @@ public sealed class ScriptedPrimary : IAsyncDisposable
                     else if (verb == "RSET")
                     {
                         mailOk = rcptOk = false;
+                        chunks.SetLength(0);
+                    }
+                    else if (verb == "BDAT")
+                    {
+                        string[] words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                        int size = int.Parse(words[1], System.Globalization.CultureInfo.InvariantCulture);
+                        bool last = words.Length > 2 && words[2].Equals("LAST", StringComparison.OrdinalIgnoreCase);
+                        if (scripted == "DROP")
+                        {
+                            await reader.ReadExactAsync(size / 2);
+                            return;
+                        }
+                        chunks.Write(await reader.ReadExactAsync(size));
+                        if (scripted is null && !rcptOk)
+                        {
+                            scripted = "554 5.5.1 Error: no valid recipients";
+                        }
+                        if (scripted is not null)
+                        {
+                            chunks.SetLength(0);
+                            await Say(scripted);
+                            if (scripted.StartsWith("421", StringComparison.Ordinal))
+                            {
+                                return;
+                            }
+                            continue;
+                        }
+                        if (!last)
+                        {
+                            await Say($"250 2.0.0 Ok: {size} octets");
+                            continue;
+                        }
+                        byte[] content = chunks.ToArray();
+                        chunks.SetLength(0);
+                        lock (Messages)
+                        {
+                            Messages.Add(content);
+                        }
+                        if (StallAfterData > TimeSpan.Zero)
+                        {
+                            await Task.Delay(StallAfterData);
+                        }
+                        string? answer = OnMessage(content);
+                        if (answer is null)
+                        {
+                            return;
+                        }
+                        await Say(answer);
+                        mailOk = rcptOk = false;
+                        continue;
                     }
                     else if (verb == "DATA" && scripted is null && !rcptOk)
                     {
@@ -198,6 +254,24 @@ public sealed class ScriptedPrimary : IAsyncDisposable
                     return null;
                 }
             }
+        }
+
+        public async Task<byte[]> ReadExactAsync(int count)
+        {
+            var data = new byte[count];
+            int done = 0;
+            while (done < count)
+            {
+                if (_start == _end && !await FillAsync())
+                {
+                    throw new IOException("the client closed the connection inside a BDAT chunk");
+                }
+                int n = Math.Min(count - done, _end - _start);
+                Buffer.BlockCopy(_buffer, _start, data, done, n);
+                _start += n;
+                done += n;
+            }
+            return data;
         }
 
         public async Task<byte[]> ReadDataAsync()

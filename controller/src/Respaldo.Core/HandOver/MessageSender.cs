@@ -10,7 +10,8 @@ namespace Respaldo.HandOver;
 /// Step 3 for one message on an open connection: read the envelope from the trace headers,
 /// decide whether the message can go as it is, then MAIL/RCPT/DATA (pipelined where the
 /// primary offers PIPELINING) and stream the stored bytes minus the trace headers, with only
-/// SMTP's transparency rules applied. Classifies the primary's answer; never deletes anything.
+/// SMTP's transparency rules applied; or, when the primary offers CHUNKING, MAIL/RCPT and the
+/// same bytes in counted BDAT chunks (RFC 3030), without dot-stuffing and without a 354 to wait for. Classifies the primary's answer; never deletes anything.
 /// A stored file that cannot be read is classified too (<see cref="MessageFile"/>): it never
 /// throws out of <see cref="SendAsync"/> and so never stops the hand-over of the others.
 /// </summary>
@@ -28,8 +29,16 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
     public long MinimumDataRate { get; init; } = Configuration.ControllerSettings.Default.MinimumDataRate;
 
     /// <summary>
+    /// The largest BDAT chunk. A message up to this size on the wire goes as one
+    /// <c>BDAT n LAST</c>; a larger one in chunks of this size, each chunk's reply read before
+    /// the next goes, so a refusal stops the data within one chunk. 1 MiB: one round trip per
+    /// MiB costs nothing next to the transfer, and it bounds the buffer a send holds.
+    /// </summary>
+    public int BdatChunkSize { get; init; } = 1024 * 1024;
+
+    /// <summary>
     /// Sends one message. <paramref name="cancellationToken"/> aborts it (a stop whose grace ran
-    /// out) only before its final dot: once the dot is sent only the reply's own timeout
+    /// out) only before its final dot (with BDAT, its last chunk): once the dot is sent only the reply's own timeout
     /// (dataTimeout) ends the wait, since cutting it then would leave the primary with the
     /// message and us without its 250 (a duplicate at the next attempt). The whole message is
     /// bounded by its <see cref="MessageDeadline"/>; past it, it is deferred.
@@ -118,12 +127,17 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
 
             allowed = MessageDeadline.For(f.WireSize, connection.CommandTimeout, dataTimeout, MinimumDataRate);
             deadline.CancelAfter(allowed);
-            HandOverResult? refused = await EnvelopeAsync(envelope, f, deadline.Token);
+            bool chunking = connection.Capabilities.Chunking;
+            HandOverResult? refused = await EnvelopeAsync(envelope, f, chunking, deadline.Token);
             if (refused is not null)
             {
                 return (refused, envelope);
             }
             inData = true;
+            if (chunking)
+            {
+                return (await ChunksAsync(file, trace.Length, whole, length, f.WireSize, deadline.Token), envelope);
+            }
             await WriteDataAsync(file, trace.Length, whole, length, deadline.Token);
             // Note: the final dot is out: from here no stop and no deadline may cut the session,
             // only the reply's own timeout (README, "A slow primary and the watchdog").
@@ -132,8 +146,9 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            // Note: a tarpit (or a primary slower than minimumDataRate): the final dot was never
-            // sent, so the primary discards what it got; the copy stays and is retried.
+            // Note: a tarpit (or a primary slower than minimumDataRate): the final dot (or the
+            // whole last BDAT chunk) was never sent, so the primary discards what it got; the
+            // copy stays and is retried.
             return (new HandOverResult(HandOverOutcome.Deferred, inData ? SmtpStage.EndOfData : SmtpStage.MailFrom, null,
                 string.Create(CultureInfo.InvariantCulture,
                     $"not handed over within its deadline of {allowed.TotalSeconds:0.#}s (its size at the minimum rate of {MinimumDataRate} bytes/s, plus the timeouts); tried again later"))
@@ -209,7 +224,7 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
         return null;
     }
 
-    private async Task<HandOverResult?> EnvelopeAsync(Envelope envelope, MessageFacts facts, CancellationToken cancellationToken)
+    private async Task<HandOverResult?> EnvelopeAsync(Envelope envelope, MessageFacts facts, bool chunking, CancellationToken cancellationToken)
     {
         SmtpCapabilities caps = connection.Capabilities;
         string mail = $"MAIL FROM:<{envelope.Sender}>";
@@ -232,7 +247,10 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
             // RFC 2920: MAIL, RCPT and DATA in one write; DATA last in the group.
             connection.Write(mail);
             connection.Write(rcpt);
-            connection.Write("DATA");
+            if (!chunking)
+            {
+                connection.Write("DATA");
+            }
             await connection.FlushAsync(SmtpStage.MailFrom, cancellationToken);
             // Note: a 421 ends the session at once (RFC 5321 §3.8): the replies after it never come.
             mailReply = await connection.ReadReplyAsync(SmtpStage.MailFrom, connection.CommandTimeout, cancellationToken);
@@ -244,6 +262,14 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
             if (rcptReply.IsServiceClosing)
             {
                 return Classify(SmtpStage.RcptTo, rcptReply, delivered: false);
+            }
+            if (chunking)
+            {
+                // Note: the first BDAT waits for these replies: a chunk is never sent into a
+                // transaction whose envelope was refused (RFC 3030 §4.2 would allow it).
+                return !mailReply.IsOk ? await RefusedAsync(SmtpStage.MailFrom, mailReply, cancellationToken)
+                    : !rcptReply.IsRecipientAccepted ? await RefusedAsync(SmtpStage.RcptTo, rcptReply, cancellationToken)
+                    : null;
             }
             dataReply = await connection.ReadReplyAsync(SmtpStage.Data, connection.CommandTimeout, cancellationToken);
         }
@@ -258,6 +284,10 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
             if (!rcptReply.IsRecipientAccepted)
             {
                 return await RefusedAsync(SmtpStage.RcptTo, rcptReply, cancellationToken);
+            }
+            if (chunking)
+            {
+                return null;
             }
             dataReply = await connection.CommandAsync(SmtpStage.Data, "DATA", cancellationToken);
         }
@@ -320,6 +350,117 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
             }
             ArrayPool<byte>.Shared.Return(output);
         }
+    }
+
+    /// <summary>
+    /// The data as BDAT chunks (RFC 3030): the bytes <see cref="WriteDataAsync"/> would send,
+    /// minus dot-stuffing and the final dot, in chunks of at most <see cref="BdatChunkSize"/>,
+    /// the last one <c>BDAT n LAST</c>. Each count is of the bytes actually encoded, never of
+    /// the facts (a count that promised more or fewer bytes than follow would desynchronise the
+    /// session). A chunk is sent only when the next byte is known to exist, so the last chunk
+    /// is never empty unless the whole content is (<c>BDAT 0 LAST</c>).
+    /// </summary>
+    private async Task<HandOverResult> ChunksAsync(SafeFileHandle file, long offset, byte[]? whole, long length, long wireSize, CancellationToken cancellationToken)
+    {
+        var encoder = new WireEncoder(dotStuffing: false);
+        int capacity = (int)Math.Clamp(wireSize, 1, Math.Max(1, BdatChunkSize));
+        byte[] chunk = ArrayPool<byte>.Shared.Rent(capacity);
+        byte[] output = ArrayPool<byte>.Shared.Rent(WireEncoder.MaxOutput(ChunkSize) + 8);
+        byte[]? input = whole is null ? ArrayPool<byte>.Shared.Rent(ChunkSize) : null;
+        int filled = 0;
+        // Adds encoded bytes to the chunk; a full chunk followed by more bytes goes as a middle
+        // chunk. Returns the reply that refused a middle chunk, or null.
+        async Task<SmtpReply?> AddAsync(int count)
+        {
+            int done = 0;
+            while (done < count)
+            {
+                if (filled == capacity)
+                {
+                    SmtpReply reply = await ChunkAsync(chunk, filled, last: false, cancellationToken);
+                    if (reply.Code is not (>= 200 and < 300))
+                    {
+                        return reply;
+                    }
+                    filled = 0;
+                }
+                int n = Math.Min(count - done, capacity - filled);
+                output.AsSpan(done, n).CopyTo(chunk.AsSpan(filled));
+                filled += n;
+                done += n;
+            }
+            return null;
+        }
+        try
+        {
+            SmtpReply? refused = null;
+            if (whole is not null)
+            {
+                for (long done = offset; done < length && refused is null; done += ChunkSize)
+                {
+                    int n = (int)Math.Min(ChunkSize, length - done);
+                    refused = await AddAsync(encoder.Encode(whole.AsSpan((int)done, n), output));
+                }
+            }
+            else
+            {
+                int n;
+                while (refused is null && (n = await RandomAccess.ReadAsync(file, input.AsMemory(0, ChunkSize), offset, cancellationToken)) > 0)
+                {
+                    offset += n;
+                    refused = await AddAsync(encoder.Encode(input.AsSpan(0, n), output));
+                }
+            }
+            refused ??= await AddAsync(encoder.FinishContent(output));
+            if (refused is not null)
+            {
+                // Note: a middle chunk refused: the transaction failed (RFC 3030 §2: no more
+                // chunks may follow). Nothing was committed.
+                return await ChunkRefusedAsync(refused, cancellationToken);
+            }
+            // Note: the last chunk commits the message, as the final dot does: once it is out,
+            // no stop and no deadline may cut the wait for its reply (see SendAsync).
+            SmtpReply final = await ChunkAsync(chunk, filled, last: true, cancellationToken);
+            if (final.Code is >= 200 and < 300)
+            {
+                return HandOverResult.Delivered(final);
+            }
+            return await ChunkRefusedAsync(final, cancellationToken);
+        }
+        finally
+        {
+            if (input is not null)
+            {
+                ArrayPool<byte>.Shared.Return(input);
+            }
+            ArrayPool<byte>.Shared.Return(output);
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+    }
+
+    /// <summary>Sends <c>BDAT n [LAST]</c> and the chunk, and reads its reply: the last one's as the final dot's (dataTimeout, uncancellable).</summary>
+    private async Task<SmtpReply> ChunkAsync(byte[] chunk, int count, bool last, CancellationToken cancellationToken)
+    {
+        connection.Write(string.Create(CultureInfo.InvariantCulture, $"BDAT {count}{(last ? " LAST" : "")}"));
+        await connection.WriteAsync(chunk.AsMemory(0, count), SmtpStage.EndOfData, cancellationToken);
+        await connection.FlushAsync(SmtpStage.EndOfData, cancellationToken);
+        return last
+            ? await connection.ReadReplyAsync(SmtpStage.EndOfData, dataTimeout, CancellationToken.None)
+            : await connection.ReadReplyAsync(SmtpStage.EndOfData, connection.CommandTimeout, cancellationToken);
+    }
+
+    /// <summary>
+    /// A chunk answered with anything but 2xx: classified as DATA's final reply would be, then
+    /// RSET (RFC 3030 §2: after a failed BDAT the server's state is indeterminate until an RSET).
+    /// </summary>
+    private async Task<HandOverResult> ChunkRefusedAsync(SmtpReply reply, CancellationToken cancellationToken)
+    {
+        if (!reply.IsTransient && !reply.IsPermanent)
+        {
+            // Note: a 1xx or 3xx means nothing to BDAT: the session is not what we think it is.
+            return new HandOverResult(HandOverOutcome.Deferred, SmtpStage.EndOfData, reply, $"unexpected reply to BDAT: {reply.OneLine}") { SessionLost = true };
+        }
+        return await RefusedAsync(SmtpStage.EndOfData, reply, cancellationToken);
     }
 
     /// <summary>A refusal before the data: classify it, then RSET so the connection can carry the next message.</summary>

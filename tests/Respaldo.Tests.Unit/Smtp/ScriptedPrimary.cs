@@ -42,6 +42,12 @@ public sealed class ScriptedPrimary : IAsyncDisposable
 
     public List<string> Commands { get; } = [];
 
+    /// <summary>Fill <see cref="PipelinedAfterData"/> (50 ms more per message).</summary>
+    public bool WatchPipelining { get; set; }
+
+    /// <summary>For each end of data (in order): whether the client's next command was already there before the reply to it went, i.e. sent in the same group (RFC 2920 §3.1).</summary>
+    public List<bool> PipelinedAfterData { get; } = [];
+
     /// <summary>Each message's content as the primary would store it: DATA's as sent (dot-stuffing kept), BDAT's chunks joined.</summary>
     public List<byte[]> Messages { get; } = [];
 
@@ -151,6 +157,7 @@ public sealed class ScriptedPrimary : IAsyncDisposable
                         {
                             Messages.Add(content);
                         }
+                        await NotePipeliningAsync(reader, stream);
                         if (StallAfterData > TimeSpan.Zero)
                         {
                             await Task.Delay(StallAfterData);
@@ -161,6 +168,10 @@ public sealed class ScriptedPrimary : IAsyncDisposable
                             return;
                         }
                         await Say(answer);
+                        if (answer.StartsWith("421", StringComparison.Ordinal))
+                        {
+                            return;
+                        }
                         mailOk = rcptOk = false;
                         continue;
                     }
@@ -176,11 +187,16 @@ public sealed class ScriptedPrimary : IAsyncDisposable
                     if (verb == "DATA" && (scripted is null || scripted.StartsWith("354", StringComparison.Ordinal)))
                     {
                         await Say(scripted ?? "354 End data with <CR><LF>.<CR><LF>");
-                        byte[] data = await reader.ReadDataAsync();
+                        // Note: a connection closed before the lone dot is no message (a real server discards it).
+                        if (await reader.ReadDataAsync() is not { } data)
+                        {
+                            return;
+                        }
                         lock (Messages)
                         {
                             Messages.Add(data);
                         }
+                        await NotePipeliningAsync(reader, stream);
                         if (StallAfterData > TimeSpan.Zero)
                         {
                             await Task.Delay(StallAfterData);
@@ -191,6 +207,10 @@ public sealed class ScriptedPrimary : IAsyncDisposable
                             return;
                         }
                         await Say(final);
+                        if (final.StartsWith("421", StringComparison.Ordinal))
+                        {
+                            return;
+                        }
                         mailOk = rcptOk = false;
                         continue;
                     }
@@ -201,6 +221,20 @@ public sealed class ScriptedPrimary : IAsyncDisposable
             {
                 // The client went away.
             }
+        }
+    }
+
+    private async Task NotePipeliningAsync(LineReader reader, NetworkStream stream)
+    {
+        if (!WatchPipelining)
+        {
+            return;
+        }
+        // Note: a client that waits for the reply sends nothing in 50 ms; one that pipelined has.
+        await Task.Delay(50);
+        lock (PipelinedAfterData)
+        {
+            PipelinedAfterData.Add(reader.Buffered > 0 || stream.DataAvailable);
         }
     }
 
@@ -218,6 +252,8 @@ public sealed class ScriptedPrimary : IAsyncDisposable
         private readonly byte[] _buffer = new byte[65536];
         private int _start;
         private int _end;
+
+        public int Buffered => _end - _start;
 
         private async Task<bool> FillAsync()
         {
@@ -274,18 +310,18 @@ public sealed class ScriptedPrimary : IAsyncDisposable
             return data;
         }
 
-        public async Task<byte[]> ReadDataAsync()
+        public async Task<byte[]?> ReadDataAsync()
         {
             var data = new MemoryStream();
             while (await ReadRawLineAsync() is { } line)
             {
                 if (line.AsSpan().SequenceEqual(".\r\n"u8))
                 {
-                    break;
+                    return data.ToArray();
                 }
                 data.Write(line);
             }
-            return data.ToArray();
+            return null;
         }
     }
 }

@@ -135,6 +135,29 @@ public sealed class PipeliningAcrossMessagesTests : IAsyncDisposable
         Assert.Single(_primary.Messages);
     }
 
+    /// <summary>The connection drops after the first message's end of data, its reply lost: the first stays (a possible duplicate), the next goes again from its MAIL on a new connection.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ADropAfterTheEndOfDataSendsTheNextAgainOnANewConnection(bool chunking)
+    {
+        List<WaitingMessage> waiting = Store(3, chunking);
+        int ends = 0;
+        _primary.OnMessage = _ => Interlocked.Increment(ref ends) == 1 ? null : "250 2.0.0 Ok: queued as X";
+
+        HandOverProgress progress = await RunAsync(waiting);
+
+        Assert.Equal((2, 1, 0), (progress.Delivered, progress.Deferred, progress.Held));
+        Assert.Equal([true, false, false], Kept(waiting));
+        Assert.False(_retries.IsDue(waiting[0].Key, DateTimeOffset.UtcNow));
+        Assert.Equal(2, Count("EHLO"));
+        // The second message's envelope was on its way behind the first's data; the primary closed
+        // without acting on it, and it came again on the new connection: three MAILs acted on in all.
+        Assert.True(_primary.PipelinedAfterData[0]);
+        Assert.Equal(3, Count("MAIL"));
+        Assert.Equal(3, _primary.Messages.Count);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

@@ -29,10 +29,18 @@ public sealed class OutageAndRecoveryTests(LabFixture lab, ITestOutputHelper out
         output.WriteLine($"{messages.Count} messages, {copies} copies stored at the backup");
 
         DateTime primaryBack = DateTime.UtcNow;
+        string primaryLog = Path.Combine(lab["LOGS"], "primary-postfix.log");
+        long logFrom = new FileInfo(primaryLog).Length;
         await lab.RunLabAsync("primary-up");
         Dictionary<string, (string Mailbox, string BaseName)> handedOver = await WaitForAsync(() => Ours(lab["PRIMARY_MAILDIRS"], run), copies, "handed over to the primary");
         output.WriteLine($"all {copies} copies at the primary {(DateTime.UtcNow - primaryBack).TotalSeconds:0.0}s after it came back");
         await WaitForAsync(() => Ours(lab["BACKUP_MAILDIRS"], run), 0, "gone from the backup");
+
+        // The real Postfix primary offers CHUNKING, so the hand-over went as BDAT: its smtpd counts
+        // each session's commands when it ends ("disconnect from ... bdat=N ..."). No session in
+        // this window used DATA (the plain relay below, which does, has not started yet).
+        int bdats = await BdatCommandsAsync(primaryLog, logFrom, copies);
+        output.WriteLine($"{bdats} BDAT commands at the primary for {copies} copies");
 
         // The reference: the same messages through a plain Postfix backup MX to the same primary.
         HashSet<string> respaldoFiles = [.. StoredMail.AllFiles(lab["PRIMARY_MAILDIRS"])];
@@ -86,6 +94,25 @@ public sealed class OutageAndRecoveryTests(LabFixture lab, ITestOutputHelper out
             Assert.Matches("^delivered:250 .*queued as", story);
         }
         Assert.Equal(copies, handedOver.Count);
+    }
+
+    private static async Task<int> BdatCommandsAsync(string log, long from, int atLeast)
+    {
+        int bdats = 0;
+        for (int i = 0; i < 300; i++)
+        {
+            using var stream = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            stream.Seek(from, SeekOrigin.Begin);
+            string[] disconnects = [.. (await new StreamReader(stream).ReadToEndAsync()).Split('\n').Where(l => l.Contains("smtpd[", StringComparison.Ordinal) && l.Contains(": disconnect from ", StringComparison.Ordinal))];
+            Assert.DoesNotContain(disconnects, l => l.Contains(" data=", StringComparison.Ordinal));
+            bdats = disconnects.Select(l => System.Text.RegularExpressions.Regex.Match(l, @" bdat=(\d+)(/\d+)?")).Where(m => m.Success).Sum(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+            if (bdats >= atLeast)
+            {
+                return bdats;
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"the primary's log shows {bdats} BDAT commands for {atLeast} copies handed over");
     }
 
     private static string Head(byte[] b) => Encoding.Latin1.GetString(b, 0, Math.Min(b.Length, 1500));

@@ -377,11 +377,16 @@ internal sealed class ProxySession
                 if (slot.Withhold is { } fault)
                 {
                     string text = Encoding.UTF8.GetString(reply).TrimEnd();
+                    (string Sender, string Recipient) owner;
                     lock (_gate)
                     {
+                        // Note: the transaction the withheld reply ends, as recorded at its final
+                        // dot: with pipelining across messages (RFC 2920 §3.1) the next message's
+                        // MAIL and RCPT have already come and changed _sender and _recipient.
+                        owner = _awaitingFinal is { } f && ReferenceEquals(f.Slot, slot) ? (f.Sender, f.Recipient) : (_sender, _recipient);
                         _awaitingFinal = null;
                     }
-                    _owner.Ledger.AmbiguousDelivery(new AmbiguousDelivery(_sender, _recipient, text, fault.Label));
+                    _owner.Ledger.AmbiguousDelivery(new AmbiguousDelivery(owner.Sender, owner.Recipient, text, fault.Label));
                     Took();
                     if (fault.Kind == FaultKind.Stall)
                     {

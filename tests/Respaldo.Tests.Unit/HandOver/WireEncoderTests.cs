@@ -40,6 +40,36 @@ public sealed class WireEncoderTests
         Assert.Equal(Encode(stored), Encode(stored, chunk));
     }
 
+    /// <summary>BDAT's form: the same line ends, no stuffed dot, no final dot; a last line without LF still gets its CRLF.</summary>
+    [Theory]
+    [InlineData("a\nb\n", "a\r\nb\r\n")]
+    [InlineData("no final newline", "no final newline\r\n")]
+    [InlineData(".\n..\n.x\nx.\n", ".\r\n..\r\n.x\r\nx.\r\n")]
+    [InlineData("", "")]
+    [InlineData("\n\n", "\r\n\r\n")]
+    [InlineData(".", ".\r\n")]
+    public void WithoutDotStuffingGivesTheContentDataDeliversAfterUnstuffing(string stored, string content)
+    {
+        foreach (int chunk in new[] { 1, 2, int.MaxValue })
+        {
+            byte[] input = Encoding.Latin1.GetBytes(stored);
+            var encoder = new WireEncoder(dotStuffing: false);
+            var output = new MemoryStream();
+            for (int i = 0; i < input.Length; i += chunk)
+            {
+                int n = Math.Min(chunk, input.Length - i);
+                var buffer = new byte[WireEncoder.MaxOutput(n)];
+                output.Write(buffer, 0, encoder.Encode(input.AsSpan(i, n), buffer));
+            }
+            var end = new byte[2];
+            output.Write(end, 0, encoder.FinishContent(end));
+            Assert.Equal(content, Encoding.Latin1.GetString(output.ToArray()));
+            // DATA's form of the same message is this content, each line starting with '.' given one more, and the lone dot.
+            string stuffed = string.Concat(content.Split("\r\n").SkipLast(1).Select(l => (l.StartsWith('.') ? "." : "") + l + "\r\n")) + ".\r\n";
+            Assert.Equal(stuffed, Encode(stored, chunk));
+        }
+    }
+
     [Fact]
     public void KeepsEightBitAndNulBytes()
     {

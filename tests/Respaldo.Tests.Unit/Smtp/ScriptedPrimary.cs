@@ -27,10 +27,14 @@ public sealed class ScriptedPrimary : IAsyncDisposable
 
     public List<string> Extensions { get; } = ["PIPELINING", "SIZE 10485760", "8BITMIME", "SMTPUTF8"];
 
-    /// <summary>Reply to a command line (MAIL/RCPT/DATA/RSET...); null means the default 250 (354 for DATA).</summary>
+    /// <summary>
+    /// Reply to a command line (MAIL/RCPT/DATA/BDAT/RSET...); null means the default 250 (354
+    /// for DATA). "DROP" closes the connection; to a BDAT, it closes after reading half its chunk.
+    /// A BDAT's reply is given after its chunk was read (RFC 3030 §2).
+    /// </summary>
     public Func<string, string?> OnCommand { get; set; } = _ => null;
 
-    /// <summary>Reply to the end of data; null means close the connection without a reply.</summary>
+    /// <summary>Reply to the end of data (the lone dot, or the whole of a BDAT LAST chunk); null means close the connection without a reply.</summary>
     public Func<byte[], string?> OnMessage { get; set; } = _ => "250 2.0.0 Ok: queued as ABC123";
 
     /// <summary>Stay silent this long before answering the end of data.</summary>
@@ -38,6 +42,13 @@ public sealed class ScriptedPrimary : IAsyncDisposable
 
     public List<string> Commands { get; } = [];
 
+    /// <summary>Fill <see cref="PipelinedAfterData"/> (50 ms more per message).</summary>
+    public bool WatchPipelining { get; set; }
+
+    /// <summary>For each end of data (in order): whether the client's next command was already there before the reply to it went, i.e. sent in the same group (RFC 2920 §3.1).</summary>
+    public List<bool> PipelinedAfterData { get; } = [];
+
+    /// <summary>Each message's content as the primary would store it: DATA's as sent (dot-stuffing kept), BDAT's chunks joined.</summary>
     public List<byte[]> Messages { get; } = [];
 
     private async Task AcceptLoopAsync()
@@ -73,6 +84,7 @@ public sealed class ScriptedPrimary : IAsyncDisposable
                     return;
                 }
                 bool mailOk = false, rcptOk = false;
+                var chunks = new MemoryStream();
                 while (await reader.ReadLineAsync() is { } line)
                 {
                     lock (Commands)
@@ -91,7 +103,7 @@ public sealed class ScriptedPrimary : IAsyncDisposable
                         return;
                     }
                     string? scripted = OnCommand(line);
-                    if (scripted == "DROP")
+                    if (scripted == "DROP" && verb != "BDAT")
                     {
                         return;
                     }
@@ -107,6 +119,61 @@ public sealed class ScriptedPrimary : IAsyncDisposable
                     else if (verb == "RSET")
                     {
                         mailOk = rcptOk = false;
+                        chunks.SetLength(0);
+                    }
+                    else if (verb == "BDAT")
+                    {
+                        string[] words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                        int size = int.Parse(words[1], System.Globalization.CultureInfo.InvariantCulture);
+                        bool last = words.Length > 2 && words[2].Equals("LAST", StringComparison.OrdinalIgnoreCase);
+                        if (scripted == "DROP")
+                        {
+                            await reader.ReadExactAsync(size / 2);
+                            return;
+                        }
+                        chunks.Write(await reader.ReadExactAsync(size));
+                        if (scripted is null && !rcptOk)
+                        {
+                            scripted = "554 5.5.1 Error: no valid recipients";
+                        }
+                        if (scripted is not null)
+                        {
+                            chunks.SetLength(0);
+                            await Say(scripted);
+                            if (scripted.StartsWith("421", StringComparison.Ordinal))
+                            {
+                                return;
+                            }
+                            continue;
+                        }
+                        if (!last)
+                        {
+                            await Say($"250 2.0.0 Ok: {size} octets");
+                            continue;
+                        }
+                        byte[] content = chunks.ToArray();
+                        chunks.SetLength(0);
+                        lock (Messages)
+                        {
+                            Messages.Add(content);
+                        }
+                        await NotePipeliningAsync(reader, stream);
+                        if (StallAfterData > TimeSpan.Zero)
+                        {
+                            await Task.Delay(StallAfterData);
+                        }
+                        string? answer = OnMessage(content);
+                        if (answer is null)
+                        {
+                            return;
+                        }
+                        await Say(answer);
+                        if (answer.StartsWith("421", StringComparison.Ordinal))
+                        {
+                            return;
+                        }
+                        mailOk = rcptOk = false;
+                        continue;
                     }
                     else if (verb == "DATA" && scripted is null && !rcptOk)
                     {
@@ -120,11 +187,16 @@ public sealed class ScriptedPrimary : IAsyncDisposable
                     if (verb == "DATA" && (scripted is null || scripted.StartsWith("354", StringComparison.Ordinal)))
                     {
                         await Say(scripted ?? "354 End data with <CR><LF>.<CR><LF>");
-                        byte[] data = await reader.ReadDataAsync();
+                        // Note: a connection closed before the lone dot is no message (a real server discards it).
+                        if (await reader.ReadDataAsync() is not { } data)
+                        {
+                            return;
+                        }
                         lock (Messages)
                         {
                             Messages.Add(data);
                         }
+                        await NotePipeliningAsync(reader, stream);
                         if (StallAfterData > TimeSpan.Zero)
                         {
                             await Task.Delay(StallAfterData);
@@ -135,6 +207,10 @@ public sealed class ScriptedPrimary : IAsyncDisposable
                             return;
                         }
                         await Say(final);
+                        if (final.StartsWith("421", StringComparison.Ordinal))
+                        {
+                            return;
+                        }
                         mailOk = rcptOk = false;
                         continue;
                     }
@@ -145,6 +221,20 @@ public sealed class ScriptedPrimary : IAsyncDisposable
             {
                 // The client went away.
             }
+        }
+    }
+
+    private async Task NotePipeliningAsync(LineReader reader, NetworkStream stream)
+    {
+        if (!WatchPipelining)
+        {
+            return;
+        }
+        // Note: a client that waits for the reply sends nothing in 50 ms; one that pipelined has.
+        await Task.Delay(50);
+        lock (PipelinedAfterData)
+        {
+            PipelinedAfterData.Add(reader.Buffered > 0 || stream.DataAvailable);
         }
     }
 
@@ -162,6 +252,8 @@ public sealed class ScriptedPrimary : IAsyncDisposable
         private readonly byte[] _buffer = new byte[65536];
         private int _start;
         private int _end;
+
+        public int Buffered => _end - _start;
 
         private async Task<bool> FillAsync()
         {
@@ -200,18 +292,36 @@ public sealed class ScriptedPrimary : IAsyncDisposable
             }
         }
 
-        public async Task<byte[]> ReadDataAsync()
+        public async Task<byte[]> ReadExactAsync(int count)
+        {
+            var data = new byte[count];
+            int done = 0;
+            while (done < count)
+            {
+                if (_start == _end && !await FillAsync())
+                {
+                    throw new IOException("the client closed the connection inside a BDAT chunk");
+                }
+                int n = Math.Min(count - done, _end - _start);
+                Buffer.BlockCopy(_buffer, _start, data, done, n);
+                _start += n;
+                done += n;
+            }
+            return data;
+        }
+
+        public async Task<byte[]?> ReadDataAsync()
         {
             var data = new MemoryStream();
             while (await ReadRawLineAsync() is { } line)
             {
                 if (line.AsSpan().SequenceEqual(".\r\n"u8))
                 {
-                    break;
+                    return data.ToArray();
                 }
                 data.Write(line);
             }
-            return data.ToArray();
+            return null;
         }
     }
 }

@@ -66,7 +66,9 @@ public sealed partial class HandOverRun
 
     /// <summary>
     /// Hands the messages over until done. <paramref name="stopping"/> (a stop or a reload) only
-    /// stops starting messages: those in flight go on to their end and are journaled;
+    /// stops starting messages: those in flight go on to their end and are journaled (a message
+    /// whose envelope alone went, behind the previous one's end of data, is not in flight: it
+    /// is dropped before its data and stays waiting);
     /// <paramref name="abort"/> (the stop's grace ran out) cuts them too, though never after a
     /// final dot (<see cref="MessageSender.SendAsync"/>).
     /// </summary>
@@ -103,12 +105,40 @@ public sealed partial class HandOverRun
     {
         ControllerSettings pace = _context.Settings.Controller;
         SmtpConnection? connection = null;
+        // Note: pipelining across messages (RFC 2920 §3.1): the next message is read and checked
+        // before this one goes, so its envelope can join this one's end of data in one write. Not
+        // under a rate cap, whose slots are taken one message at a time.
+        bool lookAhead = _tenant.Primary.MaxMessagesPerSecond <= 0;
+        PreparedMessage? current = null;
+        PreparedMessage? next = null;
+        // Note: true when current's envelope went behind the previous message's end of data on
+        // this connection: the primary may have opened its transaction (even its DATA).
+        bool envelopeSent = false;
         try
         {
-            while (!_stop && !stopping.IsCancellationRequested && TakeNext() is { } message)
+            while (true)
             {
+                if (_stop || stopping.IsCancellationRequested)
+                {
+                    if (envelopeSent && connection is not null)
+                    {
+                        // Note: a stop (or a 421 elsewhere) in the middle of a group: current's
+                        // envelope is out but not its data. The connection is dropped without
+                        // QUIT (in DATA the QUIT would be read as message text), so the primary
+                        // discards the transaction; current is not settled: its copy stays,
+                        // untouched, no attempt recorded, and goes at the next run.
+                        await connection.DisposeAsync();
+                        connection = null;
+                    }
+                    break;
+                }
+                if (current is null && Volatile.Read(ref _next) + 1 >= _messages.Count)
+                {
+                    break;
+                }
                 if (connection is null)
                 {
+                    envelopeSent = false;
                     try
                     {
                         connection = await SmtpConnection.OpenAsync(_host, _context.Settings.Hostname, _tenant.Primary.Tls, pace.CommandTimeout, stopping, Progress.Activity);
@@ -122,14 +152,37 @@ public sealed partial class HandOverRun
                         break;
                     }
                 }
-                await RateLimitAsync(stopping);
+                // Note: the connection first, as before: while the primary cannot be reached no
+                // message is even read.
+                current ??= await PrepareNextAsync(abort);
+                if (current is null)
+                {
+                    break;
+                }
+                if (!envelopeSent)
+                {
+                    await RateLimitAsync(stopping);
+                }
                 var clock = Stopwatch.StartNew();
+                if (lookAhead && connection.Capabilities.Pipelining && !_stop && !stopping.IsCancellationRequested)
+                {
+                    next = await PrepareNextAsync(abort);
+                }
                 // Note: from here the message goes on through a stop; only abort cuts it.
                 var sender = new MessageSender(connection, pace.DataTimeout, _context.OpenFile) { MinimumDataRate = pace.MinimumDataRate };
-                (HandOverResult result, Envelope? envelope) = await sender.SendAsync(message, abort);
-                Settle(message, result, envelope, clock.Elapsed);
+                (HandOverResult result, bool nextSent) = await sender.SendAsync(current, envelopeSent, next, stopping, abort);
+                // Note: current is settled on its own reply only; next's envelope (if it went) is
+                // answered after it and decides nothing about current.
+                Settle(current.Message, result, current.Envelope, clock.Elapsed);
+                current.Dispose();
+                current = next;
+                next = null;
+                envelopeSent = nextSent && !result.SessionLost;
                 if (result.SessionLost)
                 {
+                    // Note: next's envelope, if it went, died with the session (after a 421 the
+                    // primary acts on nothing more): next goes again from the start, on a new
+                    // connection, or at the next run.
                     await connection.DisposeAsync();
                     connection = null;
                     if (result.ServiceClosing)
@@ -145,12 +198,33 @@ public sealed partial class HandOverRun
         }
         finally
         {
+            current?.Dispose();
+            next?.Dispose();
             if (connection is not null)
             {
                 await connection.QuitAsync(CancellationToken.None);
                 await connection.DisposeAsync();
             }
         }
+    }
+
+    /// <summary>
+    /// The next message that can go, read and checked; those that cannot (vanished, held before
+    /// MAIL, unreadable now) are settled on the way. Null when all were taken.
+    /// </summary>
+    private async Task<PreparedMessage?> PrepareNextAsync(CancellationToken cancellationToken)
+    {
+        while (TakeNext() is { } message)
+        {
+            var clock = Stopwatch.StartNew();
+            (HandOverResult? result, Envelope? envelope, PreparedMessage? prepared) = await MessageSender.PrepareAsync(message, _context.OpenFile, cancellationToken);
+            if (prepared is not null)
+            {
+                return prepared;
+            }
+            Settle(message, result!, envelope, clock.Elapsed);
+        }
+        return null;
     }
 
     /// <summary>The next message in order, made from the index now (with the path it has now); null when all were taken.</summary>

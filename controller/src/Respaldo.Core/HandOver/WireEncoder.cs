@@ -10,8 +10,13 @@ namespace Respaldo.HandOver;
 /// <see cref="MessageFacts.CarriageReturn"/>); should one reach the encoder anyway, it throws
 /// <see cref="BareCarriageReturnException"/> before writing that chunk, and the session is dropped
 /// without the final dot. So every CR and every LF on the wire is part of a CRLF.
+/// For BDAT (RFC 3030) the same encoder runs without dot-stuffing (<c>dotStuffing: false</c>)
+/// and ends with <see cref="FinishContent"/> instead of the lone dot: the bytes are then exactly
+/// what a server stores from the DATA form once it has removed the stuffed dots and the final
+/// dot, so a primary stores the same message whichever form it was sent in.
 /// </summary>
-public sealed class WireEncoder
+/// <param name="dotStuffing">false for BDAT, whose chunks are counted, not ended by a dot.</param>
+public sealed class WireEncoder(bool dotStuffing = true)
 {
     private bool _atLineStart = true;
 
@@ -28,7 +33,7 @@ public sealed class WireEncoder
         int written = 0;
         while (input.Length > 0)
         {
-            if (_atLineStart && input[0] == (byte)'.')
+            if (dotStuffing && _atLineStart && input[0] == (byte)'.')
             {
                 output[written++] = (byte)'.';
             }
@@ -53,14 +58,26 @@ public sealed class WireEncoder
     /// <summary>Ends the data: CRLF if the last line had none, then the lone dot.</summary>
     public int Finish(Span<byte> output)
     {
-        int written = 0;
-        if (!_atLineStart)
-        {
-            output[written++] = (byte)'\r';
-            output[written++] = (byte)'\n';
-        }
+        int written = FinishContent(output);
         ".\r\n"u8.CopyTo(output[written..]);
         return written + 3;
+    }
+
+    /// <summary>
+    /// Ends the content without a terminator (BDAT): CRLF if the last line had none, as
+    /// <see cref="Finish"/> adds before its dot (RFC 5321 §4.1.1.4: the CRLF before the dot
+    /// belongs to the message), so both forms deliver the same last line.
+    /// </summary>
+    public int FinishContent(Span<byte> output)
+    {
+        if (_atLineStart)
+        {
+            return 0;
+        }
+        output[0] = (byte)'\r';
+        output[1] = (byte)'\n';
+        _atLineStart = true;
+        return 2;
     }
 }
 

@@ -238,6 +238,16 @@ public sealed class SmtpConnection : IAsyncDisposable
         _output[_outputLength++] = (byte)'\n';
     }
 
+    /// <summary>Queues a command line behind whatever is queued (message data, say), sending that first if the line would not fit.</summary>
+    public async ValueTask WriteLineAsync(string line, SmtpStage stage, CancellationToken cancellationToken)
+    {
+        if (_outputLength + Encoding.UTF8.GetByteCount(line) + 2 > OutputBufferSize)
+        {
+            await FlushAsync(stage, cancellationToken);
+        }
+        Write(line);
+    }
+
     /// <summary>Queues raw bytes (message data already encoded for the wire).</summary>
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, SmtpStage stage, CancellationToken cancellationToken)
     {

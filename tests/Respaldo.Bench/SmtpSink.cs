@@ -31,6 +31,9 @@ public sealed partial class SmtpSink : IAsyncDisposable
 
     public int Messages => Volatile.Read(ref _messages);
 
+    /// <summary>The sink's process (one process, single-threaded): its CPU is read from /proc.</summary>
+    public int Pid => _process.Id;
+
     /// <summary>
     /// Starts smtp-sink on <paramref name="endpoint"/> (it drops root for the postfix user, as it
     /// must), to receive <paramref name="expected"/> messages.

@@ -52,6 +52,13 @@ public sealed class MaildirFiller
             throw new InvalidOperationException($"expected the one sample message in {newDir}, found {files.Length}");
         }
         samplePath = files[0];
+        return FromFile(root, recipient, samplePath);
+    }
+
+    /// <summary>Copies the message Dovecot delivered to <paramref name="recipient"/> at <paramref name="samplePath"/> (read now; the file may go later).</summary>
+    public static MaildirFiller FromFile(string root, string recipient, string samplePath)
+    {
+        string newDir = Path.GetDirectoryName(samplePath)!;
         string name = Path.GetFileName(samplePath);
         // <secs>.M<usec>P<pid>.<host>,S=<size>,W=<vsize>: the host is what lies between the second dot and the first comma.
         string unique = name.Split(',')[0];

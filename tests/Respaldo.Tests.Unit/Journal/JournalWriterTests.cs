@@ -109,6 +109,69 @@ public sealed class JournalWriterTests : IAsyncLifetime
     }
 
     /// <summary>
+    /// The writer is a thread of its own, never a pool worker; a group's settlements (the
+    /// hand-over's deletions) run after its commit, in the group's order, off the writer thread,
+    /// and each returned task completes only after its settlement ran.
+    /// </summary>
+    [Fact]
+    public async Task AGroupIsSettledAfterItsCommitInOrderOffTheWriterThread()
+    {
+        bool? writerOnPool = null;
+        string? writerName = null;
+        await _journal.RunOnWriterAsync((_, _) =>
+        {
+            writerOnPool = Thread.CurrentThread.IsThreadPoolThread;
+            writerName = Thread.CurrentThread.Name;
+            return 0;
+        });
+        Assert.False(writerOnPool);
+
+        (Task held, TaskCompletionSource release) = HoldWriter();
+        var settled = new List<(string Message, long RowsThen, Exception? Failure, string? Thread)>();
+        List<Task> recorded = Enumerable.Range(0, 10).Select(i => _journal.RecordHandOverAsync(Delivered($"m{i}"), failure =>
+        {
+            long rows = DeliveredRows();
+            lock (settled)
+            {
+                settled.Add(($"m{i}", rows, failure, Thread.CurrentThread.Name));
+            }
+        })).ToList();
+        Assert.Empty(settled);
+        release.SetResult();
+        await held;
+        await Task.WhenAll(recorded);
+
+        // Every settlement saw all ten rows durable: the group was committed before the first ran.
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"m{i}"), settled.Select(s => s.Message));
+        Assert.All(settled, s => Assert.Equal(10, s.RowsThen));
+        Assert.All(settled, s => Assert.Null(s.Failure));
+        Assert.All(settled, s => Assert.NotEqual(writerName, s.Thread));
+    }
+
+    [Fact]
+    public async Task AFailedRowIsSettledWithItsFailureAndARefusedOneAtOnce()
+    {
+        (Task held, TaskCompletionSource release) = HoldWriter();
+        Exception? badFailure = null;
+        bool goodSettled = false;
+        Task good = _journal.RecordHandOverAsync(Delivered("good"), f => goodSettled = f is null);
+        Task bad = _journal.RecordHandOverAsync(Delivered("bad") with { Host = null! }, f => badFailure = f);
+        release.SetResult();
+        await held;
+        await good;
+        await Assert.ThrowsAsync<SqliteException>(() => bad);
+        Assert.True(goodSettled);
+        Assert.IsType<SqliteException>(badFailure);
+
+        await _journal.DisposeAsync();
+        Exception? refused = null;
+        Task late = _journal.RecordHandOverAsync(Delivered("late"), f => refused = f);
+        // Settled on the caller's thread before the call returns: the run stops before its next message.
+        Assert.IsType<ObjectDisposedException>(refused);
+        Assert.True(late.IsFaulted);
+    }
+
+    /// <summary>
     /// /healthz and the watchdog read the writer's heartbeat: a writer held in one write past its
     /// allowance is overdue ("stuck: journal writer"); an idle one owes nothing.
     /// </summary>

@@ -283,11 +283,12 @@ public sealed partial class HandOverRun
                 Progress.AddDelivered(message.Size);
                 // The copy is deleted only once the 250 is durable; the worker does not wait for
                 // that (group commit), it goes on with the next message.
-                // Note: ExecuteSynchronously: a record the journal refused at once (closed, or its
-                // test seam) stops the run before this worker starts its next message; the
-                // journal completes its tasks asynchronously, so its writer never runs this.
-                _pending.Add(_context.Journal.RecordHandOverAsync(Record("delivered")).ContinueWith(
-                    t => AfterDeliveryRecorded(t, message, result), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default));
+                // Note: the journal settles a committed group's deliveries together, in one pool
+                // work item, never on its writer thread; a record it refused at once (closed, or
+                // its test seam) is settled here, so it stops the run before this worker starts
+                // its next message.
+                _pending.Add(_context.Journal.RecordHandOverAsync(Record("delivered"),
+                    failure => AfterDeliveryRecorded(failure, message, result)));
                 break;
             case HandOverOutcome.Deferred:
                 Progress.AddDeferred();
@@ -329,15 +330,15 @@ public sealed partial class HandOverRun
         }
     }
 
-    private void AfterDeliveryRecorded(Task recorded, Mailboxes.WaitingMessage message, HandOverResult result)
+    private void AfterDeliveryRecorded(Exception? failure, Mailboxes.WaitingMessage message, HandOverResult result)
     {
-        if (!recorded.IsCompletedSuccessfully)
+        if (failure is not null)
         {
             // Note: without a durable record the copy stays and is sent again later (a duplicate,
             // never a loss). Not at once: a journal that cannot write (disk full) would make every
             // pass deliver another copy, hundreds a minute (found by the chaos tier's full disk).
             // The copy waits its retry, and this run stops: no delivery it makes can be recorded.
-            string why = recorded.Exception?.GetBaseException().Message ?? "cancelled";
+            string why = failure.GetBaseException().Message;
             _context.Retries.Deferred(message.Key, _context.Time.GetUtcNow());
             Stop($"the journal cannot record deliveries: {why}", primaryLost: false);
             LogNotRecorded(_context.Logger, _tenant.Id, message.Mailbox, message.BaseName, why);

@@ -15,6 +15,12 @@ namespace Respaldo.Journaling;
 /// whose messages are then sent again (a duplicate, never a loss). A task returned by a
 /// Record method completes only when its row is durable (WAL, synchronous=FULL), and the
 /// hand-over deletes a copy only after that.
+///
+/// The writer is a thread of its own, not a thread-pool worker: its synchronous SQLite and
+/// fsync would otherwise hold one of the pool's few workers (two on two cores) for a whole
+/// hand-over, and the connections' socket completions would queue behind it. A write that
+/// carries a settlement (<see cref="RecordDeliveryAsync"/>) has it run after its group's
+/// commit, all of a group's in one pool work item, not one continuation per message.
 /// </summary>
 public sealed partial class Journal : IAsyncDisposable
 {
@@ -23,7 +29,8 @@ public sealed partial class Journal : IAsyncDisposable
 
     private readonly string _connectionString;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Task _writer;
+    private readonly Thread _writer;
+    private readonly TaskCompletionSource _writerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
 
@@ -34,6 +41,14 @@ public sealed partial class Journal : IAsyncDisposable
     private sealed record Pending(Statement? Statement, object?[] Values, TaskCompletionSource<int> Done)
     {
         public Func<SqliteConnection, SqliteTransaction, int>? Step { get; init; }
+
+        /// <summary>Run once the row is durable (null) or could not be written (why), before Done completes.</summary>
+        public Action<Exception?>? Settle { get; init; }
+
+        /// <summary>The outcome the writer handed to the group's settlement: rows changed, or why not.</summary>
+        public int Changed { get; set; }
+
+        public Exception? Failure { get; set; }
     }
 
     /// <summary>
@@ -95,7 +110,8 @@ public sealed partial class Journal : IAsyncDisposable
         {
             throw new JournalDamagedException(path, [e.Message]);
         }
-        _writer = Task.Run(WriteLoopAsync);
+        _writer = new Thread(WriteLoop) { IsBackground = true, Name = "journal writer" };
+        _writer.Start();
     }
 
     public string Path { get; }
@@ -298,7 +314,7 @@ public sealed partial class Journal : IAsyncDisposable
             TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         if (RefuseWrites is { } refused)
         {
-            done.SetException(refused);
+            SettleNow(pending, refused);
         }
         else if (!_queue.Writer.TryWrite(pending))
         {
@@ -306,18 +322,20 @@ public sealed partial class Journal : IAsyncDisposable
             // will ever write this row: fail now, never leave the caller waiting.
             Exception? why = _stopped;
             LogWriteRefused(_logger, why?.Message ?? "the journal is closed");
-            done.SetException(new ObjectDisposedException(nameof(Journal), why is null ? "the journal is closed" : $"the journal writer stopped: {why.Message}"));
+            SettleNow(pending, new ObjectDisposedException(nameof(Journal), why is null ? "the journal is closed" : $"the journal writer stopped: {why.Message}"));
         }
         return done.Task;
     }
 
-    private async Task WriteLoopAsync()
+    private void WriteLoop()
     {
         var group = new List<Pending>(MaxGroup);
         SqliteConnection? connection = null;
         try
         {
-            while (await _queue.Reader.WaitToReadAsync())
+            // Note: blocking is this thread's job: it is no pool worker, and it waits only while
+            // the queue is empty.
+            while (_queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
             {
                 group.Clear();
                 while (group.Count < MaxGroup && _queue.Reader.TryRead(out Pending? p))
@@ -347,17 +365,86 @@ public sealed partial class Journal : IAsyncDisposable
             LogWriterStopped(_logger, e.Message);
             foreach (Pending p in group)
             {
-                p.Done.TrySetException(e);
+                SettleNow(p, e);
             }
             while (_queue.Reader.TryRead(out Pending? p))
             {
-                p.Done.TrySetException(e);
+                SettleNow(p, e);
             }
         }
         finally
         {
             ForgetPrepared();
             connection?.Dispose();
+            _writerDone.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// Ends a write with its outcome: at once, or (a write with a settlement) into
+    /// <paramref name="settling"/>, settled with the rest of its group after the writer is done with it.
+    /// </summary>
+    private static void Finish(Pending p, int changed, Exception? failure, List<Pending> settling)
+    {
+        if (p.Settle is null)
+        {
+            if (failure is null)
+            {
+                p.Done.TrySetResult(changed);
+            }
+            else
+            {
+                p.Done.TrySetException(failure);
+            }
+            return;
+        }
+        p.Changed = changed;
+        p.Failure = failure;
+        settling.Add(p);
+    }
+
+    /// <summary>
+    /// A group's settlements in one pool work item, in the order of the group (the writer thread
+    /// goes on to the next group meanwhile). Note: one work item per commit instead of one
+    /// continuation per message: on two cores those queued ahead of the connections' socket
+    /// completions and held the hand-over back.
+    /// </summary>
+    private static void SettleLater(List<Pending> settling)
+    {
+        if (settling.Count == 0)
+        {
+            return;
+        }
+        ThreadPool.UnsafeQueueUserWorkItem(static group =>
+        {
+            foreach (Pending p in group)
+            {
+                SettleNow(p, p.Failure, p.Changed);
+            }
+        }, settling, preferLocal: false);
+    }
+
+    /// <summary>Runs a write's settlement (if it has one), then completes its task: faulted when the write or the settlement failed.</summary>
+    private static void SettleNow(Pending p, Exception? failure, int changed = 0)
+    {
+        if (p.Settle is { } settle)
+        {
+            try
+            {
+                settle(failure);
+            }
+            catch (Exception e)
+            {
+                failure ??= e;
+            }
+        }
+        if (failure is null)
+        {
+            p.Done.TrySetResult(changed);
+        }
+        else
+        {
+            p.Done.TrySetException(failure);
         }
     }
 
@@ -384,13 +471,26 @@ public sealed partial class Journal : IAsyncDisposable
     /// </summary>
     private void WriteGroup(SqliteConnection connection, List<Pending> group)
     {
+        var settling = new List<Pending>();
+        try
+        {
+            WriteGroup(connection, group, settling);
+        }
+        finally
+        {
+            SettleLater(settling);
+        }
+    }
+
+    private void WriteGroup(SqliteConnection connection, List<Pending> group, List<Pending> settling)
+    {
         Exception? failure;
         try
         {
             int[] changed = Commit(connection, group);
             for (int i = 0; i < group.Count; i++)
             {
-                group[i].Done.TrySetResult(changed[i]);
+                Finish(group[i], changed[i], null, settling);
             }
             return;
         }
@@ -403,22 +503,25 @@ public sealed partial class Journal : IAsyncDisposable
             // Note: a journal that cannot write (disk full, I/O error) must stop deletions: the
             // waiter sees the failure and keeps its message.
             LogWriteFailed(_logger, 1, 1, failure.Message);
-            group[0].Done.TrySetException(failure);
+            Finish(group[0], 0, failure, settling);
             return;
         }
         int failed = 0;
         foreach (Pending p in group)
         {
+            int changed;
             try
             {
-                p.Done.TrySetResult(Commit(connection, [p])[0]);
+                changed = Commit(connection, [p])[0];
             }
             catch (Exception e)
             {
                 failed++;
                 failure = e;
-                p.Done.TrySetException(e);
+                Finish(p, 0, e, settling);
+                continue;
             }
+            Finish(p, changed, null, settling);
         }
         if (failed > 0)
         {
@@ -494,6 +597,19 @@ public sealed partial class Journal : IAsyncDisposable
         Now(), r.TenantId, r.Mailbox, r.Message, r.Size, r.Sender, r.Recipient, r.Host, r.Outcome, r.Stage, r.Code, r.Reply, r.Attempt, r.DurationMs);
 
     /// <summary>
+    /// Records one attempt and runs <paramref name="settle"/> once the row is durable (with null)
+    /// or could not be written (with why): after the commit of its group, with the group's other
+    /// settlements in one pool work item; at once, on the caller's thread, when the journal
+    /// refuses the write outright (closed, or its writer stopped). The returned task completes
+    /// after <paramref name="settle"/> ran, faulted when the write or <paramref name="settle"/> failed.
+    /// </summary>
+    public Task RecordHandOverAsync(HandOverRecord r, Action<Exception?> settle) => Enqueue(new Pending(InsertHandOver,
+        [Now(), r.TenantId, r.Mailbox, r.Message, r.Size, r.Sender, r.Recipient, r.Host, r.Outcome, r.Stage, r.Code, r.Reply, r.Attempt, r.DurationMs],
+        // Note: completed on the settling work item, after the settlement: its continuations
+        // (the run's count of records) may run there too, no further work item each.
+        new TaskCompletionSource<int>()) { Settle = settle });
+
+    /// <summary>
     /// Runs a read-only query on its own connection (readers never block the writer in WAL mode).
     /// Private: every read is a typed method of the journal's partial files, so the schema is
     /// known here only (docs/ARCHITECTURE.md, the journal).
@@ -522,7 +638,7 @@ public sealed partial class Journal : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
-        await _writer;
+        await _writerDone.Task;
         SqliteConnection.ClearAllPools();
     }
 

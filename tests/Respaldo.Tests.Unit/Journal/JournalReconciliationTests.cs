@@ -65,4 +65,26 @@ public sealed class JournalReconciliationTests : IAsyncLifetime
         }
         Assert.Contains(lines, l => l.Contains("handovers_delivered", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task EveryTenantsHeldTotalsComeFromOneQueryAndAgreeWithEachTenantsOwn()
+    {
+        // The storage sample's pass over every tenant (every half minute): one query, not one per tenant.
+        await _journal.RecordHoldAsync(new HoldRecord("a", "x@a.test", "1", 10, null, null, "/h/1", "550", 550));
+        await _journal.RecordHoldAsync(new HoldRecord("a", "x@a.test", "2", 32, null, null, "/h/2", "550", 550));
+        await _journal.RecordHoldAsync(new HoldRecord("b", "y@b.test", "3", 7, null, null, "/h/3", "550", 550));
+        await _journal.RecordHoldAsync(new HoldRecord("b", "y@b.test", "4", 100, null, null, "/h/4", "550", 550));
+        long released = _journal.Holds("b", "held", 10).Single(h => h.Message == "4").Id;
+        await _journal.ResolveHoldAsync(released, "released");
+
+        long before = _journal.ReadQueries;
+        IReadOnlyDictionary<string, (int Count, long Bytes)> totals = _journal.HeldTotals();
+
+        Assert.Equal(1, _journal.ReadQueries - before);
+        Assert.Equal((2, 42L), totals["a"]);
+        Assert.Equal((1, 7L), totals["b"]);
+        Assert.False(totals.ContainsKey("c"));
+        Assert.Equal(_journal.HeldTotal("a"), totals["a"]);
+        Assert.Equal(_journal.HeldTotal("b"), totals["b"]);
+    }
 }

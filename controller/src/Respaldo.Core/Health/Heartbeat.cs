@@ -10,7 +10,7 @@ public sealed class Heartbeat(string name, TimeProvider time)
 {
     private long _deadlineTicks = long.MaxValue;
 
-    /// <summary>The longest an idle wait of a loop lasts before it goes around and beats again (the tenant loops, the watcher).</summary>
+    /// <summary>The longest an idle wait of the watcher lasts before it goes around and beats again; how often a hand-over's progress is looked at.</summary>
     public static TimeSpan LoopInterval { get; } = TimeSpan.FromSeconds(5);
 
     /// <summary>

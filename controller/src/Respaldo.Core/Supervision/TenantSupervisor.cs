@@ -281,7 +281,7 @@ public sealed partial class TenantSupervisor : IDisposable
         }
     }
 
-    // Note: a wait beats every BeatInterval; the margin covers a busy thread pool, not a hang.
+    // Note: a wait beats for its whole length, a hand-over every BeatInterval; the margin covers a busy thread pool, not a hang.
     private static readonly TimeSpan IdleAllowance = BeatInterval + TimeSpan.FromSeconds(25);
 
     /// <summary>One SMTP conversation: each of its steps is bounded by commandTimeoutSeconds.</summary>

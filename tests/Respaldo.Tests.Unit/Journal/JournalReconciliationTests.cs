@@ -65,4 +65,72 @@ public sealed class JournalReconciliationTests : IAsyncLifetime
         }
         Assert.Contains(lines, l => l.Contains("handovers_delivered", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task OneQuerySaysWhichFilesWereDeliveredAndWhichAlreadyHaveAnArrivalRow()
+    {
+        // A restart: u0's two messages arrived (and were recorded) before it, one of them was
+        // then delivered; u1's message is new; a delivered copy with no arrival row (a journal
+        // that pruned it) is delivered only.
+        await Task.WhenAll(
+            _journal.RecordArrivalAsync("suempresa", "u0@suempresa.test", "1.M1P1.host,S=10,W=11", 10, DateTimeOffset.UnixEpoch),
+            _journal.RecordArrivalAsync("suempresa", "u0@suempresa.test", "2.M1P1.host,S=10,W=11", 10, DateTimeOffset.UnixEpoch),
+            _journal.RecordHandOverAsync(Attempt("u0@suempresa.test", "2.M1P1.host,S=10,W=11", "delivered")),
+            _journal.RecordHandOverAsync(Attempt("u2@suempresa.test", "3.M1P1.host,S=10,W=11", "delivered")),
+            // The same name in another mailbox is another copy.
+            _journal.RecordArrivalAsync("suempresa", "otro@suempresa.test", "4.M1P1.host,S=10,W=11", 10, DateTimeOffset.UnixEpoch));
+        string[] keys =
+        [
+            "u0@suempresa.test/1.M1P1.host,S=10,W=11", "u0@suempresa.test/2.M1P1.host,S=10,W=11",
+            "u1@suempresa.test/4.M1P1.host,S=10,W=11", "u2@suempresa.test/3.M1P1.host,S=10,W=11",
+        ];
+
+        long before = _journal.ReadQueries;
+        (IReadOnlySet<string> delivered, IReadOnlySet<string> arrived) = _journal.Known(keys);
+
+        Assert.Equal(1, _journal.ReadQueries - before);
+        Assert.Equal(["u0@suempresa.test/2.M1P1.host,S=10,W=11", "u2@suempresa.test/3.M1P1.host,S=10,W=11"], delivered.Order(StringComparer.Ordinal));
+        Assert.Equal(["u0@suempresa.test/1.M1P1.host,S=10,W=11", "u0@suempresa.test/2.M1P1.host,S=10,W=11"], arrived.Order(StringComparer.Ordinal));
+        (delivered, arrived) = _journal.Known([]);
+        Assert.Empty(delivered);
+        Assert.Empty(arrived);
+    }
+
+    [Fact]
+    public void TheArrivalLookupReadsTheArrivalsUniqueIndex()
+    {
+        using var connection = new SqliteConnection($"Data Source={Path.Combine(_dir, "journal.sqlite")}");
+        connection.Open();
+        using SqliteCommand plan = connection.CreateCommand();
+        plan.CommandText = "EXPLAIN QUERY PLAN SELECT 1 FROM arrivals a WHERE a.mailbox = 'a' AND a.message = 'b'";
+        using SqliteDataReader r = plan.ExecuteReader();
+        var lines = new List<string>();
+        while (r.Read())
+        {
+            lines.Add(r.GetString(3));
+        }
+        Assert.Contains(lines, l => l.Contains("USING COVERING INDEX sqlite_autoindex_arrivals", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task EveryTenantsHeldTotalsComeFromOneQueryAndAgreeWithEachTenantsOwn()
+    {
+        // The storage sample's pass over every tenant (every half minute): one query, not one per tenant.
+        await _journal.RecordHoldAsync(new HoldRecord("a", "x@a.test", "1", 10, null, null, "/h/1", "550", 550));
+        await _journal.RecordHoldAsync(new HoldRecord("a", "x@a.test", "2", 32, null, null, "/h/2", "550", 550));
+        await _journal.RecordHoldAsync(new HoldRecord("b", "y@b.test", "3", 7, null, null, "/h/3", "550", 550));
+        await _journal.RecordHoldAsync(new HoldRecord("b", "y@b.test", "4", 100, null, null, "/h/4", "550", 550));
+        long released = _journal.Holds("b", "held", 10).Single(h => h.Message == "4").Id;
+        await _journal.ResolveHoldAsync(released, "released");
+
+        long before = _journal.ReadQueries;
+        IReadOnlyDictionary<string, (int Count, long Bytes)> totals = _journal.HeldTotals();
+
+        Assert.Equal(1, _journal.ReadQueries - before);
+        Assert.Equal((2, 42L), totals["a"]);
+        Assert.Equal((1, 7L), totals["b"]);
+        Assert.False(totals.ContainsKey("c"));
+        Assert.Equal(_journal.HeldTotal("a"), totals["a"]);
+        Assert.Equal(_journal.HeldTotal("b"), totals["b"]);
+    }
 }

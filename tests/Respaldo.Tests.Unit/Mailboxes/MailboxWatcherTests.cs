@@ -56,7 +56,7 @@ public sealed class MailboxWatcherTests : IDisposable
         var layout = new MaildirLayout(_root, new TenantDirectory([TenantFor("a.test")]));
         string maildir = Path.Combine(_root, "a.test", "info");
         Deliver(maildir, "100.M1P1.host,S=10,W=11");
-        using var watcher = new MailboxWatcher(layout, index, found => found, TimeSpan.FromHours(1), NullLogger.Instance);
+        using var watcher = new MailboxWatcher(layout, index, found => new Reconciled(found), TimeSpan.FromHours(1), NullLogger.Instance);
         using var cts = new CancellationTokenSource();
         Task run = watcher.RunAsync(cts.Token);
         await watcher.Ready;
@@ -85,7 +85,7 @@ public sealed class MailboxWatcherTests : IDisposable
         string maildir = Path.Combine(_root, "a.test", "info");
         const string name = "300.M3P1.host,S=27,W=28";
         Deliver(maildir, name);
-        using var watcher = new MailboxWatcher(layout, index, found => found, TimeSpan.FromHours(1), NullLogger.Instance);
+        using var watcher = new MailboxWatcher(layout, index, found => new Reconciled(found), TimeSpan.FromHours(1), NullLogger.Instance);
         using var cts = new CancellationTokenSource();
         Task run = watcher.RunAsync(cts.Token);
         await watcher.Ready;
@@ -109,7 +109,7 @@ public sealed class MailboxWatcherTests : IDisposable
     {
         var index = new MailboxIndex(["t"]);
         var layout = new MaildirLayout(_root, new TenantDirectory([TenantFor("a.test")]));
-        using var watcher = new MailboxWatcher(layout, index, found => found, TimeSpan.FromHours(1), NullLogger.Instance);
+        using var watcher = new MailboxWatcher(layout, index, found => new Reconciled(found), TimeSpan.FromHours(1), NullLogger.Instance);
         using var cts = new CancellationTokenSource();
         Task run = watcher.RunAsync(cts.Token);
         await watcher.Ready;
@@ -139,7 +139,7 @@ public sealed class MailboxWatcherTests : IDisposable
         Directory.CreateDirectory(Path.Combine(maildir, "new", "102.M1P1.host,S=10,W=11"));
         File.CreateSymbolicLink(Path.Combine(maildir, "cur", "103.M1P1.host,S=10,W=11:2,S"), outside);
         var logger = new ListLogger();
-        using var watcher = new MailboxWatcher(layout, index, found => found, TimeSpan.FromHours(1), logger);
+        using var watcher = new MailboxWatcher(layout, index, found => new Reconciled(found), TimeSpan.FromHours(1), logger);
         using var cts = new CancellationTokenSource();
         Task run = watcher.RunAsync(cts.Token);
         await watcher.Ready;
@@ -179,10 +179,10 @@ public sealed class MailboxWatcherTests : IDisposable
             }
         }
         var batches = new List<int>();
-        IReadOnlyList<WaitingMessage> Reconcile(IReadOnlyList<WaitingMessage> unknown)
+        Reconciled Reconcile(IReadOnlyList<WaitingMessage> unknown)
         {
             batches.Add(unknown.Count);
-            return unknown.Where(m => !m.BaseName.StartsWith("1000.", StringComparison.Ordinal)).ToList();
+            return new Reconciled(unknown.Where(m => !m.BaseName.StartsWith("1000.", StringComparison.Ordinal)).ToList());
         }
         using var watcher = new MailboxWatcher(layout, index, Reconcile, TimeSpan.FromHours(1), NullLogger.Instance);
         using var cts = new CancellationTokenSource();
@@ -199,6 +199,46 @@ public sealed class MailboxWatcherTests : IDisposable
         await run;
     }
     [Fact]
+    public async Task FilesTheJournalAlreadyRecordedAsArrivedGoInWithoutBeingAnnouncedAgain()
+    {
+        // A restart: 1000 and 1001 arrived before it (the journal has their rows), 1002 came
+        // while the daemon was down. All three wait; only 1002 is announced (a journal row and
+        // a "mail arrived" alert each), at start and never again at a rescan.
+        var index = new MailboxIndex(["t"]);
+        var layout = new MaildirLayout(_root, new TenantDirectory([TenantFor("a.test")]));
+        string maildir = Path.Combine(_root, "a.test", "info");
+        foreach (string name in new[] { "1000.M1P1.host,S=10,W=11", "1001.M1P1.host,S=10,W=11", "1002.M1P1.host,S=10,W=11" })
+        {
+            Deliver(maildir, name);
+        }
+        var announced = new List<string>();
+        index.Arrived += m =>
+        {
+            lock (announced)
+            {
+                announced.Add(m.BaseName);
+            }
+        };
+        Task nextArrival = index.NextArrival("t");
+        static Reconciled Reconcile(IReadOnlyList<WaitingMessage> unknown) =>
+            new(unknown, unknown.Where(m => !m.BaseName.StartsWith("1002.", StringComparison.Ordinal)).Select(m => m.Key).ToHashSet(StringComparer.Ordinal));
+        using var watcher = new MailboxWatcher(layout, index, Reconcile, TimeSpan.FromHours(1), NullLogger.Instance);
+        using var cts = new CancellationTokenSource();
+        Task run = watcher.RunAsync(cts.Token);
+        await watcher.Ready;
+
+        Assert.Equal(3, index.Totals("t").Count);
+        Assert.True(nextArrival.IsCompleted, "the tenant's loop is woken for what waits, announced or not");
+        watcher.FullScan();
+        lock (announced)
+        {
+            Assert.Equal(["1002.M1P1.host,S=10,W=11"], announced);
+        }
+        await cts.CancelAsync();
+        await run;
+    }
+
+    [Fact]
     public async Task ADomainAReloadGaveToAnotherTenantLeavesTheFirstTenantsQueue()
     {
         // Note: both tenants stay configured; left in the first one's queue, each copy would be
@@ -209,7 +249,7 @@ public sealed class MailboxWatcherTests : IDisposable
         var layout = new MaildirLayout(_root, new TenantDirectory([t, u]));
         Deliver(Path.Combine(_root, "a.test", "info"), "100.M1P1.host,S=10,W=11");
         Deliver(Path.Combine(_root, "b.test", "info"), "200.M2P1.host,S=20,W=21");
-        using var watcher = new MailboxWatcher(layout, index, found => found, TimeSpan.FromHours(1), NullLogger.Instance);
+        using var watcher = new MailboxWatcher(layout, index, found => new Reconciled(found), TimeSpan.FromHours(1), NullLogger.Instance);
         using var cts = new CancellationTokenSource();
         Task run = watcher.RunAsync(cts.Token);
         await watcher.Ready;
@@ -235,7 +275,7 @@ public sealed class MailboxWatcherTests : IDisposable
         }
         long? ceiling = 5;
         var logger = new ListLogger();
-        using var watcher = new MailboxWatcher(layout, index, found => found, TimeSpan.FromHours(1), logger, maxWatches: () => ceiling);
+        using var watcher = new MailboxWatcher(layout, index, found => new Reconciled(found), TimeSpan.FromHours(1), logger, maxWatches: () => ceiling);
         using var cts = new CancellationTokenSource();
         Task run = watcher.RunAsync(cts.Token);
         await watcher.Ready;

@@ -153,4 +153,19 @@ public sealed class TenantStepTests
         _time.Advance(Pace.ProbeInterval);
         Assert.Equal(new TenantStep(StepKind.ProbeThenHandOver), Next(5, 5));
     }
+
+    [Fact]
+    public void AWaitLastsUntilItsStepsTimeAndNoLongerThanTheRestInterval()
+    {
+        DateTimeOffset now = _time.GetUtcNow();
+        TimeSpan longest = TimeSpan.FromSeconds(60);
+        // Nothing due (an empty tenant whose SIZE is known): the longest rest, woken by an arrival.
+        Assert.Equal(longest, TenantSteps.WaitFor(now, null, longest));
+        // The next probe, retry or idle probe before that: until then exactly.
+        Assert.Equal(TimeSpan.FromSeconds(7), TenantSteps.WaitFor(now, now + TimeSpan.FromSeconds(7), longest));
+        // Far off (a retry in an hour): capped, the loop goes around and beats.
+        Assert.Equal(longest, TenantSteps.WaitFor(now, now + TimeSpan.FromHours(1), longest));
+        // Already past (the clock moved on while the turn looked): no wait.
+        Assert.Equal(TimeSpan.Zero, TenantSteps.WaitFor(now, now - TimeSpan.FromSeconds(3), longest));
+    }
 }

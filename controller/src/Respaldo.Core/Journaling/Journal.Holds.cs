@@ -59,6 +59,16 @@ public sealed partial class Journal
         c => c.Parameters.Add("$t", SqliteType.Text).Value = tenantId,
         r => (r.GetInt32(0), r.GetInt64(1)))[0];
 
+    /// <summary>
+    /// Every tenant's held messages and bytes, in one query: the storage sample's, every
+    /// half minute (one query per tenant was a thousand every time at 1,000 tenants).
+    /// </summary>
+    public IReadOnlyDictionary<string, (int Count, long Bytes)> HeldTotals() => Query(
+        "SELECT tenant, COUNT(*), ifnull(SUM(size), 0) FROM holds WHERE state = 'held' GROUP BY tenant",
+        _ => { },
+        r => (Tenant: r.GetString(0), Count: r.GetInt32(1), Bytes: r.GetInt64(2)))
+        .ToDictionary(t => t.Tenant, t => (t.Count, t.Bytes), StringComparer.Ordinal);
+
     /// <summary>The paths of every message held now (start-up looks for files in the hold area without a row).</summary>
     public IReadOnlySet<string> HeldPaths() => Query(
         "SELECT path FROM holds WHERE state = 'held'", _ => { }, r => r.GetString(0)).ToHashSet(StringComparer.Ordinal);

@@ -55,6 +55,41 @@ public sealed partial class Journal
             r => r.GetString(0)).ToHashSet(StringComparer.Ordinal);
     }
 
+    /// <summary>
+    /// For a batch of copies (MAILBOX/MESSAGE keys): which the journal records as delivered, and
+    /// which already have an arrival row, in one query (a lookup in <c>handovers_delivered</c>
+    /// and one in the arrivals' unique (mailbox, message) index per key). A start-up or rescan
+    /// records, and announces, only the arrivals the journal does not hold yet.
+    /// </summary>
+    public (IReadOnlySet<string> Delivered, IReadOnlySet<string> Arrived) Known(IReadOnlyCollection<string> keys)
+    {
+        var delivered = new HashSet<string>(StringComparer.Ordinal);
+        var arrived = new HashSet<string>(StringComparer.Ordinal);
+        if (keys.Count == 0)
+        {
+            return (delivered, arrived);
+        }
+        List<(string Key, bool Delivered, bool Arrived)> rows = Query(
+            "WITH k (key, mailbox, message) AS (SELECT value, substr(value, 1, instr(value, '/') - 1), substr(value, instr(value, '/') + 1) FROM json_each($keys)) " +
+            "SELECT key, d, a FROM (SELECT k.key, " +
+            "EXISTS (SELECT 1 FROM handovers h WHERE h.mailbox = k.mailbox AND h.message = k.message AND h.outcome = 'delivered') AS d, " +
+            "EXISTS (SELECT 1 FROM arrivals a WHERE a.mailbox = k.mailbox AND a.message = k.message) AS a FROM k) WHERE d OR a",
+            c => c.Parameters.Add("$keys", SqliteType.Text).Value = JsonArray(keys),
+            r => (r.GetString(0), r.GetInt64(1) != 0, r.GetInt64(2) != 0));
+        foreach ((string key, bool d, bool a) in rows)
+        {
+            if (d)
+            {
+                delivered.Add(key);
+            }
+            if (a)
+            {
+                arrived.Add(key);
+            }
+        }
+        return (delivered, arrived);
+    }
+
     private static string JsonArray(IEnumerable<string> values)
     {
         using var buffer = new MemoryStream();

@@ -79,9 +79,9 @@ public sealed class MailboxIndex
     private TenantMail? TenantOf(string tenantId) => _tenants.GetValueOrDefault(tenantId);
 
     /// <summary>Adds a message, or records its new path (Dovecot renamed new/ to cur/).</summary>
-    public void Upsert(WaitingMessage message) => Put(message, overwrite: true);
+    public void Upsert(WaitingMessage message) => Put(message, overwrite: true, announce: true);
 
-    private void Put(WaitingMessage message, bool overwrite)
+    private void Put(WaitingMessage message, bool overwrite, bool announce)
     {
         WaitingMessage? added = null;
         if (TenantOf(message.TenantId) is not { } tenant)
@@ -100,7 +100,7 @@ public sealed class MailboxIndex
                 tenant.Signal();
             }
         }
-        if (added is not null)
+        if (added is not null && announce)
         {
             Arrived?.Invoke(added);
         }
@@ -109,9 +109,11 @@ public sealed class MailboxIndex
     /// <summary>
     /// Adds a message only if the index does not know it yet. Note: what a scan found may be
     /// older than what the watcher has seen since (reconciliation batches files, and Dovecot may
-    /// have renamed one to cur/ meanwhile): a known entry keeps its newer path.
+    /// have renamed one to cur/ meanwhile): a known entry keeps its newer path. Without
+    /// <paramref name="announce"/>, an added message wakes its tenant's loop but raises no
+    /// <see cref="Arrived"/> (the journal already recorded its arrival before a restart).
     /// </summary>
-    public void AddIfAbsent(WaitingMessage message) => Put(message, overwrite: false);
+    public void AddIfAbsent(WaitingMessage message, bool announce = true) => Put(message, overwrite: false, announce);
 
     /// <summary>Forgets a message (handed over, held, or gone). With <paramref name="onlyAtPath"/>, only if it was last seen there.</summary>
     public bool Remove(string tenantId, string key, string? onlyAtPath = null)

@@ -17,7 +17,7 @@ public sealed partial class MailboxWatcher : IDisposable
     private volatile MaildirLayout _layout;
     private readonly MailboxIndex _index;
     private volatile MailboxScanner _scanner;
-    private readonly Func<IReadOnlyList<WaitingMessage>, IReadOnlyList<WaitingMessage>> _reconcile;
+    private readonly Func<IReadOnlyList<WaitingMessage>, Reconciled> _reconcile;
     private TimeSpan _rescanInterval;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _rescanRequested = new(0, 1);
@@ -33,10 +33,11 @@ public sealed partial class MailboxWatcher : IDisposable
     /// <param name="reconcile">
     /// Asked about the messages a scan finds that the index did not know, a batch at a time
     /// (at most <see cref="ReconcileBatch"/>); returns those still to hand over, leaving out what
-    /// was already dealt with (handed over before a crash, say).
+    /// was already dealt with (handed over before a crash, say), and which of them the journal
+    /// already records as arrived (added without being announced again).
     /// </param>
     /// <param name="maxWatches">The kernel's ceiling on inotify watches (<see cref="InotifyLimit.Read"/> unless a test gives one).</param>
-    public MailboxWatcher(MaildirLayout layout, MailboxIndex index, Func<IReadOnlyList<WaitingMessage>, IReadOnlyList<WaitingMessage>> reconcile, TimeSpan rescanInterval, ILogger logger, StrayEntries? strays = null, Func<long?>? maxWatches = null)
+    public MailboxWatcher(MaildirLayout layout, MailboxIndex index, Func<IReadOnlyList<WaitingMessage>, Reconciled> reconcile, TimeSpan rescanInterval, ILogger logger, StrayEntries? strays = null, Func<long?>? maxWatches = null)
     {
         _maxWatches = maxWatches ?? (() => InotifyLimit.Read());
         _layout = layout;
@@ -343,9 +344,13 @@ public sealed partial class MailboxWatcher : IDisposable
         {
             return;
         }
-        foreach (WaitingMessage m in _reconcile(unknown))
+        Reconciled reconciled = _reconcile(unknown);
+        foreach (WaitingMessage m in reconciled.Fresh)
         {
-            _index.AddIfAbsent(m);
+            // Note: a file the journal already has an arrival row for arrived before a restart
+            // (or a missed inotify event): announced then, not again (a million waiting were a
+            // million journal inserts and "mail arrived" events per start).
+            _index.AddIfAbsent(m, announce: !reconciled.Recorded.Contains(m.Key));
         }
         unknown.Clear();
     }

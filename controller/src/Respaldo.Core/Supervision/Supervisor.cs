@@ -268,14 +268,15 @@ public sealed partial class Supervisor : IDisposable
     /// Start-up reconciliation (and every rescan): a copy the journal records as delivered was
     /// handed over before a crash; delete it instead of sending it again. Returns the rest.
     /// Note: one journal query for the whole batch (a million files at start were a million
-    /// queries, a minute or more before the first hand-over).
+    /// queries, a minute or more before the first hand-over). The same query says which files
+    /// already have an arrival row: they arrived before the restart and are not announced again.
     /// </summary>
-    private IReadOnlyList<WaitingMessage> Reconcile(IReadOnlyList<WaitingMessage> unknown)
+    private Reconciled Reconcile(IReadOnlyList<WaitingMessage> unknown)
     {
-        IReadOnlySet<string> delivered = Journal.Delivered(unknown.Select(m => m.Key).ToList());
+        (IReadOnlySet<string> delivered, IReadOnlySet<string> recorded) = Journal.Known(unknown.Select(m => m.Key).ToList());
         if (delivered.Count == 0)
         {
-            return unknown;
+            return new Reconciled(unknown, recorded);
         }
         var fresh = new List<WaitingMessage>(unknown.Count - delivered.Count);
         foreach (WaitingMessage message in unknown)
@@ -297,7 +298,7 @@ public sealed partial class Supervisor : IDisposable
                 LogReconcileFailed(_logger, message.TenantId, message.Mailbox, message.BaseName, e.Message);
             }
         }
-        return fresh;
+        return new Reconciled(fresh, recorded);
     }
 
     /// <summary>

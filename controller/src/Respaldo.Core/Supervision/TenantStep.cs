@@ -51,6 +51,21 @@ public sealed record TenantSnapshot(
 /// </summary>
 public static class TenantSteps
 {
+    /// <summary>
+    /// How long a wait step sleeps: until its <paramref name="until"/> (the next probe, port
+    /// check, retry or idle probe), at most <paramref name="longest"/> (none due: the longest),
+    /// never negative. The loop is woken sooner by whatever could make work due earlier.
+    /// </summary>
+    public static TimeSpan WaitFor(DateTimeOffset now, DateTimeOffset? until, TimeSpan longest)
+    {
+        if (until is not { } u)
+        {
+            return longest;
+        }
+        TimeSpan left = u - now;
+        return left <= TimeSpan.Zero ? TimeSpan.Zero : left < longest ? left : longest;
+    }
+
     public static TenantStep Next(TenantSnapshot s, TimeSpan probeInterval)
     {
         if (s.Waiting == 0)

@@ -163,7 +163,7 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
     /// for <paramref name="cancellationToken"/>). <paramref name="envelopeSent"/>: its MAIL/RCPT/DATA
     /// already went behind the previous message's end of data; only their replies are read.
     /// <paramref name="next"/>, when the primary offers PIPELINING: the next message, whose
-    /// envelope goes in the same write as this message's end of data (RFC 2920 §3.1), unless
+    /// envelope goes right behind this message's end of data (RFC 2920 §3.1), unless
     /// <paramref name="stopping"/> is cancelled by then or it cannot go as it is. Returns whether
     /// it went; it is worth anything only if the session is not lost.
     /// </summary>
@@ -199,14 +199,18 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
                 return await ChunksAsync(message, withNext ? next : null, stopping, deadline.Token);
             }
             await WriteDataAsync(message.File, message.DataOffset, message.Whole, message.Length, deadline.Token);
+            await connection.FlushAsync(SmtpStage.EndOfData, deadline.Token);
+            // Note: the final dot is out: from here no stop and no deadline may cut the session,
+            // only the reply's own timeout (README, "A slow primary and the watchdog"). So the
+            // next envelope goes in a write of its own, uncancellable (each write still bounded by
+            // the command timeout): queued behind the dot, a stop that cut its write would have
+            // dropped a session whose primary had the message (a duplicate at the next run).
             bool nextSent = withNext && !stopping.IsCancellationRequested;
             if (nextSent)
             {
-                await WriteEnvelopeAsync(next!.Envelope, next.Facts, chunking: false, reset: false, deadline.Token);
+                await WriteEnvelopeAsync(next!.Envelope, next.Facts, chunking: false, reset: false, CancellationToken.None);
+                await connection.FlushAsync(SmtpStage.MailFrom, CancellationToken.None);
             }
-            await connection.FlushAsync(SmtpStage.EndOfData, deadline.Token);
-            // Note: the final dot is out: from here no stop and no deadline may cut the session,
-            // only the reply's own timeout (README, "A slow primary and the watchdog").
             SmtpReply final = await connection.ReadReplyAsync(SmtpStage.EndOfData, dataTimeout, CancellationToken.None);
             return (Classify(SmtpStage.EndOfData, final, delivered: final.Code is >= 200 and < 300), nextSent);
         }
@@ -512,14 +516,16 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
                 return (await ChunkRefusedAsync(refused, cancellationToken), false);
             }
             await WriteChunkAsync(chunk, filled, last: true, cancellationToken);
+            await connection.FlushAsync(SmtpStage.EndOfData, cancellationToken);
+            // Note: the last chunk commits the message, as the final dot does: once it is out,
+            // no stop and no deadline may cut the wait for its reply, nor the next envelope's
+            // write behind it (see SendAsync).
             bool nextSent = next is not null && !stopping.IsCancellationRequested;
             if (nextSent)
             {
-                await WriteEnvelopeAsync(next!.Envelope, next.Facts, chunking: true, reset: true, cancellationToken);
+                await WriteEnvelopeAsync(next!.Envelope, next.Facts, chunking: true, reset: true, CancellationToken.None);
+                await connection.FlushAsync(SmtpStage.MailFrom, CancellationToken.None);
             }
-            await connection.FlushAsync(SmtpStage.EndOfData, cancellationToken);
-            // Note: the last chunk commits the message, as the final dot does: once it is out,
-            // no stop and no deadline may cut the wait for its reply (see SendAsync).
             SmtpReply final = await connection.ReadReplyAsync(SmtpStage.EndOfData, dataTimeout, CancellationToken.None);
             if (final.Code is >= 200 and < 300)
             {

@@ -5,7 +5,8 @@ namespace Respaldo.Daemon.Drills;
 
 /// <summary>
 /// Scheduled fire drills: each tenant with <c>tenants[].drill.everySeconds</c> gets a drill that
-/// often (the first one interval after start); off by default. The schedule is read again every
+/// often (the first one interval after the tenant's last drill in the journal, at the soonest a
+/// minute after start); off by default. The schedule is read again every
 /// minute, so a reload changes it. A thin loop: <see cref="DrillRunner"/> does the work.
 /// </summary>
 internal sealed partial class DrillService(RespaldoRuntime runtime, DrillRunner runner, TimeProvider time, ILogger<DrillService> logger) : BackgroundService
@@ -28,8 +29,10 @@ internal sealed partial class DrillService(RespaldoRuntime runtime, DrillRunner 
                 }
                 if (!due.TryGetValue(tenant.Id, out DateTimeOffset at) || at > now + every)
                 {
-                    // Note: new, or a reload shortened the interval.
-                    due[tenant.Id] = now + every;
+                    // Note: new (after a start too: one interval after the journal's last drill,
+                    // so restarts do not postpone it forever), or a reload shortened the interval.
+                    IReadOnlyList<Journaling.DrillRecord> last = runtime.Supervisor.Journal.Drills(tenant.Id, 1);
+                    due[tenant.Id] = Respaldo.Drills.DrillSchedule.FirstDue(now, last.Count > 0 ? last[0].Started : null, every, Tick);
                     continue;
                 }
                 if (at <= now)

@@ -11,7 +11,7 @@ namespace Respaldo.Tests.HandOver;
 
 /// <summary>
 /// Pipelining across messages (RFC 2920 §3.1) in a run on one connection to a scripted primary:
-/// the next message's envelope goes right behind the previous message's end of data (a write of its own, that no stop cuts),
+/// the next message's envelope goes in the same write as the previous message's end of data (a write no stop cuts),
 /// and each rule of crash safety still holds. Each test runs with DATA and with BDAT.
 /// </summary>
 public sealed class PipeliningAcrossMessagesTests : IAsyncDisposable

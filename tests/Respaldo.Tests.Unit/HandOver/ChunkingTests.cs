@@ -254,23 +254,7 @@ public sealed class ChunkingTests : IAsyncDisposable
     [Fact]
     public async Task ADropMidChunkInARunDeletesNothingButWhatGotItsTwoFifty()
     {
-        string json = $$"""
-            {
-              "hostname": "mail-backup.suempresa.test",
-              "stateDirectory": "{{_dir}}",
-              "storage": { "allocation": "1GB", "minimumFree": "1000" },
-              "tenants": [
-                {
-                  "id": "suempresa",
-                  "domains": ["suempresa.test"],
-                  "primary": { "hosts": ["127.0.0.1:{{_primary.Port}}"], "tls": "none", "connections": 1 },
-                  "mailboxes": [ { "address": "info@suempresa.test" } ]
-                }
-              ]
-            }
-            """;
-        (RespaldoSettings? settings, IReadOnlyList<ConfigurationError> errors) = ConfigurationLoader.Parse(Encoding.UTF8.GetBytes(json), "/test.json");
-        Assert.True(settings is not null, string.Join("; ", errors));
+        RespaldoSettings settings = OneTenantSettings.For(_dir, _primary.Port);
         Assert.Equal(Path.Combine(settings.MaildirRoot, "suempresa.test", "info"), Maildir);
         await using var journal = global::Respaldo.Journaling.Journal.Open(settings.JournalPath, NullLogger.Instance);
         List<WaitingMessage> waiting = [.. Enumerable.Range(1, 3).Select(i => Store(Trace + $"Subject: {i}\n\n" + BodyOfWireSize(3000), $"179580510{i}.M1P1.vm"))];

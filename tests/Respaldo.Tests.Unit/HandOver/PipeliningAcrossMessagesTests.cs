@@ -25,23 +25,7 @@ public sealed class PipeliningAcrossMessagesTests : IAsyncDisposable
 
     public PipeliningAcrossMessagesTests()
     {
-        string json = $$"""
-            {
-              "hostname": "mail-backup.suempresa.test",
-              "stateDirectory": "{{_dir}}",
-              "storage": { "allocation": "1GB", "minimumFree": "1000" },
-              "tenants": [
-                {
-                  "id": "suempresa",
-                  "domains": ["suempresa.test"],
-                  "primary": { "hosts": ["127.0.0.1:{{_primary.Port}}"], "tls": "none", "connections": 1 },
-                  "mailboxes": [ { "address": "info@suempresa.test" } ]
-                }
-              ]
-            }
-            """;
-        (RespaldoSettings? settings, IReadOnlyList<ConfigurationError> errors) = ConfigurationLoader.Parse(Encoding.UTF8.GetBytes(json), "/test.json");
-        Assert.True(settings is not null, string.Join("; ", errors));
+        RespaldoSettings settings = OneTenantSettings.For(_dir, _primary.Port);
         _settings = settings;
         _journal = global::Respaldo.Journaling.Journal.Open(settings.JournalPath, NullLogger.Instance);
     }

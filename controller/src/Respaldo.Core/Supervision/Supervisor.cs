@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Respaldo.Journaling;
 using Microsoft.Extensions.Logging;
 using Respaldo.Configuration;
@@ -241,6 +242,7 @@ public sealed partial class Supervisor : IDisposable
                 StartLoop(tenant);
             }
         }
+        _ = Task.Run(SettleAfterStartScanAsync, CancellationToken.None);
         var stopped = new TaskCompletionSource();
         using (stopping.Register(() => stopped.TrySetResult()))
         {
@@ -262,6 +264,19 @@ public sealed partial class Supervisor : IDisposable
             // Normal shutdown (or the watcher's failure, thrown below).
         }
         await watcher;
+    }
+
+    /// <summary>
+    /// Once the start-up scan and the arrival rows it queued are written: one compacting
+    /// collection gives its garbage back to the system (<see cref="MemorySettle"/>).
+    /// </summary>
+    private async Task SettleAfterStartScanAsync()
+    {
+        // Note: WhenAny, so a journal that failed (reported where it is used) still lets the memory settle.
+        await Task.WhenAny(Journal.FlushAsync());
+        long started = Stopwatch.GetTimestamp();
+        (long freed, long heap) = MemorySettle.Compact();
+        LogMemorySettled(_logger, freed / (1024.0 * 1024.0), Stopwatch.GetElapsedTime(started).TotalMilliseconds, heap / (1024.0 * 1024.0));
     }
 
     /// <summary>
@@ -360,6 +375,9 @@ public sealed partial class Supervisor : IDisposable
 
     [LoggerMessage(EventId = 1011, Level = LogLevel.Information, Message = "reload changed which domain is whose: a full scan follows")]
     private static partial void LogRescanAfterReload(ILogger logger);
+
+    [LoggerMessage(EventId = 1014, Level = LogLevel.Information, Message = "after the start-up scan: {Freed:0.0} MiB of the collector's memory returned to the system by one compacting collection ({Milliseconds:0} ms); {Heap:0.0} MiB of objects live")]
+    private static partial void LogMemorySettled(ILogger logger, double freed, double milliseconds, double heap);
 
     [LoggerMessage(EventId = 1012, Level = LogLevel.Information, Message = "reload kept the mailbox index, every retry time and each primary's state: no rescan (full scans so far: {Scans})")]
     private static partial void LogIndexKept(ILogger logger, int scans);

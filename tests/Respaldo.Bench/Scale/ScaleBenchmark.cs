@@ -68,9 +68,23 @@ public sealed class ScaleBenchmark(ScaleOptions options, BenchLab lab, Action<st
 
     // ---- set-up -------------------------------------------------------------------------
 
+    /// <summary>Whether this process ignores SIGHUP (bit 0 of SigIgn in /proc/self/status).</summary>
+    private static bool IgnoresHangup()
+    {
+        string? line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        return line is not null && (ulong.Parse(line.AsSpan(7).Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture) & 1) != 0;
+    }
+
     private async Task SetUpAsync()
     {
         say($"lab in {lab.Directory}, ports {lab.PortBase}+; {options.Tenants} tenants, {options.Mailboxes} mailboxes, {options.Messages} waiting messages");
+        if (IgnoresHangup())
+        {
+            // Note: the controller would inherit it (a disposition ignored at exec stays ignored,
+            // and .NET then installs no handler): the reload that asks for the rescan would do
+            // nothing and the run would wait five minutes for it, far into a run of an hour.
+            throw new InvalidOperationException("SIGHUP is ignored (started under nohup?): the lab's controller would inherit that and the rescan cannot be asked by a reload; start the run without nohup (setsid, or a terminal multiplexer)");
+        }
         if (Directory.Exists(lab.Directory))
         {
             await lab.RunAsync("destroy", check: false, timeout: DestroyTimeout);

@@ -141,6 +141,18 @@ public sealed class ConfigurationValidatorTests
         Assert.Contains("not in this tenant's domains", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void RefusesAMailboxListedTwiceInAnyCase()
+    {
+        JsonObject json = SampleConfiguration.Create();
+        JsonArray mailboxes = json["tenants"]![0]!["mailboxes"]!.AsArray();
+        string first = mailboxes[0]!["address"]!.GetValue<string>();
+        mailboxes.Add(new JsonObject { ["address"] = first.ToUpperInvariant() });
+        ConfigurationError error = SingleError(json);
+        Assert.Equal($"tenants[0].mailboxes[{mailboxes.Count - 1}].address", error.Path);
+        Assert.Contains("is listed twice", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("user%other@suempresa.test")]
     [InlineData("a/b@suempresa.test")]

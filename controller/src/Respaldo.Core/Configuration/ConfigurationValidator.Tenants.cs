@@ -52,6 +52,7 @@ public static partial class ConfigurationValidator
         PrimaryServer primary = ValidatePrimary(t.Primary, at.At("primary"), InDomains);
 
         var mailboxes = new List<Mailbox>();
+        var listed = new HashSet<string>(StringComparer.Ordinal);
         if (t.Mailboxes is null || t.Mailboxes.Count == 0)
         {
             at.At("mailboxes").Error("at least one mailbox is required");
@@ -76,7 +77,8 @@ public static partial class ConfigurationValidator
                 {
                     p.At("address").Error($"\"{address}\" is not in this tenant's domains ({string.Join(", ", domains)})");
                 }
-                if (mailboxes.Any(x => x.Address == address))
+                // Note: a set, not a search of the list: a tenant of 10,000 mailboxes was 50 million comparisons.
+                if (!listed.Add(address))
                 {
                     p.At("address").Error($"\"{address}\" is listed twice");
                 }

@@ -171,7 +171,9 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
         PreparedMessage message, bool envelopeSent, PreparedMessage? next, CancellationToken stopping, CancellationToken cancellationToken)
     {
         bool inData = false;
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // Note: the message's deadline is the connection's reusable scope, not a source of its own.
+        CancellationTokenRegistration scope = default;
+        CancellationToken deadline = default;
         TimeSpan allowed = TimeSpan.Zero;
         try
         {
@@ -182,9 +184,9 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
             }
 
             allowed = MessageDeadline.For(f.WireSize, connection.CommandTimeout, dataTimeout, MinimumDataRate);
-            deadline.CancelAfter(allowed);
+            scope = connection.MessageScope(allowed, cancellationToken, out deadline);
             bool chunking = connection.Capabilities.Chunking;
-            HandOverResult? refused = await EnvelopeAsync(message.Envelope, f, chunking, envelopeSent, deadline.Token);
+            HandOverResult? refused = await EnvelopeAsync(message.Envelope, f, chunking, envelopeSent, deadline);
             if (refused is not null)
             {
                 return (refused, false);
@@ -196,15 +198,15 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
             bool withNext = next is not null && connection.Capabilities.Pipelining && CannotGoAsItIs(next.Envelope, next.Facts) is null;
             if (chunking)
             {
-                return await ChunksAsync(message, withNext ? next : null, stopping, deadline.Token);
+                return await ChunksAsync(message, withNext ? next : null, stopping, deadline);
             }
-            await WriteDataAsync(message.File, message.DataOffset, message.Whole, message.Length, deadline.Token);
+            await WriteDataAsync(message.File, message.DataOffset, message.Whole, message.Length, deadline);
             bool nextSent = withNext && !stopping.IsCancellationRequested;
             if (nextSent)
             {
                 await WriteEnvelopeAsync(next!.Envelope, next.Facts, chunking: false, reset: false, CancellationToken.None);
             }
-            await FlushEndAsync(nextSent, deadline.Token);
+            await FlushEndAsync(nextSent, deadline);
             // Note: the final dot is out: from here no stop and no deadline may cut the session,
             // only the reply's own timeout (README, "A slow primary and the watchdog").
             SmtpReply final = await connection.ReadReplyAsync(SmtpStage.EndOfData, dataTimeout, CancellationToken.None);
@@ -241,6 +243,10 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
             // the primary discards the partial message (RFC 5321 §4.1.1.4: only the dot commits).
             return (new HandOverResult(HandOverOutcome.Deferred, inData ? SmtpStage.EndOfData : SmtpStage.Connect, null,
                 $"the stored copy cannot be read: {e.Message}; tried again later") { SessionLost = inData }, false);
+        }
+        finally
+        {
+            scope.Dispose();
         }
     }
 

@@ -34,6 +34,18 @@ public sealed class SmtpConnection : IAsyncDisposable
     private int _outputLength;
     private bool _disposed;
 
+    /// <summary>
+    /// The connection's one cancellation scope, re-armed for each step (a write slice, a reply):
+    /// its timer is the step's timeout and the caller's token is linked to it by a registration
+    /// that lasts the step. Before, each step made a linked source and a timer of its own (about
+    /// six a message); now a message costs a timer change and a registration, nothing allocated.
+    /// Replaced only after it fired (a step timed out, or the caller cancelled one).
+    /// </summary>
+    private CancellationTokenSource _step = new();
+
+    /// <summary>The scope of the message on the connection (<see cref="MessageScope"/>), reused the same way.</summary>
+    private CancellationTokenSource _message = new();
+
     private SmtpConnection(Socket socket, HostPort endpoint, TimeSpan commandTimeout, ActivityCounter? activity)
     {
         Activity = activity ?? new ActivityCounter();
@@ -213,6 +225,49 @@ public sealed class SmtpConnection : IAsyncDisposable
         await HelloAsync(heloName, cancellationToken);
     }
 
+    /// <summary>
+    /// Arms the connection's scope for one step: cancelled when <paramref name="timeout"/> passes
+    /// or <paramref name="cancellationToken"/> is cancelled, whichever comes first. Dispose the
+    /// returned registration when the step ends. Steps never overlap: one caller at a time.
+    /// </summary>
+    private CancellationTokenRegistration Step(TimeSpan timeout, CancellationToken cancellationToken, out CancellationToken step) =>
+        Arm(ref _step, timeout, cancellationToken, out step);
+
+    /// <summary>
+    /// The deadline of one message on this connection (<c>MessageDeadline</c>): cancelled when
+    /// <paramref name="allowed"/> passes or <paramref name="cancellationToken"/> is cancelled.
+    /// Like the steps', its source is the connection's and is re-armed for the next message:
+    /// dispose the returned registration when the message is settled.
+    /// </summary>
+    public CancellationTokenRegistration MessageScope(TimeSpan allowed, CancellationToken cancellationToken, out CancellationToken deadline) =>
+        Arm(ref _message, allowed, cancellationToken, out deadline);
+
+    private static CancellationTokenRegistration Arm(ref CancellationTokenSource scope, TimeSpan timeout, CancellationToken cancellationToken, out CancellationToken token)
+    {
+        // Note: TryReset stops the timer and keeps the source unless it fired; only then is it replaced.
+        if (!scope.TryReset())
+        {
+            scope.Dispose();
+            scope = new CancellationTokenSource();
+        }
+        CancellationTokenSource source = scope;
+        source.CancelAfter(timeout);
+        token = source.Token;
+        return cancellationToken.UnsafeRegister(static s => CancelQuietly((CancellationTokenSource)s!), source);
+    }
+
+    private static void CancelQuietly(CancellationTokenSource source)
+    {
+        try
+        {
+            source.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Note: the connection was disposed under the step; the step fails on its own.
+        }
+    }
+
     /// <summary>Bounds the kernel's send buffer (SO_SNDBUF), which would otherwise grow to megabytes (see <c>MessageDeadline.SendBuffer</c>).</summary>
     public void LimitSendBuffer(int bytes) => _socket.SendBufferSize = bytes;
 
@@ -288,9 +343,10 @@ public sealed class SmtpConnection : IAsyncDisposable
         {
             for (int done = 0; done < _outputLength; done += WriteSlice)
             {
-                using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                cts.CancelAfter(CommandTimeout);
-                await _stream.WriteAsync(_output.AsMemory(done, Math.Min(WriteSlice, _outputLength - done)), cts.Token);
+                using (Step(CommandTimeout, cancellationToken, out CancellationToken step))
+                {
+                    await _stream.WriteAsync(_output.AsMemory(done, Math.Min(WriteSlice, _outputLength - done)), step);
+                }
                 Activity.Add();
             }
             _outputLength = 0;
@@ -306,8 +362,7 @@ public sealed class SmtpConnection : IAsyncDisposable
     /// <summary>Reads one reply (all its lines). Timeouts and dropped connections raise <see cref="SmtpSessionException"/>.</summary>
     public async Task<SmtpReply> ReadReplyAsync(SmtpStage stage, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        cts.CancelAfter(timeout);
+        using CancellationTokenRegistration link = Step(timeout, cancellationToken, out CancellationToken step);
         var text = new StringBuilder();
         int code = -1;
         int total = 0;
@@ -316,7 +371,7 @@ public sealed class SmtpConnection : IAsyncDisposable
             string line;
             try
             {
-                line = await ReadLineAsync(cts.Token);
+                line = await ReadLineAsync(step);
             }
             catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
@@ -405,6 +460,8 @@ public sealed class SmtpConnection : IAsyncDisposable
         _disposed = true;
         await _stream.DisposeAsync();
         _socket.Dispose();
+        _step.Dispose();
+        _message.Dispose();
         ArrayPool<byte>.Shared.Return(_output);
     }
 }

@@ -25,6 +25,9 @@ public sealed record HandOverContext(
 
     /// <summary>open(2) for stored messages; a seam for tests (an EACCES while running as root). The system's when null.</summary>
     public MessageFile.OpenFunction? OpenFile { get; init; }
+
+    /// <summary>The node's port checks, shared by tenants with the same primary host and port; each tenant checks on its own when null.</summary>
+    public Primary.PortChecks? PortChecks { get; init; }
 }
 
 /// <summary>

@@ -22,6 +22,7 @@ public sealed partial class Supervisor : IDisposable
     private readonly Lock _gate = new();
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly PortChecks _portChecks;
     private volatile RespaldoSettings _settings;
     private volatile MaildirLayout _layout;
     // Note: replaced whole by a reload, never changed in place: readers take it without a lock.
@@ -36,6 +37,7 @@ public sealed partial class Supervisor : IDisposable
     {
         _logger = loggers.CreateLogger("Respaldo.Controller");
         _time = time;
+        _portChecks = new PortChecks(time);
         _settings = settings;
         Journal = journal;
         Events = events;
@@ -74,7 +76,7 @@ public sealed partial class Supervisor : IDisposable
         _tenants.Values.Select(t => t.Heartbeat).Append(Watcher.Heartbeat!).Append(Journal.WriterHeartbeat);
 
     private HandOverContext ContextFor(RespaldoSettings settings, RetrySchedule retries) =>
-        new(settings, Journal, Index, Holds, retries, Events, _time, _logger) { Strays = Strays };
+        new(settings, Journal, Index, Holds, retries, Events, _time, _logger) { Strays = Strays, PortChecks = _portChecks };
 
     private TenantSupervisor NewTenant(Tenant tenant, RespaldoSettings settings, PrimaryProber prober) =>
         new(tenant, ContextFor(settings, new RetrySchedule(settings.Controller.RetryMax)), prober);

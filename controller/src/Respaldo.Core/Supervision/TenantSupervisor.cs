@@ -311,9 +311,16 @@ public sealed partial class TenantSupervisor : IDisposable
     private async Task<bool> AnyHostAcceptsAsync(CancellationToken cancellationToken)
     {
         TimeSpan timeout = TimeSpan.FromSeconds(Math.Min(5, _context.Settings.Controller.CommandTimeout.TotalSeconds));
+        // Note: shared with the node's other tenants of the same host and port, fresh for half
+        // the fast interval: a lone tenant never reuses its own check (its next one is a whole
+        // interval later), 1,000 sharing one primary make one connect where they made 1,000.
+        TimeSpan fresh = _context.Settings.Controller.ProbeInterval / 2;
         foreach (HostPort host in Tenant.Primary.Hosts)
         {
-            if (await Smtp.SmtpConnection.AcceptsConnectionsAsync(host, timeout, cancellationToken))
+            bool accepts = _context.PortChecks is { } shared
+                ? await shared.AcceptsAsync(host, fresh, timeout, cancellationToken)
+                : await Smtp.SmtpConnection.AcceptsConnectionsAsync(host, timeout, cancellationToken);
+            if (accepts)
             {
                 return true;
             }

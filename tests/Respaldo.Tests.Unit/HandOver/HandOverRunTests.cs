@@ -85,7 +85,7 @@ public sealed class HandOverRunTests : IAsyncDisposable
     /// <summary>
     /// Issue 14: a delivered copy leaves the index before its unlink, so the watcher's delete event
     /// for it (the echo of the hand-over's own unlink) finds nothing to drop: a lookup, never a
-    /// second removal racing the hand-over's (before, the echo often came first and did the drop).
+    /// second removal racing the hand-over's (before, the echo could come first and do the drop; how often was not measured).
     /// </summary>
     [Fact]
     public async Task TheWatchersEchoOfTheHandOversOwnUnlinksDropsNothing()

@@ -318,6 +318,7 @@ public sealed class ScaleBenchmark(ScaleOptions options, BenchLab lab, Action<st
         _report.Row($"hand-over rate, first 10 % ({tenth:N0} messages)", $"{_first10:0} msg/s");
         _report.Row($"hand-over rate, last 10 %{complete}", $"{_last10:0} msg/s", $"{_first10:0} msg/s first", ">= 0.8x first", _last10 >= 0.8 * _first10);
         _report.Row("hand-over, all", string.Create(CultureInfo.InvariantCulture, $"{times.Count:N0} in {total:0} s ({times.Count / Math.Max(total, 1e-3):0} msg/s)"));
+        ShapeRows(journal, since, times);
         _journalBytes = new[] { "", "-wal", "-shm" }.Select(s => journal + s).Where(File.Exists).Sum(f => new FileInfo(f).Length);
         _report.Row("journal size after the hand-over (sqlite + wal)", $"{Mib(_journalBytes):0.0} MiB",
             string.Create(CultureInfo.InvariantCulture, $"{_journalBytes / Math.Max(times.Count, 1):0} bytes per message handed over"));
@@ -325,6 +326,45 @@ public sealed class ScaleBenchmark(ScaleOptions options, BenchLab lab, Action<st
         {
             throw new TimeoutException($"only {times.Count} of {_expected} messages were handed over");
         }
+    }
+
+    /// <summary>
+    /// What the first and last 10 % are made of (issue 14): when the tenants began and ended their
+    /// hand-over, and the rate while every tenant still had mail. All tenants share the lab's one
+    /// primary, so each tenant that is done takes its connections away from it; a tail that slows
+    /// only because fewer tenants remain is told apart from one in which each hand-over slows.
+    /// </summary>
+    private void ShapeRows(string journal, long since, List<long> times)
+    {
+        List<(long First, long Last)> tenants = TenantSpans(journal, since);
+        if (tenants.Count < 2 || times.Count < 2)
+        {
+            return;
+        }
+        long t0 = times[0];
+        long allIn = tenants.Max(t => t.First);
+        long firstOut = tenants.Min(t => t.Last);
+        long lastTenth = times[^Math.Max(times.Count / 10, 2)];
+        string S(long at) => string.Create(CultureInfo.InvariantCulture, $"{(at - t0) / 1000.0:0.0}");
+        int during = allIn < firstOut ? times.Count(t => t >= allIn && t <= firstOut) : 0;
+        double rate = allIn < firstOut ? during / Math.Max((firstOut - allIn) / 1000.0, 1e-3) : 0;
+        _report.Row("hand-over, while every tenant had mail left", allIn < firstOut ? $"{rate:0} msg/s ({S(allIn)}..{S(firstOut)} s)" : "never all at once",
+            $"tenants began {S(tenants.Min(t => t.First))}..{S(allIn)} s, ended {S(firstOut)}..{S(tenants.Max(t => t.Last))} s; last 10 % from {S(lastTenth)} s");
+    }
+
+    private static List<(long First, long Last)> TenantSpans(string journal, long since)
+    {
+        using SqliteConnection c = OpenJournal(journal);
+        using SqliteCommand q = c.CreateCommand();
+        q.CommandText = "SELECT min(at), max(at) FROM handovers WHERE outcome = 'delivered' AND at >= $s GROUP BY tenant";
+        q.Parameters.AddWithValue("$s", since);
+        var spans = new List<(long, long)>();
+        using SqliteDataReader r = q.ExecuteReader();
+        while (r.Read())
+        {
+            spans.Add((r.GetInt64(0), r.GetInt64(1)));
+        }
+        return spans;
     }
 
     // ---- measurements ---------------------------------------------------------------------

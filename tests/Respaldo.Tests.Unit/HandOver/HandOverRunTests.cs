@@ -83,6 +83,41 @@ public sealed class HandOverRunTests : IAsyncDisposable
     }
 
     /// <summary>
+    /// Issue 14: a delivered copy leaves the index before its unlink, so the watcher's delete event
+    /// for it (the echo of the hand-over's own unlink) finds nothing to drop: a lookup, never a
+    /// second removal racing the hand-over's (before, the echo could come first and do the drop; how often was not measured).
+    /// </summary>
+    [Fact]
+    public async Task TheWatchersEchoOfTheHandOversOwnUnlinksDropsNothing()
+    {
+        List<WaitingMessage> waiting = Store(40);
+        var index = new MailboxIndex(["suempresa"]);
+        var layout = new MaildirLayout(_settings.MaildirRoot, new TenantDirectory(_settings.Tenants));
+        using var watcher = new MailboxWatcher(layout, index, found => new Reconciled(found), TimeSpan.FromHours(1), NullLogger.Instance);
+        using var cts = new CancellationTokenSource();
+        Task watching = watcher.RunAsync(cts.Token);
+        await watcher.Ready.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(40, index.Totals("suempresa").Count);
+        var context = new HandOverContext(_settings, _journal, index, new HoldArea(_settings.HoldRoot), new RetrySchedule(TimeSpan.FromMinutes(10)),
+            new ControllerEvents(), TimeProvider.System, NullLogger.Instance);
+        Tenant tenant = _settings.Tenants[0];
+
+        HandOverProgress progress = await new HandOverRun(tenant, tenant.Primary.Hosts[0], index.OldestFirst("suempresa"), context)
+            .ExecuteAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(40, progress.Delivered);
+        Assert.All(waiting, m => Assert.False(File.Exists(m.Path)));
+        for (int i = 0; i < 100 && watcher.Deletions.Seen < 40; i++)
+        {
+            await Task.Delay(50);
+        }
+        Assert.Equal((40L, 0L), watcher.Deletions);
+        Assert.Equal(0, index.Totals("suempresa").Count);
+        await cts.CancelAsync();
+        await watching;
+    }
+
+    /// <summary>
     /// Issue 16: before, a FIFO blocked the hand-over in open(2) forever, and a directory threw out
     /// of the run and stopped every tenant. Each is settled alone now, and the good messages go.
     /// </summary>

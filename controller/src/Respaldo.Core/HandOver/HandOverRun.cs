@@ -347,6 +347,11 @@ public sealed partial class HandOverRun
             LogNotRecorded(_context.Logger, _tenant.Id, message.Mailbox, message.BaseName, why);
             return;
         }
+        // Note: out of the index before the unlink, so the watcher's delete event for it (the
+        // echo of this unlink) finds nothing to drop: a lookup, no second removal racing this
+        // one. The 250 is durable already: a scan that finds the file in between reconciles it
+        // as delivered and deletes it, never sends it.
+        _context.Index.Remove(_tenant.Id, message.Key);
         try
         {
             StoredCopy.Delete(message);
@@ -358,7 +363,6 @@ public sealed partial class HandOverRun
             // the deletion again.
             LogNotDeleted(_context.Logger, _tenant.Id, message.Mailbox, message.BaseName, e.Message);
         }
-        _context.Index.Remove(_tenant.Id, message.Key);
         _context.Retries.Forget(message.Key);
         RaiseSettled(message, "delivered", result.Reply?.Code, result.Reply?.OneLine ?? "");
         LogDelivered(_context.Logger, _tenant.Id, message.Mailbox, message.BaseName, "delivered", message.Size, result.Reply?.OneLine ?? "");

@@ -236,13 +236,25 @@ public sealed partial class MailboxWatcher : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// A file went. Note: most deletions are the echo of the hand-over's own unlinks, whose
+    /// message left the index before the unlink (HandOverRun.AfterDeliveryRecorded): the path is
+    /// read in place (<see cref="MaildirLayout.KeyOf"/>) and the index looked up once, nothing more.
+    /// </summary>
     private void OnDeleted(string path)
     {
-        if (_layout.KeyOf(path) is { } gone)
+        Interlocked.Increment(ref _deletionsSeen);
+        if (_layout.KeyOf(path) is { } gone && _index.Remove(gone.TenantId, gone.Key, onlyAtPath: path))
         {
-            _index.Remove(gone.TenantId, gone.Key, onlyAtPath: path);
+            Interlocked.Increment(ref _deletionsDropped);
         }
     }
+
+    private long _deletionsSeen;
+    private long _deletionsDropped;
+
+    /// <summary>Delete events seen, and how many of them dropped a message the index still held (not an echo of the hand-over's own unlink).</summary>
+    internal (long Seen, long Dropped) Deletions => (Interlocked.Read(ref _deletionsSeen), Interlocked.Read(ref _deletionsDropped));
 
     private void OnError(Exception e)
     {

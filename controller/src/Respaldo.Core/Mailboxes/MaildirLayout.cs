@@ -48,8 +48,63 @@ public sealed class MaildirLayout(string root, TenantDirectory tenants)
         return Describe(parts[0], parts[1], path, stat);
     }
 
-    /// <summary>The tenant and journal key of the message a path names, without touching the file (it may be gone).</summary>
+    /// <summary>
+    /// The tenant and journal key of the message a path names, without touching the file (it may be gone).
+    /// Note: the watcher asks this for every deletion, most of them the echo of the hand-over's own
+    /// unlinks (docs/ARCHITECTURE.md, "Settling"): a path of the form inotify reports
+    /// (ROOT/domain/local/new|cur/name) is read in place, the key the only string made.
+    /// </summary>
     public (string TenantId, string Key)? KeyOf(string path)
+    {
+        ReadOnlySpan<char> p = path;
+        if (p.Length > Root.Length + 1 && p.StartsWith(Root, StringComparison.Ordinal) && p[Root.Length] == '/' && Root != "/")
+        {
+            ReadOnlySpan<char> rest = p[(Root.Length + 1)..];
+            int a = rest.IndexOf('/');
+            int b = a < 0 ? -1 : rest[(a + 1)..].IndexOf('/');
+            int c = b < 0 ? -1 : rest[(a + b + 2)..].IndexOf('/');
+            if (c >= 0)
+            {
+                ReadOnlySpan<char> domain = rest[..a];
+                ReadOnlySpan<char> local = rest.Slice(a + 1, b);
+                ReadOnlySpan<char> sub = rest.Slice(a + b + 2, c);
+                ReadOnlySpan<char> name = rest[(a + b + c + 3)..];
+                if (domain.IsEmpty || local.IsEmpty || sub.IsEmpty || name.IsEmpty || name.Contains('/') || domain is "." or ".." || local is "." or "..")
+                {
+                    return KeyOfAnyPath(path);
+                }
+                if (sub is not ("new" or "cur") || name[0] == '.')
+                {
+                    return null;
+                }
+                int colon = name.IndexOf(':');
+                ReadOnlySpan<char> baseName = colon < 0 ? name : name[..colon];
+                if (ForDomain(domain) is not { } tenant)
+                {
+                    return null;
+                }
+                // Note: "local@domain/BASENAME", copied from the path into one string.
+                int d = Root.Length + 1;
+                int l = d + a + 1;
+                int n = l + b + 1 + c + 1;
+                return (tenant.Id, string.Create(local.Length + domain.Length + baseName.Length + 2, (Path: path, Domain: d, DomainLength: a, Local: l, LocalLength: b, Name: n, NameLength: baseName.Length), static (key, s) =>
+                {
+                    ReadOnlySpan<char> from = s.Path;
+                    from.Slice(s.Local, s.LocalLength).CopyTo(key);
+                    key[s.LocalLength] = '@';
+                    from.Slice(s.Domain, s.DomainLength).CopyTo(key[(s.LocalLength + 1)..]);
+                    key[s.LocalLength + 1 + s.DomainLength] = '/';
+                    from.Slice(s.Name, s.NameLength).CopyTo(key[(s.LocalLength + s.DomainLength + 2)..]);
+                }));
+            }
+        }
+        return KeyOfAnyPath(path);
+    }
+
+    private Tenant? ForDomain(ReadOnlySpan<char> domain) => tenants.ForDomain(domain);
+
+    /// <summary>KeyOf for a path of any other form (relative parts, doubled slashes, outside the root).</summary>
+    private (string TenantId, string Key)? KeyOfAnyPath(string path)
     {
         string relative = Path.GetRelativePath(Root, path);
         string[] parts = relative.Split('/');

@@ -27,9 +27,12 @@ public sealed class TenantDirectory
         _wildcards.Sort((a, b) => b.Suffix.Length.CompareTo(a.Suffix.Length));
     }
 
-    public Tenant? ForDomain(string domain)
+    public Tenant? ForDomain(string domain) => ForDomain(domain.AsSpan());
+
+    /// <summary>The same, for a domain inside a longer string (a path the watcher reports): no string made.</summary>
+    public Tenant? ForDomain(ReadOnlySpan<char> domain)
     {
-        if (_exact.TryGetValue(domain, out Tenant? tenant))
+        if (_exact.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(domain, out Tenant? tenant))
         {
             return tenant;
         }

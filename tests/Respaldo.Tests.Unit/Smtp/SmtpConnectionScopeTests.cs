@@ -133,4 +133,15 @@ public sealed class SmtpConnectionScopeTests : IAsyncDisposable
             Assert.True(third.IsCancellationRequested);
         }
     }
+
+    [Fact]
+    public async Task AStepOnAClosedConnectionFailsAsALostSession()
+    {
+        Serve(TimeSpan.Zero);
+        SmtpConnection connection = await OpenAsync(TimeSpan.FromSeconds(5));
+        await connection.DisposeAsync();
+        SmtpSessionException e = await Assert.ThrowsAsync<SmtpSessionException>(() => connection.ReadReplyAsync(SmtpStage.MailFrom, TimeSpan.FromSeconds(5), CancellationToken.None));
+        Assert.Equal(SmtpStage.MailFrom, e.Stage);
+        Assert.Throws<SmtpSessionException>(() => connection.MessageScope(TimeSpan.FromSeconds(5), CancellationToken.None, out _));
+    }
 }

@@ -38,7 +38,9 @@ public sealed class SmtpConnection : IAsyncDisposable
     /// The connection's one cancellation scope, re-armed for each step (a write slice, a reply):
     /// its timer is the step's timeout and the caller's token is linked to it by a registration
     /// that lasts the step. Before, each step made a linked source and a timer of its own (about
-    /// six a message); now a message costs a timer change and a registration, nothing allocated.
+    /// six a message); now a step costs a timer change and a registration, and allocates nothing
+    /// unless the source fired (a timer left armed after a step can fire on an idle connection:
+    /// the next step then makes a new source).
     /// Replaced only after it fired (a step timed out, or the caller cancelled one).
     /// </summary>
     private CancellationTokenSource _step = new();
@@ -230,8 +232,20 @@ public sealed class SmtpConnection : IAsyncDisposable
     /// or <paramref name="cancellationToken"/> is cancelled, whichever comes first. Dispose the
     /// returned registration when the step ends. Steps never overlap: one caller at a time.
     /// </summary>
-    private CancellationTokenRegistration Step(TimeSpan timeout, CancellationToken cancellationToken, out CancellationToken step) =>
-        Arm(ref _step, timeout, cancellationToken, out step);
+    private CancellationTokenRegistration Step(SmtpStage stage, TimeSpan timeout, CancellationToken cancellationToken, out CancellationToken step)
+    {
+        ThrowIfClosed(stage);
+        return Arm(ref _step, timeout, cancellationToken, out step);
+    }
+
+    /// <summary>A step on a disposed connection fails as a lost session would, not with the source's ObjectDisposedException.</summary>
+    private void ThrowIfClosed(SmtpStage stage)
+    {
+        if (_disposed)
+        {
+            throw new SmtpSessionException(stage, "the connection was closed");
+        }
+    }
 
     /// <summary>
     /// The deadline of one message on this connection (<c>MessageDeadline</c>): cancelled when
@@ -239,8 +253,11 @@ public sealed class SmtpConnection : IAsyncDisposable
     /// Like the steps', its source is the connection's and is re-armed for the next message:
     /// dispose the returned registration when the message is settled.
     /// </summary>
-    public CancellationTokenRegistration MessageScope(TimeSpan allowed, CancellationToken cancellationToken, out CancellationToken deadline) =>
-        Arm(ref _message, allowed, cancellationToken, out deadline);
+    public CancellationTokenRegistration MessageScope(TimeSpan allowed, CancellationToken cancellationToken, out CancellationToken deadline)
+    {
+        ThrowIfClosed(SmtpStage.MailFrom);
+        return Arm(ref _message, allowed, cancellationToken, out deadline);
+    }
 
     private static CancellationTokenRegistration Arm(ref CancellationTokenSource scope, TimeSpan timeout, CancellationToken cancellationToken, out CancellationToken token)
     {
@@ -343,7 +360,7 @@ public sealed class SmtpConnection : IAsyncDisposable
         {
             for (int done = 0; done < _outputLength; done += WriteSlice)
             {
-                using (Step(CommandTimeout, cancellationToken, out CancellationToken step))
+                using (Step(stage, CommandTimeout, cancellationToken, out CancellationToken step))
                 {
                     await _stream.WriteAsync(_output.AsMemory(done, Math.Min(WriteSlice, _outputLength - done)), step);
                 }
@@ -362,7 +379,7 @@ public sealed class SmtpConnection : IAsyncDisposable
     /// <summary>Reads one reply (all its lines). Timeouts and dropped connections raise <see cref="SmtpSessionException"/>.</summary>
     public async Task<SmtpReply> ReadReplyAsync(SmtpStage stage, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        using CancellationTokenRegistration link = Step(timeout, cancellationToken, out CancellationToken step);
+        using CancellationTokenRegistration link = Step(stage, timeout, cancellationToken, out CancellationToken step);
         var text = new StringBuilder();
         int code = -1;
         int total = 0;

@@ -15,6 +15,7 @@ public sealed record ScaleOptions(
     int SmtpSlice,
     int RcptRequests,
     TimeSpan Idle,
+    TimeSpan WarmUp,
     string LabDirectory,
     int? PortBase,
     bool Keep,
@@ -30,6 +31,9 @@ public sealed record ScaleOptions(
             SmtpSlice: Int("BENCH_SCALE_SMTP", 2000),
             RcptRequests: Int("BENCH_SCALE_RCPT", 2000),
             Idle: TimeSpan.FromSeconds(Int("BENCH_SCALE_IDLE_SECONDS", 60)),
+            // Note: the runtime's tiered compilation (with dynamic PGO) recompiles the periodic
+            // paths during the first minute or two after a start: a one-off, not the idle cost.
+            WarmUp: TimeSpan.FromSeconds(Int("BENCH_SCALE_WARMUP_SECONDS", 120)),
             LabDirectory: Environment.GetEnvironmentVariable("BENCH_SCALE_LAB_DIR") is { Length: > 0 } dir ? dir : "/var/tmp/respaldo-bench-scale",
             PortBase: Environment.GetEnvironmentVariable("BENCH_SCALE_PORT_BASE") is { Length: > 0 } b ? int.Parse(b, CultureInfo.InvariantCulture) : null,
             Keep: Environment.GetEnvironmentVariable("BENCH_KEEP") == "1",

@@ -24,6 +24,7 @@ public sealed partial class ScaleBenchmarkSmokeTests(ITestOutputHelper output)
         ["BENCH_SCALE_SMTP"] = "20",
         ["BENCH_SCALE_RCPT"] = "100",
         ["BENCH_SCALE_IDLE_SECONDS"] = "2",
+        ["BENCH_SCALE_WARMUP_SECONDS"] = "0",
         // Note: every phase of 500 messages takes seconds; a stuck one fails within a minute.
         ["BENCH_SCALE_TIMEOUT_SECONDS"] = "60",
     };

@@ -14,7 +14,7 @@ namespace Respaldo.Mailboxes;
 /// hand-over never waits for another's.
 /// Note: an entry is compact (docs/ARCHITECTURE.md, "The index"): the tenant, address and maildir
 /// are one object per mailbox, the path is kept as "new/ or cur/ plus the flags" (the flags
-/// shared), an ASCII base name as its bytes, and a <see cref="WaitingMessage"/> is made only
+/// shared), a base name packed (<see cref="PackedName"/>), and a <see cref="WaitingMessage"/> is made only
 /// when someone reads one.
 /// </summary>
 public sealed class MailboxIndex
@@ -397,9 +397,11 @@ public sealed class MailboxIndex
 
         public TaskCompletionSource Changed { get; private set; } = NewSignal();
 
-        // Note: the ":2,FLAGS" tails Dovecot gives files in cur/ are a handful of strings shared
-        // by every entry; a bounded table, so odd names cannot make it grow without end.
+        // Note: the ":2,FLAGS" tails Dovecot gives files in cur/, and the hosts in its file names,
+        // are a handful of strings shared by every entry; bounded tables, so odd names cannot make
+        // them grow without end.
         private readonly Dictionary<string, string> _tails = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, string> _hosts = new(StringComparer.Ordinal);
         private const int MaxTails = 256;
 
         public void Signal()
@@ -470,17 +472,22 @@ public sealed class MailboxIndex
         }
 
         /// <summary>The shared copy of a cur/ file's tail (":2,S").</summary>
-        public string Tail(ReadOnlySpan<char> tail)
+        public string Tail(ReadOnlySpan<char> tail) => Shared(_tails, tail);
+
+        /// <summary>The shared copy of the host in a file name of Dovecot's form.</summary>
+        public string Host(string host) => Shared(_hosts, host);
+
+        private static string Shared(Dictionary<string, string> table, ReadOnlySpan<char> text)
         {
-            Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> lookup = _tails.GetAlternateLookup<ReadOnlySpan<char>>();
-            if (lookup.TryGetValue(tail, out string? shared))
+            Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> lookup = table.GetAlternateLookup<ReadOnlySpan<char>>();
+            if (lookup.TryGetValue(text, out string? shared))
             {
                 return shared;
             }
-            string made = tail.ToString();
-            if (_tails.Count < MaxTails)
+            string made = text.ToString();
+            if (table.Count < MaxTails)
             {
-                _tails[made] = made;
+                table[made] = made;
             }
             return made;
         }
@@ -527,48 +534,25 @@ public sealed class MailboxIndex
         public MailboxMail Mailbox { get; } = mailbox;
         public long ArrivedTicks { get; } = arrivedTicks;
 
-        // Note: a base name of ASCII only (every name Dovecot makes) is kept as its bytes, half
-        // the size of a string; any other stays a string, so every name comes back exact.
-        private readonly object _name = Ascii.IsValid(baseName) ? Encoding.ASCII.GetBytes(baseName) : baseName;
+        // Note: kept packed (PackedName): a name of Dovecot's form as its numbers and the tenant's
+        // shared copy of its host, any other as its bytes or its string; every name comes back exact.
+        private readonly PackedName _name = PackedName.Of(baseName, mailbox.Tenant.Host);
 
-        /// <summary>The base name, made anew from the bytes (a read, not the hot paths: those compare in place).</summary>
-        public string BaseName => _name as string ?? Encoding.ASCII.GetString((byte[])_name);
+        /// <summary>The base name, made anew (a read, not the hot paths: those compare in place).</summary>
+        public string BaseName => _name.ToString();
 
-        private int NameLength => _name is string s ? s.Length : ((byte[])_name).Length;
+        private int NameLength => _name.Length;
 
-        public bool NameIs(ReadOnlySpan<char> name) => _name is string s
-            ? name.SequenceEqual(s)
-            : name.Length == ((byte[])_name).Length && Ascii.Equals((byte[])_name, name);
+        public bool NameIs(ReadOnlySpan<char> name) => _name.Is(name);
 
-        public bool NameIn(HashSet<string>.AlternateLookup<ReadOnlySpan<char>> names)
-        {
-            if (_name is string s)
-            {
-                return names.Contains(s);
-            }
-            byte[] b = (byte[])_name;
-            Span<char> chars = b.Length <= 512 ? stackalloc char[b.Length] : new char[b.Length];
-            Ascii.ToUtf16(b, chars, out _);
-            return names.Contains(chars);
-        }
+        public bool NameIn(HashSet<string>.AlternateLookup<ReadOnlySpan<char>> names) => _name.In(names);
 
         /// <summary>The same hash as the name's characters would have (lookups come with a span of a key).</summary>
-        public int NameHash()
-        {
-            if (_name is string s)
-            {
-                return string.GetHashCode(s.AsSpan());
-            }
-            byte[] b = (byte[])_name;
-            Span<char> chars = b.Length <= 512 ? stackalloc char[b.Length] : new char[b.Length];
-            Ascii.ToUtf16(b, chars, out _);
-            return string.GetHashCode(chars);
-        }
+        public int NameHash() => _name.Hash();
 
-        /// <summary>Ordinal order of the names (ASCII bytes sort as their characters do).</summary>
-        public int CompareName(Entry other) => _name is byte[] a && other._name is byte[] b
-            ? a.AsSpan().SequenceCompareTo(b)
-            : string.CompareOrdinal(BaseName, other.BaseName);
+        /// <summary>Ordinal order of the names.</summary>
+        public int CompareName(Entry other) => _name.CompareTo(other._name);
+
         public long Size { get; set; }
 
         // Note: one field says where the file is: null for new/BASE, a shared tail (":2,S", or

@@ -203,4 +203,52 @@ public sealed class PipeliningAcrossMessagesTests : IAsyncDisposable
         Assert.Single(_primary.Messages);
         Assert.Equal([waiting[1].Key, waiting[2].Key], _index.Snapshot("suempresa").Select(m => m.Key));
     }
+
+    /// <summary>
+    /// The same stop, and the primary refuses the next envelope already sent (421 at its RCPT, as
+    /// another worker's 421 stops a run): the refusal, read before the connection is dropped, is
+    /// the next message's attempt, journaled and deferred like any other; the third is untouched.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AStopMidGroupStillSettlesTheNextMessageOnItsRefusal(bool chunking)
+    {
+        List<WaitingMessage> waiting = Store(3, chunking);
+        using var stopping = new CancellationTokenSource();
+        int rcpts = 0;
+        _primary.OnCommand = c => c.StartsWith("RCPT", StringComparison.Ordinal) && Interlocked.Increment(ref rcpts) == 2 ? "421 4.3.2 shutting down" : null;
+        _primary.OnMessage = _ =>
+        {
+            stopping.Cancel();
+            return "250 2.0.0 Ok: queued as STOPPED";
+        };
+
+        HandOverProgress progress = await RunAsync(waiting, stopping.Token);
+
+        Assert.Equal((1, 1, 0), (progress.Delivered, progress.Deferred, progress.Held));
+        Assert.Equal([false, true, true], Kept(waiting));
+        Assert.Equal([true, false, true], Due(waiting));
+        Assert.Equal([true], _primary.PipelinedAfterData);
+        Assert.Single(_primary.Messages);
+        await _journal.FlushAsync();
+        Assert.Equal(["deferred RcptTo 421"], JournalRows(waiting[1]));
+        Assert.Empty(JournalRows(waiting[2]));
+    }
+
+    private List<string> JournalRows(WaitingMessage message)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_settings.JournalPath};Mode=ReadOnly");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT outcome, stage, code FROM handovers WHERE message = $m ORDER BY id";
+        command.Parameters.AddWithValue("$m", message.BaseName);
+        var rows = new List<string>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            rows.Add($"{reader.GetString(0)} {reader.GetString(1)} {reader.GetValue(2)}");
+        }
+        return rows;
+    }
 }

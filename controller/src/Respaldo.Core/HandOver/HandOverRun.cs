@@ -70,8 +70,9 @@ public sealed partial class HandOverRun
     /// <summary>
     /// Hands the messages over until done. <paramref name="stopping"/> (a stop or a reload) only
     /// stops starting messages: those in flight go on to their end and are journaled (a message
-    /// whose envelope alone went, behind the previous one's end of data, is not in flight: it
-    /// is dropped before its data and stays waiting);
+    /// whose envelope alone went, behind the previous one's end of data, is not in flight: the
+    /// replies to its envelope are read, a refusal settled as its attempt, and it is otherwise
+    /// dropped before its data and stays waiting);
     /// <paramref name="abort"/> (the stop's grace ran out) cuts them too, though never after a
     /// final dot (<see cref="MessageSender.SendAsync"/>).
     /// </summary>
@@ -123,13 +124,23 @@ public sealed partial class HandOverRun
             {
                 if (_stop || stopping.IsCancellationRequested)
                 {
-                    if (envelopeSent && connection is not null)
+                    if (envelopeSent && connection is not null && current is not null)
                     {
                         // Note: a stop (or a 421 elsewhere) in the middle of a group: current's
-                        // envelope is out but not its data. The connection is dropped without
-                        // QUIT (in DATA the QUIT would be read as message text), so the primary
-                        // discards the transaction; current is not settled: its copy stays,
-                        // untouched, no attempt recorded, and goes at the next run.
+                        // envelope is out but not its data. Its replies are read first: a refusal
+                        // is current's attempt and is settled as such. Then the connection is
+                        // dropped without QUIT (in DATA the QUIT would be read as message text),
+                        // so the primary discards an open transaction; an accepted current is not
+                        // settled: its copy stays, untouched, no attempt recorded, and goes at
+                        // the next run.
+                        var waited = Stopwatch.StartNew();
+                        var replies = new MessageSender(connection, pace.DataTimeout, _context.OpenFile);
+                        if (await replies.EnvelopeRepliesAsync(current, abort) is { } refused)
+                        {
+                            Settle(current.Message, refused, current.Envelope, waited.Elapsed);
+                            current.Dispose();
+                            current = null;
+                        }
                         await connection.DisposeAsync();
                         connection = null;
                     }

@@ -250,6 +250,28 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
         }
     }
 
+    /// <summary>
+    /// The run stops (a stop, a reload, another worker's 421) with this message's envelope
+    /// already sent behind the previous message's end of data: reads the replies to it, which
+    /// are on their way, and sends none of its data. A refusal (a 421, a 4xx, a 5xx) is this
+    /// message's attempt and is returned to be settled like any other; null when the primary
+    /// took the envelope (it now waits for data that will not come: the caller drops the
+    /// connection without QUIT and the message, not attempted, stays as it is) or when the
+    /// replies do not come (nothing of the message went either way).
+    /// </summary>
+    public async Task<HandOverResult?> EnvelopeRepliesAsync(PreparedMessage message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            HandOverResult? refused = await EnvelopeAsync(message.Envelope, message.Facts, connection.Capabilities.Chunking, sent: true, cancellationToken);
+            return refused is null ? null : refused with { SessionLost = true };
+        }
+        catch (SmtpSessionException)
+        {
+            return null;
+        }
+    }
+
     private static int ReadFully(SafeFileHandle file, Span<byte> buffer, long offset)
     {
         int total = 0;

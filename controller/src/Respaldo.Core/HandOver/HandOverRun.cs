@@ -134,15 +134,22 @@ public sealed partial class HandOverRun
                         // settled: its copy stays, untouched, no attempt recorded, and goes at
                         // the next run.
                         var waited = Stopwatch.StartNew();
-                        var replies = new MessageSender(connection, pace.DataTimeout, _context.OpenFile);
-                        if (await replies.EnvelopeRepliesAsync(current, abort) is { } refused)
+                        try
                         {
-                            Settle(current.Message, refused, current.Envelope, waited.Elapsed);
-                            current.Dispose();
-                            current = null;
+                            var replies = new MessageSender(connection, pace.DataTimeout, _context.OpenFile);
+                            if (await replies.EnvelopeRepliesAsync(current, abort) is { } refused)
+                            {
+                                Settle(current.Message, refused, current.Envelope, waited.Elapsed);
+                                current.Dispose();
+                                current = null;
+                            }
                         }
-                        await connection.DisposeAsync();
-                        connection = null;
+                        finally
+                        {
+                            // Note: never a QUIT here, even when an abort cut the reading.
+                            await connection.DisposeAsync();
+                            connection = null;
+                        }
                     }
                     break;
                 }

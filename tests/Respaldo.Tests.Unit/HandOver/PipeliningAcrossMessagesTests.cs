@@ -236,6 +236,33 @@ public sealed class PipeliningAcrossMessagesTests : IAsyncDisposable
         Assert.Empty(JournalRows(waiting[2]));
     }
 
+    /// <summary>The same stop with a permanent refusal of the next envelope: the next is held, as it would have been without the stop, and no RSET is spent on a connection about to be dropped.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AStopMidGroupHoldsTheNextMessageOnAPermanentRefusal(bool chunking)
+    {
+        List<WaitingMessage> waiting = Store(3, chunking);
+        using var stopping = new CancellationTokenSource();
+        int rcpts = 0;
+        _primary.OnCommand = c => c.StartsWith("RCPT", StringComparison.Ordinal) && Interlocked.Increment(ref rcpts) == 2 ? "550 5.1.1 no such user" : null;
+        _primary.OnMessage = _ =>
+        {
+            stopping.Cancel();
+            return "250 2.0.0 Ok: queued as STOPPED";
+        };
+
+        HandOverProgress progress = await RunAsync(waiting, stopping.Token);
+
+        Assert.Equal((1, 0, 1), (progress.Delivered, progress.Deferred, progress.Held));
+        Assert.Equal([false, false, true], Kept(waiting));
+        Assert.True(File.Exists(Path.Combine(_settings.HoldRoot, "suempresa", "info@suempresa.test", waiting[1].BaseName)));
+        Assert.Single(_primary.Messages);
+        // With BDAT the one RSET is the one ahead of the next envelope; none after the refusal.
+        Assert.Equal(chunking ? 1 : 0, Count("RSET"));
+        Assert.Equal(0, Count("QUIT"));
+    }
+
     private List<string> JournalRows(WaitingMessage message)
     {
         using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_settings.JournalPath};Mode=ReadOnly");

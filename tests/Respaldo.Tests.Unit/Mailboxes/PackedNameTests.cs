@@ -64,6 +64,53 @@ public sealed class PackedNameTests
     }
 
     [Fact]
+    public void LongNamesComeBackExactlyWhicheverWayTheyAreKept()
+    {
+        // Note: over the 256 characters formatted on the stack: bytes, a Dovecot name too long
+        // to pack (kept as bytes), a non-ASCII string.
+        string[] names = [new string('a', 300), $"1795805199.M1P1.{new string('h', 250)},S=5,W=6", new string('ñ', 300)];
+        foreach (string name in names)
+        {
+            PackedName p = PackedName.Of(name, Own);
+            Assert.False(p.IsPacked);
+            Assert.Equal(name, p.ToString());
+            Assert.True(p.Is(name));
+            Assert.Equal(string.GetHashCode(name.AsSpan()), p.Hash());
+            Assert.True(p.In(new HashSet<string>(StringComparer.Ordinal) { name }.GetAlternateLookup<ReadOnlySpan<char>>()));
+            Assert.Equal(0, p.CompareTo(PackedName.Of(name, Own)));
+            const string Short = "1795805199.M1P1.vm";
+            Assert.Equal(Math.Sign(string.CompareOrdinal(name, Short)), Math.Sign(p.CompareTo(PackedName.Of(Short, Own))));
+            Assert.Equal(Math.Sign(string.CompareOrdinal(Short, name)), Math.Sign(PackedName.Of(Short, Own).CompareTo(p)));
+        }
+    }
+
+    [Fact]
+    public void ADefaultValueIsTheEmptyName()
+    {
+        PackedName empty = default;
+        Assert.Equal(0, empty.Length);
+        Assert.Equal("", empty.ToString());
+        Assert.True(empty.Is(""));
+        Assert.Equal(string.GetHashCode(ReadOnlySpan<char>.Empty), empty.Hash());
+    }
+
+    [Fact]
+    public void OnlyTheHostOfANameThatPacksIsShared()
+    {
+        var shared = new List<string>();
+        string Share(string host)
+        {
+            shared.Add(host);
+            return host;
+        }
+
+        PackedName.Of("1795805199.M0930396P6829.odd,S=719", Share);
+        PackedName.Of("1795805199.M930396P6829.vm,S=719", Share);
+
+        Assert.Equal(["vm"], shared);
+    }
+
+    [Fact]
     public void TheHostIsTheSharedCopy()
     {
         string shared = new('h', 3);

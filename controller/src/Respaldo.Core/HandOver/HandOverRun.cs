@@ -142,6 +142,10 @@ public sealed partial class HandOverRun
                                 Settle(current.Message, refused, current.Envelope, waited.Elapsed);
                                 current.Dispose();
                                 current = null;
+                                if (refused.ServiceClosing)
+                                {
+                                    Stop($"the primary answered 421: {refused.Reply?.OneLine}", primaryLost: true);
+                                }
                             }
                         }
                         finally

@@ -186,7 +186,7 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
             allowed = MessageDeadline.For(f.WireSize, connection.CommandTimeout, dataTimeout, MinimumDataRate);
             scope = connection.MessageScope(allowed, cancellationToken, out deadline);
             bool chunking = connection.Capabilities.Chunking;
-            HandOverResult? refused = await EnvelopeAsync(message.Envelope, f, chunking, envelopeSent, deadline);
+            HandOverResult? refused = await EnvelopeAsync(message.Envelope, f, chunking, envelopeSent, resetAfterRefusal: true, deadline);
             if (refused is not null)
             {
                 return (refused, false);
@@ -263,7 +263,7 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
     {
         try
         {
-            HandOverResult? refused = await EnvelopeAsync(message.Envelope, message.Facts, connection.Capabilities.Chunking, sent: true, cancellationToken);
+            HandOverResult? refused = await EnvelopeAsync(message.Envelope, message.Facts, connection.Capabilities.Chunking, sent: true, resetAfterRefusal: false, cancellationToken);
             return refused is null ? null : refused with { SessionLost = true };
         }
         catch (SmtpSessionException)
@@ -346,7 +346,8 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
     }
 
     /// <param name="sent">the envelope went already, behind the previous message's end of data (with BDAT after an RSET): read its replies only.</param>
-    private async Task<HandOverResult?> EnvelopeAsync(Envelope envelope, MessageFacts facts, bool chunking, bool sent, CancellationToken cancellationToken)
+    /// <param name="resetAfterRefusal">after a refusal, RSET and go on (false: the connection is dropped next, only classify).</param>
+    private async Task<HandOverResult?> EnvelopeAsync(Envelope envelope, MessageFacts facts, bool chunking, bool sent, bool resetAfterRefusal, CancellationToken cancellationToken)
     {
         SmtpCapabilities caps = connection.Capabilities;
         string mail = MailCommand(envelope, facts);
@@ -383,8 +384,8 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
             {
                 // Note: the first BDAT waits for these replies: a chunk is never sent into a
                 // transaction whose envelope was refused (RFC 3030 §4.2 would allow it).
-                return !mailReply.IsOk ? await RefusedAsync(SmtpStage.MailFrom, mailReply, cancellationToken)
-                    : !rcptReply.IsRecipientAccepted ? await RefusedAsync(SmtpStage.RcptTo, rcptReply, cancellationToken)
+                return !mailReply.IsOk ? await RefusedAsync(SmtpStage.MailFrom, mailReply, resetAfterRefusal, cancellationToken)
+                    : !rcptReply.IsRecipientAccepted ? await RefusedAsync(SmtpStage.RcptTo, rcptReply, resetAfterRefusal, cancellationToken)
                     : null;
             }
             dataReply = await connection.ReadReplyAsync(SmtpStage.Data, connection.CommandTimeout, cancellationToken);
@@ -394,12 +395,12 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
             mailReply = await connection.CommandAsync(SmtpStage.MailFrom, mail, cancellationToken);
             if (!mailReply.IsOk)
             {
-                return await RefusedAsync(SmtpStage.MailFrom, mailReply, cancellationToken);
+                return await RefusedAsync(SmtpStage.MailFrom, mailReply, resetAfterRefusal, cancellationToken);
             }
             rcptReply = await connection.CommandAsync(SmtpStage.RcptTo, rcpt, cancellationToken);
             if (!rcptReply.IsRecipientAccepted)
             {
-                return await RefusedAsync(SmtpStage.RcptTo, rcptReply, cancellationToken);
+                return await RefusedAsync(SmtpStage.RcptTo, rcptReply, resetAfterRefusal, cancellationToken);
             }
             if (chunking)
             {
@@ -416,12 +417,12 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
                 return new HandOverResult(HandOverOutcome.Deferred, SmtpStage.Data, dataReply, "the primary opened DATA after refusing the envelope") { SessionLost = true };
             }
             return !mailReply.IsOk
-                ? await RefusedAsync(SmtpStage.MailFrom, mailReply, cancellationToken)
-                : await RefusedAsync(SmtpStage.RcptTo, rcptReply, cancellationToken);
+                ? await RefusedAsync(SmtpStage.MailFrom, mailReply, resetAfterRefusal, cancellationToken)
+                : await RefusedAsync(SmtpStage.RcptTo, rcptReply, resetAfterRefusal, cancellationToken);
         }
         if (!dataReply.IsStartMailInput)
         {
-            return await RefusedAsync(SmtpStage.Data, dataReply, cancellationToken);
+            return await RefusedAsync(SmtpStage.Data, dataReply, resetAfterRefusal, cancellationToken);
         }
         return null;
     }
@@ -609,14 +610,14 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
             // Note: a 1xx or 3xx means nothing to BDAT: the session is not what we think it is.
             return new HandOverResult(HandOverOutcome.Deferred, SmtpStage.EndOfData, reply, $"unexpected reply to BDAT: {reply.OneLine}") { SessionLost = true };
         }
-        return await RefusedAsync(SmtpStage.EndOfData, reply, cancellationToken);
+        return await RefusedAsync(SmtpStage.EndOfData, reply, resetAfterRefusal: true, cancellationToken);
     }
 
     /// <summary>A refusal before the data: classify it, then RSET so the connection can carry the next message.</summary>
-    private async Task<HandOverResult> RefusedAsync(SmtpStage stage, SmtpReply reply, CancellationToken cancellationToken)
+    private async Task<HandOverResult> RefusedAsync(SmtpStage stage, SmtpReply reply, bool resetAfterRefusal, CancellationToken cancellationToken)
     {
         HandOverResult result = Classify(stage, reply, delivered: false);
-        if (result.SessionLost)
+        if (result.SessionLost || !resetAfterRefusal)
         {
             return result;
         }

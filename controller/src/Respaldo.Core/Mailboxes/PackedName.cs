@@ -50,11 +50,14 @@ internal readonly struct PackedName
     {
         if (TryParse(name, out uint secs, out uint usec, out uint pid, out Range host, out uint size, out uint virtualSize))
         {
-            var packed = new PackedName(shareHost(name[host]), secs, usec, pid, size, virtualSize);
+            // Note: checked with the host as it is, shared only once the name is known to pack
+            // (so names that do not never take a place in the bounded table).
+            string own = name[host];
+            var packed = new PackedName(own, secs, usec, pid, size, virtualSize);
             Span<char> buffer = stackalloc char[StackChars];
             if (packed.Length <= StackChars && packed.Chars(buffer).SequenceEqual(name))
             {
-                return packed;
+                return new PackedName(shareHost(own), secs, usec, pid, size, virtualSize);
             }
         }
         return new PackedName(Ascii.IsValid(name) ? Encoding.ASCII.GetBytes(name) : name);
@@ -63,9 +66,10 @@ internal readonly struct PackedName
     /// <summary>Whether the name is kept as numbers and a shared host (Dovecot's form).</summary>
     public bool IsPacked => _packed;
 
-    /// <summary>How many characters the name has.</summary>
+    /// <summary>How many characters the name has (a default value is the empty name).</summary>
     public int Length => _value switch
     {
+        null => 0,
         string s when !_packed => s.Length,
         byte[] b => b.Length,
         _ => FormattedLength(),
@@ -75,7 +79,12 @@ internal readonly struct PackedName
     {
         if (!_packed)
         {
-            return _value as string ?? Encoding.ASCII.GetString((byte[])_value);
+            return _value switch
+            {
+                null => "",
+                string s => s,
+                _ => Encoding.ASCII.GetString((byte[])_value),
+            };
         }
         Span<char> buffer = stackalloc char[StackChars];
         return Length <= StackChars ? new string(Chars(buffer)) : new string(Chars(new char[Length]));
@@ -85,7 +94,12 @@ internal readonly struct PackedName
     {
         if (!_packed)
         {
-            return _value is string s ? name.SequenceEqual(s) : name.Length == ((byte[])_value).Length && Ascii.Equals((byte[])_value, name);
+            return _value switch
+            {
+                null => name.IsEmpty,
+                string s => name.SequenceEqual(s),
+                _ => name.Length == ((byte[])_value).Length && Ascii.Equals((byte[])_value, name),
+            };
         }
         if (name.Length != Length)
         {
@@ -108,6 +122,10 @@ internal readonly struct PackedName
     /// <summary>The same hash as the name's characters have (lookups come with a span of a key).</summary>
     public int Hash()
     {
+        if (!_packed && _value is string s)
+        {
+            return string.GetHashCode(s.AsSpan());
+        }
         Span<char> buffer = Length <= StackChars ? stackalloc char[StackChars] : new char[Length];
         return string.GetHashCode(Chars(buffer));
     }
@@ -130,6 +148,10 @@ internal readonly struct PackedName
     {
         if (!_packed)
         {
+            if (_value is null)
+            {
+                return [];
+            }
             if (_value is string s)
             {
                 return s;

@@ -136,8 +136,7 @@ public sealed partial class HandOverRun
                         var waited = Stopwatch.StartNew();
                         try
                         {
-                            var replies = new MessageSender(connection, pace.DataTimeout, _context.OpenFile);
-                            if (await replies.EnvelopeRepliesAsync(current, abort) is { } refused)
+                            if (await SenderOn(connection).EnvelopeRepliesAsync(current, abort) is { } refused)
                             {
                                 Settle(current.Message, refused, current.Envelope, waited.Elapsed);
                                 current.Dispose();
@@ -194,8 +193,7 @@ public sealed partial class HandOverRun
                     next = await PrepareNextAsync(abort);
                 }
                 // Note: from here the message goes on through a stop; only abort cuts it.
-                var sender = new MessageSender(connection, pace.DataTimeout, _context.OpenFile) { MinimumDataRate = pace.MinimumDataRate };
-                (HandOverResult result, bool nextSent) = await sender.SendAsync(current, envelopeSent, next, stopping, abort);
+                (HandOverResult result, bool nextSent) = await SenderOn(connection).SendAsync(current, envelopeSent, next, stopping, abort);
                 // Note: current is settled on its own reply only; next's envelope (if it went) is
                 // answered after it and decides nothing about current.
                 Settle(current.Message, result, current.Envelope, clock.Elapsed);
@@ -232,6 +230,9 @@ public sealed partial class HandOverRun
             }
         }
     }
+
+    private MessageSender SenderOn(SmtpConnection connection) =>
+        new(connection, _context.Settings.Controller.DataTimeout, _context.OpenFile) { MinimumDataRate = _context.Settings.Controller.MinimumDataRate };
 
     /// <summary>
     /// The next message that can go, read and checked; those that cannot (vanished, held before

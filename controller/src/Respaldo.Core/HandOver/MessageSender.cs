@@ -263,8 +263,7 @@ public sealed class MessageSender(SmtpConnection connection, TimeSpan dataTimeou
     {
         try
         {
-            HandOverResult? refused = await EnvelopeAsync(message.Envelope, message.Facts, connection.Capabilities.Chunking, sent: true, resetAfterRefusal: false, cancellationToken);
-            return refused is null ? null : refused with { SessionLost = true };
+            return await EnvelopeAsync(message.Envelope, message.Facts, connection.Capabilities.Chunking, sent: true, resetAfterRefusal: false, cancellationToken);
         }
         catch (SmtpSessionException)
         {

@@ -79,7 +79,7 @@ public sealed class MaildirLayout(string root, TenantDirectory tenants)
                 }
                 int colon = name.IndexOf(':');
                 ReadOnlySpan<char> baseName = colon < 0 ? name : name[..colon];
-                if (ForDomain(domain) is not { } tenant)
+                if (tenants.ForDomain(domain) is not { } tenant)
                 {
                     return null;
                 }
@@ -100,8 +100,6 @@ public sealed class MaildirLayout(string root, TenantDirectory tenants)
         }
         return KeyOfAnyPath(path);
     }
-
-    private Tenant? ForDomain(ReadOnlySpan<char> domain) => tenants.ForDomain(domain);
 
     /// <summary>KeyOf for a path of any other form (relative parts, doubled slashes, outside the root).</summary>
     private (string TenantId, string Key)? KeyOfAnyPath(string path)

@@ -128,6 +128,24 @@ public sealed class MaildirWatch : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits for the first message; returns when it appeared (Stopwatch ticks).</summary>
+    public async Task<long> WaitFirstAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < timeout)
+        {
+            lock (_lock)
+            {
+                if (_first is { } first)
+                {
+                    return first;
+                }
+            }
+            await Task.Delay(20, cancellationToken);
+        }
+        throw new TimeoutException($"no message under {_root} after {timeout.TotalSeconds:0} s");
+    }
+
     /// <summary>Waits for the expected messages; returns when the first and the last appeared (Stopwatch ticks).</summary>
     public async Task<(long First, long Last)> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {

@@ -9,14 +9,15 @@
 //   Starts its own lab (deploy/lab/lab: backup Postfix + Dovecot + controller, a real Postfix
 //   primary) plus a relay-mode Postfix, then measures (a) seconds from the primary accepting
 //   connections to the first and the last message delivered, (b) Respaldo's hand-over rate
-//   against 'postqueue -f' into the same real primary, (c) both into an smtp-sink primary, and
+//   against 'postqueue -f' into the same real primary (three rounds of both, each round an outage
+//   of its own; the round of median ratio), (c) both into an smtp-sink primary, and
 //   the reference: Respaldo against smtp-source into that sink, 50,000 messages a run, the
 //   median of three runs a side, with each side's CPU per 1,000 messages, (d) the controller's peak RSS handing over a large
 //   message, (e) its CPU over idle seconds with many empty mailboxes. Prints a table and, as
 //   its last line, the ratios. Targets are reported, never asserted: the exit status is
 //   non-zero only when the run itself failed (a phase timed out, mail went missing).
 //   Environment: BENCH_MESSAGES (5000), BENCH_MESSAGE_SIZE (10240), BENCH_MAILBOXES (1000),
-//   BENCH_IDLE_SECONDS (60), BENCH_LARGE_MIB (50), BENCH_SINK_MESSAGES (50000), BENCH_SINK_RUNS (3),
+//   BENCH_IDLE_SECONDS (60), BENCH_LARGE_MIB (50), BENCH_REAL_RUNS (3), BENCH_SINK_MESSAGES (50000), BENCH_SINK_RUNS (3),
 //   BENCH_LAB_DIR (/var/tmp/respaldo-bench),
 //   BENCH_PORT_BASE (first free from 13000), BENCH_KEEP=1 (leave the lab running).
 //   With 'scale', issue 14's benchmark instead (Scale/ScaleBenchmark.cs): N tenants, M mailboxes,

@@ -217,7 +217,7 @@ public sealed class Benchmark(BenchOptions options, BenchLab lab, Action<string>
                     $"(b)   run {run} of {options.RealRuns}: Respaldo {r.Respaldo:0} msg/s, postqueue -f {r.Postfix:0} msg/s ({r.Ratio:0.00}x)"));
             }
         }
-        RealRound median = rounds.OrderBy(r => r.Ratio).ElementAt((rounds.Count - 1) / 2);
+        RealRound median = Median(rounds, r => r.Ratio);
         _realRatio = median.Ratio;
         string runs = rounds.Count == 1 ? "" : $" (median of {rounds.Count} runs: {string.Join(" / ", rounds.Select(r => r.Ratio.ToString("0.00", CultureInfo.InvariantCulture)))}x)";
         _report.Row($"(b) hand-over rate into the real primary (first -> last){(rounds.Count == 1 ? "" : ", median run")}", $"{median.Respaldo:0} msg/s",
@@ -260,7 +260,6 @@ public sealed class Benchmark(BenchOptions options, BenchLab lab, Action<string>
         await WaitBackupEmptyAsync();
         await WaitPrimaryQueueEmptyAsync();
         int duplicates = MaildirWatch.Count(primaryMaildirs) - options.Messages;
-        ProbeHistory? probes = ProbeHistory.Read(lab["JOURNAL"], _tenant, backWall);
         double respaldoRate = Rate(times.first, times.last);
 
         say("(b) Postfix's own queue: postqueue -f into the same primary ...");
@@ -283,6 +282,7 @@ public sealed class Benchmark(BenchOptions options, BenchLab lab, Action<string>
             return round;
         }
 
+        ProbeHistory? probes = ProbeHistory.Read(lab["JOURNAL"], _tenant, backWall);
         _first = Seconds(back, times.first);
         _last = Seconds(back, times.last);
         _report.Note($"{options.Messages} messages of {options.MessageSize / 1024} KB waiting; the lab's real Postfix primary (virtual(8) into maildirs) comes back");
@@ -424,7 +424,7 @@ public sealed class Benchmark(BenchOptions options, BenchLab lab, Action<string>
     private sealed record SideRun(double Rate, TimeSpan SenderCpu, TimeSpan SinkCpu)
     {
         /// <summary>The run of median rate (its CPU figures with it); the lower middle of an even count.</summary>
-        public static SideRun Median(List<SideRun> runs) => runs.OrderBy(x => x.Rate).ElementAt((runs.Count - 1) / 2);
+        public static SideRun Median(List<SideRun> runs) => Benchmark.Median(runs, x => x.Rate);
     }
 
     /// <summary>Rows in the journal's arrivals table: one per message the controller has seen arrive.</summary>
@@ -589,6 +589,9 @@ public sealed class Benchmark(BenchOptions options, BenchLab lab, Action<string>
             await Task.Delay(poll, _cancel);
         }
     }
+
+    /// <summary>The run whose <paramref name="figure"/> is the median; the lower middle of an even count.</summary>
+    private static T Median<T>(IReadOnlyList<T> runs, Func<T, double> figure) => runs.OrderBy(figure).ElementAt((runs.Count - 1) / 2);
 
     private double Rate(long first, long last) => Rate(options.Messages, first, last);
 

@@ -129,34 +129,25 @@ public sealed class MaildirWatch : IAsyncDisposable
     }
 
     /// <summary>Waits for the first message; returns when it appeared (Stopwatch ticks).</summary>
-    public async Task<long> WaitFirstAsync(TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < timeout)
-        {
-            lock (_lock)
-            {
-                if (_first is { } first)
-                {
-                    return first;
-                }
-            }
-            await Task.Delay(20, cancellationToken);
-        }
-        throw new TimeoutException($"no message under {_root} after {timeout.TotalSeconds:0} s");
-    }
+    public Task<long> WaitFirstAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
+        WaitForAsync(() => _first, timeout, cancellationToken);
 
     /// <summary>Waits for the expected messages; returns when the first and the last appeared (Stopwatch ticks).</summary>
-    public async Task<(long First, long Last)> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    public Task<(long First, long Last)> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
+        WaitForAsync(() => _first is { } first && _last is { } last ? (first, last) : ((long, long)?)null, timeout, cancellationToken);
+
+    /// <summary>Polls <paramref name="reached"/> under the lock every 20 ms until it has a value.</summary>
+    private async Task<T> WaitForAsync<T>(Func<T?> reached, TimeSpan timeout, CancellationToken cancellationToken)
+        where T : struct
     {
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < timeout)
         {
             lock (_lock)
             {
-                if (_first is { } first && _last is { } last)
+                if (reached() is { } value)
                 {
-                    return (first, last);
+                    return value;
                 }
             }
             await Task.Delay(20, cancellationToken);

@@ -227,6 +227,13 @@ internal sealed class ProxySession
         {
             return false;
         }
+        if (_plan.Kind is FaultKind.DropAfterMail or FaultKind.DropAfterRcpt or FaultKind.Stall)
+        {
+            // Note: the fault strikes at this command, so every reply owed for an earlier one
+            // (with pipelining across messages, the previous message's reply to its final dot)
+            // reaches the client first, as a real server that answered them and then broke would.
+            await WaitForEarlierRepliesAsync(ct).ConfigureAwait(false);
+        }
         switch (_plan.Kind)
         {
             case FaultKind.DropAfterMail or FaultKind.DropAfterRcpt:
@@ -251,6 +258,26 @@ internal sealed class ProxySession
                 return true;
         }
         return false;
+    }
+
+    /// <summary>Waits until every queued reply has been written to the client; a session that ends meanwhile ends the wait with it.</summary>
+    private async Task WaitForEarlierRepliesAsync(CancellationToken ct)
+    {
+        while (true)
+        {
+            if (Volatile.Read(ref _closed) != 0)
+            {
+                throw new OperationCanceledException("the session ended before its fault's turn");
+            }
+            lock (_gate)
+            {
+                if (_slots.Count == 0)
+                {
+                    return;
+                }
+            }
+            await Task.Delay(5, ct).ConfigureAwait(false);
+        }
     }
 
     /// <summary>The message data after a 354, up to and including the end-of-data line (RFC 5321 §4.5.2).</summary>

@@ -96,6 +96,10 @@ public sealed partial class PrometheusTests(LabFixture lab)
         Assert.True(age >= 1.5, $"the oldest waiting message's age stayed at {age}s\n{waiting}");
         Assert.True(age <= (DateTime.UtcNow - sent).TotalSeconds + 600, $"age {age}s: older than anything this lab holds");
         Assert.True(Value(waiting, $"respaldo_messages_waiting{{{l}}}") >= 2);
+        // The node's hand-over connections: the lab's limit (controller.maxConnections' default), and what is open or waiting within it.
+        Assert.Equal(100, Value(waiting, "respaldo_handover_connections_limit"));
+        Assert.InRange(Value(waiting, "respaldo_handover_connections{state=\"open\"}"), 0, 100);
+        Assert.Equal(0, Value(waiting, "respaldo_handover_connections{state=\"waiting\"}"));
 
         ProcessRunner.Result check = await ProcessRunner.RunAsync("promtool", ["check", "metrics"], stdin: waiting);
         Assert.True(check.ExitCode == 0 && check.Output.Trim().Length == 0 && check.Error.Trim().Length == 0, $"promtool check metrics:\n{check}");
@@ -143,7 +147,7 @@ public sealed partial class PrometheusTests(LabFixture lab)
         Assert.All(named, n => Assert.True(Exported(n, exported) is not null, $"the rules name {n}, which respaldod does not export"));
         // What the issue asks the rules to watch, each by its alert.
         foreach (string alert in (string[])["RespaldoNotScraped", "RespaldoPrimaryDownWithMailWaiting", "RespaldoOldestWaitingMessageOld",
-            "RespaldoMessagesHeld", "RespaldoStorageOver80Percent", "RespaldoHandOverFailing", "RespaldoDrillFailingOrStale"])
+            "RespaldoMessagesHeld", "RespaldoStorageOver80Percent", "RespaldoHandOverFailing", "RespaldoDrillFailingOrStale", "RespaldoHandOverConnectionsSaturated"])
         {
             Assert.Contains($"alert: {alert}\n", rules, StringComparison.Ordinal);
             Assert.Contains($"alertname: {alert}\n", await File.ReadAllTextAsync(RulesTests), StringComparison.Ordinal);

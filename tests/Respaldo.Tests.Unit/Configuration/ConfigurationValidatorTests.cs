@@ -349,6 +349,7 @@ public sealed class ConfigurationValidatorTests
         Assert.Equal(TimeSpan.FromSeconds(60), settings.Controller.IdleProbeInterval);
         Assert.Equal(2, settings.Controller.DownAfterFailures);
         Assert.Equal(TimeSpan.FromSeconds(120), settings.Controller.UpAfter);
+        Assert.Equal(100, settings.Controller.MaxConnections);
     }
 
     [Fact]
@@ -356,7 +357,7 @@ public sealed class ConfigurationValidatorTests
     {
         JsonObject json = SampleConfiguration.Create();
         json["intake"] = JsonNode.Parse("""{ "policySocket": "/run/r/p.sock", "certificateFile": "/etc/r/c.pem", "keyFile": "/etc/r/k.pem" }""");
-        json["controller"] = JsonNode.Parse("""{ "idleProbeIntervalSeconds": 30, "downAfterFailures": 3, "upAfterSeconds": 0, "calloutTimeoutSeconds": 5, "calloutsPerClientPerMinute": 3, "calloutsPerClientPerHour": 20 }""");
+        json["controller"] = JsonNode.Parse("""{ "idleProbeIntervalSeconds": 30, "downAfterFailures": 3, "upAfterSeconds": 0, "calloutTimeoutSeconds": 5, "calloutsPerClientPerMinute": 3, "calloutsPerClientPerHour": 20, "maxConnections": 250 }""");
         json["tenants"]![1]!["acceptOnlyWhilePrimaryDown"] = false;
         json["tenants"]![1]!["recipients"] = JsonNode.Parse("""{ "learn": true, "file": "/etc/r/otra.txt", "positiveCacheDays": 7, "negativeCacheHours": 0 }""");
         (RespaldoSettings? settings, IReadOnlyList<ConfigurationError> errors) = Parse(json);
@@ -366,6 +367,7 @@ public sealed class ConfigurationValidatorTests
         Assert.Equal(10 * 1024, settings.Controller.MinimumDataRate);
         Assert.Equal(TimeSpan.Zero, settings.Controller.UpAfter);
         Assert.Equal((3, 20), (settings.Controller.CalloutsPerClientPerMinute, settings.Controller.CalloutsPerClientPerHour));
+        Assert.Equal(250, settings.Controller.MaxConnections);
         Tenant otra = settings.Tenants[1];
         Assert.False(otra.AcceptOnlyWhilePrimaryDown);
         Assert.Equal(new RecipientSettings(true, "/etc/r/otra.txt", TimeSpan.FromDays(7), TimeSpan.Zero), otra.Recipients);
@@ -387,6 +389,7 @@ public sealed class ConfigurationValidatorTests
     [InlineData("controller", """{ "minimumDataRate": "50" }""", "controller.minimumDataRate")]
     [InlineData("controller", """{ "setupCheckIntervalSeconds": 30 }""", "controller.setupCheckIntervalSeconds")]
     [InlineData("controller", """{ "minimumDataRate": "fast" }""", "controller.minimumDataRate")]
+    [InlineData("controller", """{ "maxConnections": 0 }""", "controller.maxConnections")]
     public void NamesTheFieldOfABadFrontDoorSetting(string section, string value, string path)
     {
         JsonObject json = SampleConfiguration.Create();

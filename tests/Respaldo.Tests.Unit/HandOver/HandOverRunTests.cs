@@ -33,23 +33,7 @@ public sealed class HandOverRunTests : IAsyncDisposable
         Directory.Delete(_dir, recursive: true);
     }
 
-    private List<WaitingMessage> Store(int count)
-    {
-        string maildir = Path.Combine(_settings.MaildirRoot, "suempresa.test", "info");
-        string dir = Path.Combine(maildir, "new");
-        Directory.CreateDirectory(dir);
-        var list = new List<WaitingMessage>();
-        for (int i = 0; i < count; i++)
-        {
-            string name = $"17958051{i:D2}.M930396P6829.vm,S=300,W=310";
-            string content = "Return-Path: <sender@example.org>\nDelivered-To: info@suempresa.test\n" +
-                $"Received: from x\n\tby mail-backup.suempresa.test with LMTP\n\tid {i}\n\nSubject: {i}\n\nbody {i}\n";
-            string path = Path.Combine(dir, name);
-            File.WriteAllText(path, content);
-            list.Add(new WaitingMessage("suempresa", "info@suempresa.test", maildir, name, path, content.Length, DateTimeOffset.UnixEpoch));
-        }
-        return list;
-    }
+    private List<WaitingMessage> Store(int count) => TestMaildir.Store(_settings, 0, count, n => $"body {n}");
 
     [Fact]
     public async Task ADeliveryTheJournalCannotRecordKeepsItsCopyWaitsItsRetryAndStopsTheRun()

@@ -43,22 +43,7 @@ public sealed class PipeliningAcrossMessagesTests : IAsyncDisposable
         {
             _primary.Extensions.Add("CHUNKING");
         }
-        string maildir = Path.Combine(_settings.MaildirRoot, "suempresa.test", "info");
-        string dir = Path.Combine(maildir, "new");
-        Directory.CreateDirectory(dir);
-        var list = new List<WaitingMessage>();
-        for (int i = 1; i <= count; i++)
-        {
-            string name = $"17958051{i:D2}.M930396P6829.vm,S=300,W=310";
-            string content = "Return-Path: <sender@example.org>\nDelivered-To: info@suempresa.test\n" +
-                $"Received: from x\n\tby mail-backup.suempresa.test with LMTP\n\tid {i}\n\nSubject: {i}\n\n.body {i}\n";
-            string path = Path.Combine(dir, name);
-            File.WriteAllText(path, content);
-            var message = new WaitingMessage("suempresa", "info@suempresa.test", maildir, name, path, content.Length, DateTimeOffset.UnixEpoch);
-            _index.Upsert(message);
-            list.Add(message);
-        }
-        return list;
+        return TestMaildir.Store(_settings, 1, count, n => $".body {n}", _index);
     }
 
     private async Task<HandOverProgress> RunAsync(List<WaitingMessage> waiting, CancellationToken stopping = default)

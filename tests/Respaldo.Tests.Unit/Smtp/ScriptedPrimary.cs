@@ -14,6 +14,8 @@ public sealed class ScriptedPrimary : IAsyncDisposable
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
+    private int _sessions;
+    private int _mostSessions;
 
     public ScriptedPrimary()
     {
@@ -48,6 +50,9 @@ public sealed class ScriptedPrimary : IAsyncDisposable
     /// <summary>For each end of data (in order): whether the client's next command was already there before the reply to it went, i.e. sent in the same group (RFC 2920 §3.1).</summary>
     public List<bool> PipelinedAfterData { get; } = [];
 
+    /// <summary>The most sessions that were open at once.</summary>
+    public int MostSessionsAtOnce => Volatile.Read(ref _mostSessions);
+
     /// <summary>Each message's content as the primary would store it: DATA's as sent (dot-stuffing kept), BDAT's chunks joined.</summary>
     public List<byte[]> Messages { get; } = [];
 
@@ -69,6 +74,33 @@ public sealed class ScriptedPrimary : IAsyncDisposable
     }
 
     private async Task ServeAsync(TcpClient client)
+    {
+        int open = Interlocked.Increment(ref _sessions);
+        for (int most = Volatile.Read(ref _mostSessions); open > most; most = Volatile.Read(ref _mostSessions))
+        {
+            Interlocked.CompareExchange(ref _mostSessions, open, most);
+        }
+        int ended = 0;
+        // Note: a session stops counting at its QUIT, before the 221: a client that opens its next
+        // connection once the 221 came must never find the old one still counted.
+        void End()
+        {
+            if (Interlocked.Exchange(ref ended, 1) == 0)
+            {
+                Interlocked.Decrement(ref _sessions);
+            }
+        }
+        try
+        {
+            await ServeOneAsync(client, End);
+        }
+        finally
+        {
+            End();
+        }
+    }
+
+    private async Task ServeOneAsync(TcpClient client, Action quitting)
     {
         using (client)
         {
@@ -99,6 +131,7 @@ public sealed class ScriptedPrimary : IAsyncDisposable
                     }
                     if (verb == "QUIT")
                     {
+                        quitting();
                         await Say("221 Bye");
                         return;
                     }

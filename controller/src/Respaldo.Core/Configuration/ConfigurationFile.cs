@@ -137,6 +137,8 @@ public sealed class ControllerSection
     public SizeValue? MinimumDataRate { get; set; }
     /// <summary>How often the set-up check runs by itself (the first run shortly after start); 0: only on demand.</summary>
     public double? SetupCheckIntervalSeconds { get; set; }
+    /// <summary>Hand-over connections open at once on the node, all tenants together; beyond, a tenant's connection waits its turn.</summary>
+    public int? MaxConnections { get; set; }
 }
 
 public sealed class StorageSection

@@ -1,6 +1,6 @@
 namespace Respaldo.Configuration;
 
-// controller: the tenant loops' timings and the callout limits.
+// controller: the tenant loops' timings, the callout limits and the node's hand-over connections.
 public static partial class ConfigurationValidator
 {
     private static ControllerSettings ValidateController(ControllerSection? section, ConfigPath at)
@@ -50,6 +50,12 @@ public static partial class ConfigurationValidator
             at.At("minimumDataRate").Error($"{rate} must be at least 100 (bytes per second)");
             rate = d.MinimumDataRate;
         }
+        int maxConnections = section?.MaxConnections ?? d.MaxConnections;
+        if (maxConnections is < 1 or > 10_000)
+        {
+            at.At("maxConnections").Error($"{maxConnections} must be from 1 to 10000");
+            maxConnections = d.MaxConnections;
+        }
         return new ControllerSettings(
             probe,
             probeMax,
@@ -66,6 +72,7 @@ public static partial class ConfigurationValidator
             CalloutsPerClientPerMinute = perMinute,
             CalloutsPerClientPerHour = perHour,
             MinimumDataRate = rate,
+            MaxConnections = maxConnections,
             SetupCheckInterval = section?.SetupCheckIntervalSeconds == 0
                 ? TimeSpan.Zero
                 : Seconds(section?.SetupCheckIntervalSeconds, d.SetupCheckInterval, 60, 7 * 86400, "setupCheckIntervalSeconds"),

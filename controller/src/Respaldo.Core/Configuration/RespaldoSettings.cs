@@ -163,6 +163,13 @@ public sealed record ControllerSettings(
     /// </summary>
     public long MinimumDataRate { get; init; } = 10 * 1024;
 
+    /// <summary>
+    /// Hand-over connections open at once on the node, all tenants together (each tenant's own
+    /// is primary.connections). Beyond it a connection waits for one to close, first come, first
+    /// served: a thousand tenants whose primaries come back at once open this many, not 4,000.
+    /// </summary>
+    public int MaxConnections { get; init; } = 100;
+
     public static ControllerSettings Default { get; } = new(
         TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(60), TimeSpan.FromMinutes(5),
         TimeSpan.FromSeconds(60), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(10));

@@ -28,6 +28,9 @@ public sealed record HandOverContext(
 
     /// <summary>The node's port checks, shared by tenants with the same primary host and port; each tenant checks on its own when null.</summary>
     public Primary.PortChecks? PortChecks { get; init; }
+
+    /// <summary>The node's hand-over connections (controller.maxConnections), shared by every tenant's runs; no node-wide bound when null.</summary>
+    public ConnectionSlots? Slots { get; init; }
 }
 
 /// <summary>
@@ -37,7 +40,9 @@ public sealed record HandOverContext(
 /// 5xx or "cannot go as it is" → hold area, journal, alert event. A 421 or a primary that
 /// stops answering ends the run for the whole tenant, leaving the rest waiting.
 /// </summary>
+#pragma warning disable CA1001 // _noMoreWork holds no timer or OS handle, and a settlement may cancel it after the run ended.
 public sealed partial class HandOverRun
+#pragma warning restore CA1001
 {
     private readonly Tenant _tenant;
     private readonly HostPort _host;
@@ -52,6 +57,10 @@ public sealed partial class HandOverRun
     private DateTimeOffset _nextSlot;
     private readonly StrayEntries _strays;
     private volatile bool _stop;
+    // Note: cancelled when the run needs no more workers (stopped, or every message taken); never
+    // disposed, since a journal settlement may stop the run after its workers ended (it holds no timer).
+    private readonly CancellationTokenSource _noMoreWork = new();
+    private int _holding;
 
     public HandOverRun(Tenant tenant, HostPort host, IReadOnlyList<Mailboxes.WaitingMessage> messages, HandOverContext context)
     {
@@ -80,8 +89,10 @@ public sealed partial class HandOverRun
     {
         int workers = Math.Clamp(_tenant.Primary.Connections, 1, Math.Max(1, Progress.Total));
         LogStarted(_context.Logger, _tenant.Id, Progress.Total, _host.ToString(), workers);
+        int[] tried = new int[1];
         int[] connected = new int[1];
-        Task[] tasks = Enumerable.Range(0, workers).Select(_ => Task.Run(() => WorkAsync(connected, stopping, abort), CancellationToken.None)).ToArray();
+        int[] waited = new int[1];
+        Task[] tasks = Enumerable.Range(0, workers).Select(_ => Task.Run(() => WorkAsync(tried, connected, waited, stopping, abort), CancellationToken.None)).ToArray();
         await Task.WhenAll(tasks);
         // Deletions wait for their journal commit; let every one finish before reporting.
         try
@@ -94,9 +105,15 @@ public sealed partial class HandOverRun
             // next start records (a hold); the tenant's loop must go on either way.
             LogJournalFailed(_context.Logger, _tenant.Id, e.GetBaseException().Message);
         }
-        if (connected[0] == 0 && Progress.Total > 0)
+        if (tried[0] > 0 && connected[0] == 0)
         {
             Progress.PrimaryLost = true;
+        }
+        else if (tried[0] == 0 && Progress.Total > 0)
+        {
+            // Note: no worker got as far as a connection (a stop came while every one waited for a
+            // slot of the node's): nothing is known of the primary, and nothing was touched.
+            Progress.StopReason ??= "stopped before a hand-over connection was free";
         }
         Progress.Finish(_context.Time.GetUtcNow());
         LogFinished(_context.Logger, _tenant.Id, Progress.Delivered, Progress.Deferred, Progress.Held, Progress.Total,
@@ -105,7 +122,53 @@ public sealed partial class HandOverRun
         return Progress;
     }
 
-    private async Task WorkAsync(int[] connected, CancellationToken stopping, CancellationToken abort)
+    /// <summary>
+    /// One worker: a slot of the node's connections first (<see cref="ConnectionSlots"/>; a
+    /// worker that a stop finds still waiting ends without a connection), then messages over
+    /// one connection at a time until none is left.
+    /// </summary>
+    private async Task WorkAsync(int[] tried, int[] connected, int[] waited, CancellationToken stopping, CancellationToken abort)
+    {
+        ConnectionSlots? slots = _context.Slots;
+        if (slots is not null && !slots.TryTake())
+        {
+            if (Interlocked.Increment(ref waited[0]) == 1)
+            {
+                LogWaitingForSlot(_context.Logger, _tenant.Id, slots.InUse, slots.Limit, slots.Waiting + 1);
+            }
+            // Note: the wait ends with a stop, and with the run's own end (stopped by a 421 or the
+            // journal, or every message taken by the workers that got a slot).
+            using var leave = CancellationTokenSource.CreateLinkedTokenSource(stopping, _noMoreWork.Token);
+            // Note: waiting for other tenants' connections is no hang, so it counts as the run's
+            // activity for the watchdog; only while no worker of the run holds a slot, though: one
+            // that does shows its own progress (or its hang).
+            if (!await slots.TakeAsync(SlotBeat, () =>
+                {
+                    if (Volatile.Read(ref _holding) == 0)
+                    {
+                        Progress.Activity.Add();
+                    }
+                }, _context.Time, leave.Token))
+            {
+                return;
+            }
+        }
+        Interlocked.Increment(ref _holding);
+        try
+        {
+            await WorkOnAsync(tried, connected, stopping, abort);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _holding);
+            slots?.Release();
+        }
+    }
+
+    /// <summary>How often a worker waiting for a slot shows it is alive (well within any run's allowance).</summary>
+    private static readonly TimeSpan SlotBeat = TimeSpan.FromSeconds(1);
+
+    private async Task WorkOnAsync(int[] tried, int[] connected, CancellationToken stopping, CancellationToken abort)
     {
         ControllerSettings pace = _context.Settings.Controller;
         SmtpConnection? connection = null;
@@ -163,6 +226,7 @@ public sealed partial class HandOverRun
                 if (connection is null)
                 {
                     envelopeSent = false;
+                    Interlocked.Increment(ref tried[0]);
                     try
                     {
                         connection = await SmtpConnection.OpenAsync(_host, _context.Settings.Hostname, _tenant.Primary.Tls, pace.CommandTimeout, stopping, Progress.Activity);
@@ -257,12 +321,18 @@ public sealed partial class HandOverRun
     private Mailboxes.WaitingMessage? TakeNext()
     {
         int i = Interlocked.Increment(ref _next);
+        if (i >= _messages.Count - 1)
+        {
+            // Note: every message is taken: workers still waiting for a slot have nothing to do.
+            _noMoreWork.Cancel();
+        }
         return i < _messages.Count ? _messages[i] : null;
     }
 
     private void Stop(string reason, bool primaryLost)
     {
         _stop = true;
+        _noMoreWork.Cancel();
         Progress.StopReason ??= reason;
         if (primaryLost)
         {
@@ -440,6 +510,9 @@ public sealed partial class HandOverRun
 
     [LoggerMessage(EventId = 1408, Level = LogLevel.Error, Message = "tenant {Tenant} mailbox {Mailbox} message {Message}: delivered and recorded, but the copy cannot be deleted ({Reason}); it will not be sent again, and the next scan tries the deletion again")]
     private static partial void LogNotDeleted(ILogger logger, string tenant, string mailbox, string message, string reason);
+
+    [LoggerMessage(EventId = 1409, Level = LogLevel.Information, Message = "tenant {Tenant}: waiting for a hand-over connection: {InUse} of the node's {Limit} (controller.maxConnections) are open, {Waiting} waiting")]
+    private static partial void LogWaitingForSlot(ILogger logger, string tenant, int inUse, int limit, int waiting);
 
     [LoggerMessage(EventId = 1407, Level = LogLevel.Error, Message = "tenant {Tenant}: the journal failed to record part of this hand-over: {Reason}")]
     private static partial void LogJournalFailed(ILogger logger, string tenant, string reason);

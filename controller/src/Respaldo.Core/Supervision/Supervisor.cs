@@ -38,6 +38,7 @@ public sealed partial class Supervisor : IDisposable
         _logger = loggers.CreateLogger("Respaldo.Controller");
         _time = time;
         _portChecks = new PortChecks(time);
+        Slots = new ConnectionSlots(settings.Controller.MaxConnections);
         _settings = settings;
         Journal = journal;
         Events = events;
@@ -75,8 +76,11 @@ public sealed partial class Supervisor : IDisposable
     public IEnumerable<Heartbeat> Heartbeats =>
         _tenants.Values.Select(t => t.Heartbeat).Append(Watcher.Heartbeat!).Append(Journal.WriterHeartbeat);
 
+    /// <summary>The node's hand-over connections, one for the life of the process; a reload sets its limit.</summary>
+    public ConnectionSlots Slots { get; }
+
     private HandOverContext ContextFor(RespaldoSettings settings, RetrySchedule retries) =>
-        new(settings, Journal, Index, Holds, retries, Events, _time, _logger) { Strays = Strays, PortChecks = _portChecks };
+        new(settings, Journal, Index, Holds, retries, Events, _time, _logger) { Strays = Strays, PortChecks = _portChecks, Slots = Slots };
 
     private TenantSupervisor NewTenant(Tenant tenant, RespaldoSettings settings, PrimaryProber prober) =>
         new(tenant, ContextFor(settings, new RetrySchedule(settings.Controller.RetryMax)), prober);
@@ -102,6 +106,7 @@ public sealed partial class Supervisor : IDisposable
             }
             rescan = TenantMap(settings) != TenantMap(before);
             var prober = new PrimaryProber(settings.Hostname, settings.Controller.CommandTimeout, _time);
+            Slots.SetLimit(settings.Controller.MaxConnections);
             var tenants = new Dictionary<string, TenantSupervisor>(StringComparer.Ordinal);
             foreach (Tenant tenant in settings.Tenants)
             {

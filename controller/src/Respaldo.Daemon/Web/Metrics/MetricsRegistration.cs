@@ -55,6 +55,9 @@ internal static class MetricsRegistration
         (string version, string revision) = Respaldo.Daemon.Hosting.DaemonCommandLine.Stamp;
         buildInfo.WithLabels(version, revision, System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription).Set(1);
         var orphanLabels = new HashSet<(string, string)>();
+        Gauge connections = f.CreateGauge("respaldo_handover_connections",
+            "The node's hand-over connections, all tenants together: state=open (each holds one of controller.maxConnections) or waiting (a tenant's connection waiting for one to close).", ["state"]);
+        Gauge connectionsLimit = f.CreateGauge("respaldo_handover_connections_limit", "controller.maxConnections: hand-over connections open at once on the node.");
 
         StatusReader status = app.Services.GetRequiredService<StatusReader>();
         Respaldo.Continuity.SetupReports setupReports = app.Services.GetRequiredService<Respaldo.Continuity.SetupReports>();
@@ -74,6 +77,10 @@ internal static class MetricsRegistration
         registry.AddBeforeCollectCallback(() =>
         {
             var configured = runtime.Settings.Tenants.Select(t => t.Id).ToHashSet(StringComparer.Ordinal);
+            Respaldo.HandOver.ConnectionSlots slots = runtime.Supervisor.Slots;
+            connections.WithLabels("open").Set(slots.InUse);
+            connections.WithLabels("waiting").Set(slots.Waiting);
+            connectionsLimit.Set(slots.Limit);
             // Note: a place no longer orphaned (the tenant re-added, the copies moved) reads 0, not its last count.
             foreach ((string place, string name) in orphanLabels)
             {

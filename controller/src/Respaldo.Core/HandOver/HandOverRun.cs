@@ -105,15 +105,13 @@ public sealed partial class HandOverRun
             // next start records (a hold); the tenant's loop must go on either way.
             LogJournalFailed(_context.Logger, _tenant.Id, e.GetBaseException().Message);
         }
-        if (tried[0] > 0 && connected[0] == 0)
+        if (connected[0] == 0 && Progress.Total > 0)
         {
-            Progress.PrimaryLost = true;
-        }
-        else if (tried[0] == 0 && Progress.Total > 0)
-        {
-            // Note: no worker got as far as a connection (a stop came while every one waited for a
-            // slot of the node's): nothing is known of the primary, and nothing was touched.
-            Progress.StopReason ??= "stopped before a hand-over connection was free";
+            // Note: a primary that failed a connection already stopped the run as lost (Stop, at
+            // OpenAsync). Anything else that ends a run before its first connection is a stop (in
+            // the queue for a slot of the node's, or during a connect): it says nothing of the
+            // primary, so no "primary down" and no alert.
+            Progress.StopReason ??= tried[0] == 0 ? "stopped before any connection" : "stopped while connecting";
         }
         Progress.Finish(_context.Time.GetUtcNow());
         LogFinished(_context.Logger, _tenant.Id, Progress.Delivered, Progress.Deferred, Progress.Held, Progress.Total,
@@ -130,14 +128,19 @@ public sealed partial class HandOverRun
     private async Task WorkAsync(int[] tried, int[] connected, int[] waited, CancellationToken stopping, CancellationToken abort)
     {
         ConnectionSlots? slots = _context.Slots;
+        if (Volatile.Read(ref _next) + 1 >= _messages.Count)
+        {
+            // Note: nothing left to take (a run of none, or the others took all): no slot needed.
+            return;
+        }
         if (slots is not null && !slots.TryTake())
         {
             if (Interlocked.Increment(ref waited[0]) == 1)
             {
                 LogWaitingForSlot(_context.Logger, _tenant.Id, slots.InUse, slots.Limit, slots.Waiting + 1);
             }
-            // Note: the wait ends with a stop, and with the run's own end (stopped by a 421 or the
-            // journal, or every message taken by the workers that got a slot).
+            // Note: the wait ends with a stop, and with the run's own end (stopped by a 421, a failed
+            // connect or the journal, or every message taken by the workers that got a slot).
             using var leave = CancellationTokenSource.CreateLinkedTokenSource(stopping, _noMoreWork.Token);
             // Note: waiting for other tenants' connections is no hang, so it counts as the run's
             // activity for the watchdog; only while no worker of the run holds a slot, though: one

@@ -1,6 +1,6 @@
-using System.Net.Sockets;
 using System.Text;
 using Respaldo.Tests.ChaosLab;
+using Respaldo.Tests.Smtp;
 
 namespace Respaldo.Tests.Faults;
 
@@ -15,8 +15,6 @@ namespace Respaldo.Tests.Faults;
 [Collection(ChaosLabCollection.Name)]
 public sealed class FaultyPrimaryPipeliningTests(ChaosLabFixture lab)
 {
-    private static readonly TimeSpan ReplyWithin = TimeSpan.FromSeconds(10);
-
     [Theory]
     [InlineData(FaultKind.Stall)]
     [InlineData(FaultKind.DropAfterMail)]
@@ -28,74 +26,35 @@ public sealed class FaultyPrimaryPipeliningTests(ChaosLabFixture lab)
         string next = $"pipelined.{Guid.NewGuid():N}@example.org";
         proxy.Force(new FaultPlan(kind, FaultPoint.Mail), next);
 
-        using var client = new TcpClient();
-        await client.ConnectAsync(proxy.Host, proxy.Port);
-        NetworkStream stream = client.GetStream();
-        using var replies = new StreamReader(stream, Encoding.ASCII);
-        Assert.StartsWith("220", await ReplyAsync(replies));
-        Assert.StartsWith("250", await CommandAsync(stream, replies, "EHLO selftest.example.org"));
-        Assert.StartsWith("250", await CommandAsync(stream, replies, $"MAIL FROM:<{first}>"));
-        Assert.StartsWith("250", await CommandAsync(stream, replies, "RCPT TO:<info@suempresa.test>"));
-        Assert.StartsWith("354", await CommandAsync(stream, replies, "DATA"));
+        await using ExactSmtpClient client = await ExactSmtpClient.ConnectAsync(proxy.Host, proxy.Port, "selftest.example.org", TimeSpan.FromSeconds(10));
+        Assert.True(client.Ready, client.Greeting.ToString());
+        Assert.Equal(250, (await client.CommandAsync($"MAIL FROM:<{first}>")).Code);
+        Assert.Equal(250, (await client.CommandAsync("RCPT TO:<info@suempresa.test>")).Code);
+        Assert.Equal(354, (await client.CommandAsync("DATA")).Code);
 
         // The end of the data and the next message's MAIL in one write, as a pipelining client sends them.
-        await WriteAsync(stream, $"From: <{first}>\r\nSubject: pipelining through the faulty primary\r\n\r\n{kind}\r\n.\r\nMAIL FROM:<{next}>\r\n");
-        string toTheDot = await ReplyAsync(replies);
-        Assert.True(toTheDot.StartsWith("250 ", StringComparison.Ordinal), $"the reply to the first message's dot: '{toTheDot}'");
+        SmtpAnswer toTheDot = await client.CommandAsync(
+            Encoding.ASCII.GetBytes($"From: <{first}>\r\nSubject: pipelining through the faulty primary\r\n\r\n{kind}\r\n.\r\nMAIL FROM:<{next}>"), "end of data");
+        Assert.True(toTheDot.Code == 250, $"the reply to the first message's dot: '{toTheDot}'");
 
         if (kind == FaultKind.Stall)
         {
-            using var silence = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => replies.ReadLineAsync(silence.Token).AsTask());
+            await Assert.ThrowsAsync<TimeoutException>(() => client.ReplyAsync("MAIL", TimeSpan.FromSeconds(2)));
         }
         else
         {
-            Assert.Equal("(closed)", await ReplyAsync(replies));
+            SmtpAnswer cut;
+            try
+            {
+                cut = await client.ReplyAsync("MAIL");
+            }
+            catch (IOException e)
+            {
+                // Note: a reset ends the connection as surely as a close.
+                cut = new SmtpAnswer(0, $"(connection closed) {e.Message}", "MAIL");
+            }
+            Assert.True(cut.Code == 0 && cut.Text.Contains("(connection closed)", StringComparison.Ordinal), $"after the dropped MAIL: '{cut}'");
         }
         Assert.Equal(0, proxy.ForcedPending);
-    }
-
-    private static async Task<string> CommandAsync(NetworkStream stream, StreamReader replies, string command)
-    {
-        await WriteAsync(stream, command + "\r\n");
-        return await ReplyAsync(replies);
-    }
-
-    private static async Task WriteAsync(NetworkStream stream, string text) => await stream.WriteAsync(Encoding.ASCII.GetBytes(text));
-
-    /// <summary>A whole reply, its lines joined; "(closed)" when the connection ended first, "(silent)" when nothing came in time.</summary>
-    private static async Task<string> ReplyAsync(StreamReader replies)
-    {
-        using var within = new CancellationTokenSource(ReplyWithin);
-        var text = new StringBuilder();
-        try
-        {
-            while (await ReadLineAsync(replies, within.Token) is { } line)
-            {
-                text.Append(line).Append(' ');
-                if (line.Length < 4 || line[3] != '-')
-                {
-                    return text.ToString().TrimEnd();
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            return $"(silent) {text}".TrimEnd();
-        }
-        return $"(closed) {text}".TrimEnd();
-    }
-
-    /// <summary>The next line, or null at the end of the connection (a reset ends it too).</summary>
-    private static async Task<string?> ReadLineAsync(StreamReader replies, CancellationToken ct)
-    {
-        try
-        {
-            return await replies.ReadLineAsync(ct);
-        }
-        catch (IOException)
-        {
-            return null;
-        }
     }
 }

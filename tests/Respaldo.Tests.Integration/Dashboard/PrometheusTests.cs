@@ -27,21 +27,11 @@ public sealed partial class PrometheusTests(LabFixture lab)
     [GeneratedRegex("\\brespaldo_[a-z_]+\\b")]
     private static partial Regex SeriesName();
 
-    private async Task<string> ScrapeAsync()
-    {
-        using var http = new HttpClient();
-        return await http.GetStringAsync(new Uri(new Uri(lab["DASHBOARD_URL"]), "/metrics"));
-    }
+    private Task<string> ScrapeAsync() => LabMetrics.ScrapeAsync(lab);
 
-    private static double Value(string metrics, string series)
-    {
-        string line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal))
-            ?? throw new Xunit.Sdk.XunitException($"no sample {series} in /metrics:\n{metrics}");
-        return double.Parse(line[(series.Length + 1)..], CultureInfo.InvariantCulture);
-    }
+    private static double Value(string metrics, string series) => LabMetrics.Value(metrics, series);
 
-    private static double ValueOrZero(string metrics, string series) =>
-        metrics.Split('\n').Any(l => l.StartsWith(series + " ", StringComparison.Ordinal)) ? Value(metrics, series) : 0;
+    private static double ValueOrZero(string metrics, string series) => LabMetrics.ValueOrZero(metrics, series);
 
     /// <summary>The series the daemon exports (by their # TYPE lines), with their types.</summary>
     private async Task<Dictionary<string, string>> ExportedAsync() =>

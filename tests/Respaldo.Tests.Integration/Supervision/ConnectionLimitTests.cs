@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -73,19 +72,7 @@ public sealed class ConnectionLimitTests(LabFixture lab)
         }
     }
 
-    private async Task<double> MetricAsync(string series)
-    {
-        using var http = new HttpClient();
-        string metrics = await http.GetStringAsync(new Uri(new Uri(lab["DASHBOARD_URL"]), "/metrics"));
-        string line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal))
-            ?? throw new Xunit.Sdk.XunitException($"no sample {series} in /metrics");
-        return double.Parse(line[(series.Length + 1)..], CultureInfo.InvariantCulture);
-    }
+    private async Task<double> MetricAsync(string series) => LabMetrics.Value(await LabMetrics.ScrapeAsync(lab), series);
 
-    private static int Lines(string log, string text)
-    {
-        using var stream = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd().Split('\n').Count(l => l.Contains(text, StringComparison.Ordinal));
-    }
+    private static int Lines(string log, string text) => LabLog.CountLines(log, text);
 }

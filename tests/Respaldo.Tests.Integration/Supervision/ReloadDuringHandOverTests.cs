@@ -73,12 +73,7 @@ public sealed class ReloadDuringHandOverTests(LabFixture lab, ITestOutputHelper 
         }
     }
 
-    private static int Lines(string log, string text)
-    {
-        using var stream = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd().Split('\n').Count(l => l.Contains(text, StringComparison.Ordinal));
-    }
+    private static int Lines(string log, string text) => LabLog.CountLines(log, text);
 
     private static List<string> Ids(string root, string run) => StoredMail.MessageIds(root, run);
 }

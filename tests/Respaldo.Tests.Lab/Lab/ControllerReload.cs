@@ -23,11 +23,5 @@ public static class ControllerReload
         }
     }
 
-    private static int CountReloads(string log)
-    {
-        using var stream = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        using var reader = new StreamReader(stream);
-        string text = reader.ReadToEnd();
-        return text.Split('\n').Count(l => l.Contains(" reloaded: ", StringComparison.Ordinal));
-    }
+    private static int CountReloads(string log) => LabLog.CountLines(log, " reloaded: ");
 }

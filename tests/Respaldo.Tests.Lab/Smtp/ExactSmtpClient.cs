@@ -159,13 +159,21 @@ public sealed class ExactSmtpClient : IAsyncDisposable
         await _stream.WriteAsync(endsInCrLf ? ".\r\n"u8.ToArray() : "\r\n.\r\n"u8.ToArray()).ConfigureAwait(false);
     }
 
-    private async Task<SmtpAnswer> ReadReplyAsync(string stage)
+    /// <summary>
+    /// The next reply, for bytes already sent (a pipelined group); "(connection closed)" with
+    /// code 0 when the server closed first, a <see cref="TimeoutException"/> when nothing came
+    /// within <paramref name="within"/> (the client's timeout when not given).
+    /// </summary>
+    public Task<SmtpAnswer> ReplyAsync(string stage, TimeSpan? within = null) => ReadReplyAsync(stage, within);
+
+    private async Task<SmtpAnswer> ReadReplyAsync(string stage, TimeSpan? within = null)
     {
-        using var cts = new CancellationTokenSource(_timeout);
+        TimeSpan timeout = within ?? _timeout;
+        using var cts = new CancellationTokenSource(timeout);
         var text = new StringBuilder();
         while (true)
         {
-            string? line = await ReadLineAsync(cts.Token).ConfigureAwait(false);
+            string? line = await ReadLineAsync(timeout, cts.Token).ConfigureAwait(false);
             if (line is null)
             {
                 return new SmtpAnswer(0, text.Append("(connection closed)").ToString(), stage);
@@ -179,7 +187,7 @@ public sealed class ExactSmtpClient : IAsyncDisposable
         }
     }
 
-    private async Task<string?> ReadLineAsync(CancellationToken ct)
+    private async Task<string?> ReadLineAsync(TimeSpan timeout, CancellationToken ct)
     {
         while (true)
         {
@@ -207,7 +215,7 @@ public sealed class ExactSmtpClient : IAsyncDisposable
             }
             catch (OperationCanceledException)
             {
-                throw new TimeoutException($"no reply within {_timeout.TotalSeconds:0} s");
+                throw new TimeoutException($"no reply within {timeout.TotalSeconds:0.#} s");
             }
             if (n == 0)
             {

@@ -61,6 +61,10 @@ public sealed partial class HandOverRun
     // disposed, since a journal settlement may stop the run after its workers ended (it holds no timer).
     private readonly CancellationTokenSource _noMoreWork = new();
     private int _holding;
+    // Note: the workers' connections tried and made, and how many waited for a slot (logged once a run).
+    private int _tried;
+    private int _connected;
+    private int _waitedForSlot;
 
     public HandOverRun(Tenant tenant, HostPort host, IReadOnlyList<Mailboxes.WaitingMessage> messages, HandOverContext context)
     {
@@ -89,10 +93,7 @@ public sealed partial class HandOverRun
     {
         int workers = Math.Clamp(_tenant.Primary.Connections, 1, Math.Max(1, Progress.Total));
         LogStarted(_context.Logger, _tenant.Id, Progress.Total, _host.ToString(), workers);
-        int[] tried = new int[1];
-        int[] connected = new int[1];
-        int[] waited = new int[1];
-        Task[] tasks = Enumerable.Range(0, workers).Select(_ => Task.Run(() => WorkAsync(tried, connected, waited, stopping, abort), CancellationToken.None)).ToArray();
+        Task[] tasks = Enumerable.Range(0, workers).Select(_ => Task.Run(() => WorkAsync(stopping, abort), CancellationToken.None)).ToArray();
         await Task.WhenAll(tasks);
         // Deletions wait for their journal commit; let every one finish before reporting.
         try
@@ -105,13 +106,13 @@ public sealed partial class HandOverRun
             // next start records (a hold); the tenant's loop must go on either way.
             LogJournalFailed(_context.Logger, _tenant.Id, e.GetBaseException().Message);
         }
-        if (connected[0] == 0 && Progress.Total > 0)
+        if (_connected == 0 && Progress.Total > 0)
         {
             // Note: a primary that failed a connection already stopped the run as lost (Stop, at
             // OpenAsync). Anything else that ends a run before its first connection is a stop (in
             // the queue for a slot of the node's, or during a connect): it says nothing of the
             // primary, so no "primary down" and no alert.
-            Progress.StopReason ??= tried[0] == 0 ? "stopped before any connection" : "stopped while connecting";
+            Progress.StopReason ??= _tried == 0 ? "stopped before any connection" : "stopped while connecting";
         }
         Progress.Finish(_context.Time.GetUtcNow());
         LogFinished(_context.Logger, _tenant.Id, Progress.Delivered, Progress.Deferred, Progress.Held, Progress.Total,
@@ -125,7 +126,7 @@ public sealed partial class HandOverRun
     /// worker that a stop finds still waiting ends without a connection), then messages over
     /// one connection at a time until none is left.
     /// </summary>
-    private async Task WorkAsync(int[] tried, int[] connected, int[] waited, CancellationToken stopping, CancellationToken abort)
+    private async Task WorkAsync(CancellationToken stopping, CancellationToken abort)
     {
         ConnectionSlots? slots = _context.Slots;
         if (Volatile.Read(ref _next) + 1 >= _messages.Count)
@@ -135,7 +136,7 @@ public sealed partial class HandOverRun
         }
         if (slots is not null && !slots.TryTake())
         {
-            if (Interlocked.Increment(ref waited[0]) == 1)
+            if (Interlocked.Increment(ref _waitedForSlot) == 1)
             {
                 LogWaitingForSlot(_context.Logger, _tenant.Id, slots.InUse, slots.Limit, slots.Waiting + 1);
             }
@@ -159,7 +160,7 @@ public sealed partial class HandOverRun
         Interlocked.Increment(ref _holding);
         try
         {
-            await WorkOnAsync(tried, connected, stopping, abort);
+            await WorkOnAsync(stopping, abort);
         }
         finally
         {
@@ -171,7 +172,7 @@ public sealed partial class HandOverRun
     /// <summary>How often a worker waiting for a slot shows it is alive (well within any run's allowance).</summary>
     private static readonly TimeSpan SlotBeat = TimeSpan.FromSeconds(1);
 
-    private async Task WorkOnAsync(int[] tried, int[] connected, CancellationToken stopping, CancellationToken abort)
+    private async Task WorkOnAsync(CancellationToken stopping, CancellationToken abort)
     {
         ControllerSettings pace = _context.Settings.Controller;
         SmtpConnection? connection = null;
@@ -229,12 +230,12 @@ public sealed partial class HandOverRun
                 if (connection is null)
                 {
                     envelopeSent = false;
-                    Interlocked.Increment(ref tried[0]);
+                    Interlocked.Increment(ref _tried);
                     try
                     {
                         connection = await SmtpConnection.OpenAsync(_host, _context.Settings.Hostname, _tenant.Primary.Tls, pace.CommandTimeout, stopping, Progress.Activity);
                         connection.LimitSendBuffer(MessageDeadline.SendBuffer(pace));
-                        Interlocked.Increment(ref connected[0]);
+                        Interlocked.Increment(ref _connected);
                     }
                     catch (SmtpSessionException e)
                     {
